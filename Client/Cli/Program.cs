@@ -1,0 +1,6 @@
+using System.CommandLine;
+using Cli;
+
+var root = new RootCommand("sCM generation cluster: sample, train, evaluate, and run jobs on the cluster.");
+root.Subcommands.Add(TrainCommands.Create());
+return await root.Parse(args).InvokeAsync();

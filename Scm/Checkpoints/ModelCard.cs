@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Scm.Network;
+
+namespace Scm.Checkpoints;
+
+/// <summary>The JSON file beside a checkpoint's weights: what the weights are and how they were made.</summary>
+public sealed record ModelCard
+{
+    public required string Name { get; init; }
+    /// <summary>"consistency" (sCM student: 1/2/N-step sampling) or "diffusion" (TrigFlow teacher: PF-ODE solver).</summary>
+    public required string Kind { get; init; }
+    public required NetworkConfig Network { get; init; }
+    public double SigmaData { get; init; } = TrigFlow.SigmaData;
+    public string[] ClassNames { get; init; } = [];
+    /// <summary>File name of the safetensors weights, relative to the card.</summary>
+    public string Weights { get; init; } = "model.safetensors";
+    public TrainingSummary? Training { get; init; }
+
+    public const string ConsistencyKind = "consistency";
+    public const string DiffusionKind = "diffusion";
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}
+
+public sealed record TrainingSummary
+{
+    public string? Dataset { get; init; }
+    public string? Objective { get; init; }
+    public long Iterations { get; init; }
+    public int BatchSize { get; init; }
+    public double WallClockSeconds { get; init; }
+    public string? Hardware { get; init; }
+    public ulong Seed { get; init; }
+    public string? InitializedFrom { get; init; }
+    public Dictionary<string, double>? Hyperparameters { get; init; }
+}

@@ -1,0 +1,29 @@
+using Scm.Network;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Scm.Training;
+
+/// <summary>Exponential moving average of a network's weights: ema = decay * ema + (1 - decay) * online.</summary>
+public sealed class Ema(ScmUNet online, ScmUNet average, double decay)
+{
+    public ScmUNet Average => average;
+
+    public void Update()
+    {
+        using var noGrad = no_grad();
+        var target = average.state_dict();
+        foreach (var (name, value) in online.state_dict())
+        {
+            if (value.is_floating_point()) target[name].lerp_(value, 1 - decay);
+            else target[name].copy_(value);
+        }
+    }
+
+    public static void Copy(ScmUNet from, ScmUNet to)
+    {
+        using var noGrad = no_grad();
+        var target = to.state_dict();
+        foreach (var (name, value) in from.state_dict()) target[name].copy_(value);
+    }
+}

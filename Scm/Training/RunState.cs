@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Scm.Checkpoints;
+using Scm.Network;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Scm.Training;
+
+/// <summary>
+/// A resumable training run on disk: state/ holds the online weights, the EMA weights, the optimizer state
+/// and progress.json; ema/ holds the EMA as a ready-to-serve checkpoint (card + safetensors), refreshed at
+/// every save. Each iteration's randomness is seeded from (seed, iteration), so a resumed run continues
+/// exactly as an uninterrupted one would.
+/// </summary>
+public sealed class RunState(string runDirectory)
+{
+    public sealed record Progress(long Iteration, double WallClockSeconds, ulong Seed, string Objective);
+
+    string StateDirectory => Path.Combine(runDirectory, "state");
+    public string EmaCardPath => Path.Combine(runDirectory, "ema", "model.json");
+    string ProgressPath => Path.Combine(StateDirectory, "progress.json");
+
+    public Progress? TryReadProgress()
+    {
+        RecoverInterruptedSave();
+        return File.Exists(ProgressPath) ? JsonSerializer.Deserialize<Progress>(File.ReadAllText(ProgressPath)) : null;
+    }
+
+    public void Restore(ScmUNet online, ScmUNet ema, optim.Optimizer optimizer)
+    {
+        online.load_safetensors(Path.Combine(StateDirectory, "online.safetensors"));
+        ema.load_safetensors(Path.Combine(StateDirectory, "ema.safetensors"));
+        if (optimizer is TorchSharp.Modules.Adam adam) adam.load_state_dict(Path.Combine(StateDirectory, "optimizer.bin"));
+    }
+
+    public void Save(ScmUNet online, ScmUNet ema, optim.Optimizer optimizer, Progress progress, ModelCard card)
+    {
+        // Write a complete new state directory, then swap it in: an interrupted save leaves the previous one.
+        string fresh = StateDirectory + ".new", old = StateDirectory + ".old";
+        if (Directory.Exists(fresh)) Directory.Delete(fresh, recursive: true);
+        Directory.CreateDirectory(fresh);
+        online.save_safetensors(Path.Combine(fresh, "online.safetensors"));
+        ema.save_safetensors(Path.Combine(fresh, "ema.safetensors"));
+        if (optimizer is TorchSharp.Modules.Adam adam) adam.save_state_dict(Path.Combine(fresh, "optimizer.bin"));
+        File.WriteAllText(Path.Combine(fresh, "progress.json"), JsonSerializer.Serialize(progress));
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        if (Directory.Exists(StateDirectory)) Directory.Move(StateDirectory, old);
+        Directory.Move(fresh, StateDirectory);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        Checkpoint.Save(ema, card, EmaCardPath);
+    }
+
+    /// <summary>Recovers from a crash between the two directory moves of <see cref="Save"/>.</summary>
+    void RecoverInterruptedSave()
+    {
+        string old = StateDirectory + ".old";
+        if (!Directory.Exists(StateDirectory) && Directory.Exists(old)) Directory.Move(old, StateDirectory);
+    }
+}

@@ -1,0 +1,94 @@
+using Scm.Checkpoints;
+using Scm.Network;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Scm.Training;
+
+/// <summary>Options specific to continuous-time consistency distillation.</summary>
+public sealed record ScdOptions
+{
+    public required string TeacherCardPath { get; init; }
+    /// <summary>Tangent warmup: r = min(1, iteration / H).</summary>
+    public int TangentWarmup { get; init; } = 500;
+    /// <summary>c in the tangent normalisation g / (||g|| + c).</summary>
+    public double TangentNormalizationConstant { get; init; } = 0.1;
+    /// <summary>Use sCM's prior weighting w(t) = 1 / (sigma_data tan t); off by default (see docs/MODEL.md).</summary>
+    public bool PriorWeighting { get; init; }
+}
+
+/// <summary>
+/// sCD (sCM paper, Algorithm 1). The student F_theta starts from the teacher's EMA weights. Per sample:
+///   dx_t/dt = sigma_data F_teacher(x_t / sigma_data, t)
+///   g = -cos^2(t) (sigma_data F_minus - dx_t/dt) - r cos(t) sin(t) (x_t + sigma_data dF_minus/dt)
+/// where F_minus is the current network under stop-gradient and cos(t) sin(t) dF_minus/dt is the JVP of F_minus
+/// at (x_t / sigma_data, t) along (cos t sin t dx_t/dt / sigma_data, cos t sin t). Then g is normalised by
+/// (||g|| + c) and the loss is (w(t) / exp(u(t))) mean||F_theta - F_minus - g||^2 + u(t), with u the
+/// network's log-variance head (adaptive weighting).
+/// </summary>
+public sealed class ScdTrainer : Trainer
+{
+    readonly ScdOptions scd;
+    readonly ScmUNet teacher;
+
+    public ScdTrainer(TrainingOptions options, ScdOptions scd, MnistDigits data)
+        : this(options, scd, data, Checkpoint.Load(scd.TeacherCardPath, torch.device(options.Device))) { }
+
+    ScdTrainer(TrainingOptions options, ScdOptions scd, MnistDigits data, (ScmUNet Network, ModelCard Card) teacher)
+        : base(options, teacher.Card.Network, data)
+    {
+        if (teacher.Card.Kind != ModelCard.DiffusionKind)
+            throw new ArgumentException($"{scd.TeacherCardPath} is a '{teacher.Card.Kind}' model; sCD needs a diffusion teacher.");
+        this.scd = scd;
+        this.teacher = teacher.Network;
+        foreach (var p in this.teacher.parameters()) p.requires_grad = false;
+    }
+
+    protected override string Objective => "scd";
+    protected override string CardKind => ModelCard.ConsistencyKind;
+    protected override string? InitializedFrom => scd.TeacherCardPath;
+
+    protected override void InitializeFreshRun() => Ema.Copy(teacher, Online);
+
+    protected override Dictionary<string, double> Hyperparameters()
+    {
+        var h = base.Hyperparameters();
+        h["tangent_warmup"] = scd.TangentWarmup;
+        h["tangent_normalization_c"] = scd.TangentNormalizationConstant;
+        h["prior_weighting"] = scd.PriorWeighting ? 1 : 0;
+        return h;
+    }
+
+    protected override Tensor Loss(long iteration, Generator generator)
+    {
+        double sigmaData = TrigFlow.SigmaData;
+        var (x0, labels) = Batch(generator);
+        var t = SampleTime(generator);
+        var z = Normal(x0.shape, generator) * sigmaData;
+        var xt = TrigFlow.Noise(x0, z, t);
+        var tb = t.view(-1, 1, 1, 1);
+        var (cos, sin) = (tb.cos(), tb.sin());
+
+        Tensor dxtDt;
+        using (no_grad()) dxtDt = TrigFlow.Velocity(teacher, xt, t, labels, null);
+
+        // One forward pass with gradients on the inputs and the parameters: its value is F_minus (detached),
+        // its input-Jacobian gives the JVP, and its parameter graph gives the student's gradient.
+        var xIn = (xt / sigmaData).detach().requires_grad_(true);
+        var tIn = TrigFlow.CNoise(t).detach().requires_grad_(true);
+        var fTheta = Online.forward(xIn, tIn, labels, null);
+        var fMinus = fTheta.detach();
+        var cosSin = (t.cos() * t.sin()).detach();
+        var jvp = Jvp.Compute(fTheta, [xIn, tIn], [(cos * sin * dxtDt / sigmaData).detach(), cosSin]); // cos t sin t dF/dt
+
+        double r = Math.Min(1.0, (double)iteration / Math.Max(1, scd.TangentWarmup));
+        var g = -cos.square() * (sigmaData * fMinus - dxtDt) - r * (cos * sin * xt + sigmaData * jvp);
+        var gNorm = g.flatten(1).norm(1).view(-1, 1, 1, 1);
+        g = (g / (gNorm + scd.TangentNormalizationConstant)).detach();
+
+        var logvar = Online.LogVariance(tIn.detach());
+        var weight = scd.PriorWeighting ? 1.0 / (sigmaData * t.tan()) : ones_like(t);
+        var perSample = (fTheta - fMinus - g).square().flatten(1).mean([1]);
+        return (weight / logvar.exp() * perSample + logvar).mean();
+    }
+}

@@ -1,0 +1,33 @@
+namespace Scm.Training;
+
+/// <summary>Options shared by the teacher and the sCD trainers. Recorded in each checkpoint's model card.</summary>
+public sealed record TrainingOptions
+{
+    public required string RunDirectory { get; init; }
+    public required string DataDirectory { get; init; }
+    public long Iterations { get; init; } = 8000;
+    public int BatchSize { get; init; } = 64;
+    public double LearningRate { get; init; } = 5e-4;
+    public double EmaDecay { get; init; } = 0.999;
+    public ulong Seed { get; init; } = 1;
+    public int CheckpointEvery { get; init; } = 250;
+    /// <summary>Log-normal time proposal: t = atan(exp(tau) / sigma_data), tau ~ N(PMean, PStd^2).</summary>
+    public double PMean { get; init; } = -0.8;
+    public double PStd { get; init; } = 1.6;
+    public double LabelDropout { get; init; } = 0.1;
+    public double GradientClip { get; init; } = 1.0;
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public string Device { get; init; } = "cpu";
+
+    public void Validate()
+    {
+        if (Iterations < 1) throw new ArgumentOutOfRangeException(nameof(Iterations), "iterations must be >= 1.");
+        if (BatchSize is < 1 or > 4096) throw new ArgumentOutOfRangeException(nameof(BatchSize), "batch size must be in [1, 4096].");
+        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), "learning rate must be > 0.");
+        if (EmaDecay is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(EmaDecay), "EMA decay must be in [0, 1).");
+        if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), "checkpoint interval must be >= 1.");
+        if (!(PStd > 0)) throw new ArgumentOutOfRangeException(nameof(PStd), "P_std must be > 0.");
+        if (LabelDropout is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(LabelDropout), "label dropout must be in [0, 1].");
+        if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), "threads must be >= 1.");
+    }
+}

@@ -1,0 +1,42 @@
+using Scm.Network;
+using static TorchSharp.torch;
+
+namespace Scm;
+
+/// <summary>
+/// TrigFlow (sCM, Sec. 3): x_t = cos(t) x0 + sin(t) z with z ~ N(0, sigma_data^2 I) and t in [0, pi/2].
+/// sigma_data is the standard deviation of the data (0.5 for images scaled to [-1, 1]).
+/// The PF-ODE is dx_t/dt = sigma_data F(x_t / sigma_data, t), and the consistency function
+/// f(x_t, t) = cos(t) x_t - sin(t) sigma_data F(x_t / sigma_data, t) maps any x_t on a trajectory to its x0.
+/// </summary>
+public static class TrigFlow
+{
+    public const double SigmaData = 0.5;
+
+    /// <summary>t_max = atan(sigma_max / sigma_data) with sigma_max = 80, EDM's largest noise level.</summary>
+    public static readonly double TMax = Math.Atan(80 / SigmaData);
+
+    /// <summary>sCM's default intermediate time for 2-step sampling.</summary>
+    public const double DefaultTMid = 1.1;
+
+    /// <summary>c_noise(t) = t: the network sees TrigFlow time directly.</summary>
+    public static Tensor CNoise(Tensor t) => t;
+
+    /// <summary>sigma_data F(x_t / sigma_data, t): the PF-ODE velocity dx_t/dt.</summary>
+    public static Tensor Velocity(ScmUNet network, Tensor xt, Tensor t, Tensor? labels, Tensor? guidance) =>
+        SigmaData * network.forward(xt / SigmaData, CNoise(t), labels, guidance);
+
+    /// <summary>The consistency function f(x_t, t) (t: [B]).</summary>
+    public static Tensor Consistency(ScmUNet network, Tensor xt, Tensor t, Tensor? labels, Tensor? guidance)
+    {
+        var tb = t.view(-1, 1, 1, 1);
+        return tb.cos() * xt - tb.sin() * Velocity(network, xt, t, labels, guidance);
+    }
+
+    /// <summary>Forward noising: x_t = cos(t) x0 + sin(t) z (z already scaled by sigma_data).</summary>
+    public static Tensor Noise(Tensor x0, Tensor z, Tensor t)
+    {
+        var tb = t.view(-1, 1, 1, 1);
+        return tb.cos() * x0 + tb.sin() * z;
+    }
+}
