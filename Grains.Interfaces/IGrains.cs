@@ -1,0 +1,50 @@
+using Orleans.Concurrency;
+
+namespace Grains.Interfaces;
+
+/// <summary>
+/// One per job (key = job id). The source of truth for the job: validates the spec, shards frames into work
+/// items, tracks each item, persists its state, and writes the manifest (and MP4) when every frame is stored.
+/// </summary>
+public interface IJobCoordinatorGrain : IGrainWithStringKey
+{
+    Task<SubmitResult> Submit(JobSpec spec, string tenant);
+    /// <summary>Interleaves with long work (finalization) so status stays responsive.</summary>
+    [AlwaysInterleave] Task<JobStatus?> GetStatus();
+    Task<bool> Cancel();
+    Task BatchLeased(int batchIndex, int attempt, string workerId);
+    Task BatchCompleted(BatchResult result);
+    Task BatchFailed(int batchIndex, int attempt, string workerId, string reason);
+}
+
+/// <summary>
+/// The cluster-wide work queue (key 0). Soft state: coordinators re-offer their pending items whenever the
+/// scheduler's epoch changes (it was re-activated), so losing it loses no work. Workers pull leases.
+/// </summary>
+public interface ISchedulerGrain : IGrainWithIntegerKey
+{
+    /// <summary>Adds items (ignoring ones already queued or leased). Returns the scheduler's epoch.</summary>
+    Task<Guid> Offer(WorkItem[] items);
+    Task<Guid> Epoch();
+    /// <summary>Removes a job's queued items (cancel / failure).</summary>
+    Task Withdraw(string jobId);
+    /// <summary>Stops offering a job's items to a worker that keeps failing them.</summary>
+    Task Blocklist(string jobId, string workerId);
+    [AlwaysInterleave] Task<WorkLease?> Lease(LeaseRequest request);
+    Task Release(Guid leaseId, string workerId, LeaseOutcome[] outcomes);
+    Task<SchedulerSnapshot> Snapshot();
+}
+
+/// <summary>One per device per silo (key "{siloName}/{device}"), placed on that silo. Pulls and runs work.</summary>
+public interface IWorkerGrain : IGrainWithStringKey
+{
+    Task Start();
+    Task<WorkerInfo> GetInfo();
+}
+
+/// <summary>The jobs of one tenant (key = tenant id), newest last.</summary>
+public interface IJobIndexGrain : IGrainWithStringKey
+{
+    Task Add(string jobId);
+    Task<string[]> List();
+}

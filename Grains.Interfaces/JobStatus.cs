@@ -1,0 +1,41 @@
+namespace Grains.Interfaces;
+
+public enum JobState { Unknown, Queued, Running, Finalizing, Completed, Failed, Cancelled }
+
+[GenerateSerializer, Immutable]
+public sealed record JobStatus
+{
+    [Id(0)] public required string JobId { get; init; }
+    [Id(1)] public string Tenant { get; init; } = "";
+    [Id(2)] public JobState State { get; init; }
+    [Id(3)] public JobSpec? Spec { get; init; }
+    [Id(4)] public int FramesTotal { get; init; }
+    [Id(5)] public int FramesDone { get; init; }
+    [Id(6)] public int BatchesTotal { get; init; }
+    [Id(7)] public int BatchesQueued { get; init; }
+    [Id(8)] public int BatchesLeased { get; init; }
+    [Id(9)] public int BatchesDone { get; init; }
+    [Id(10)] public int Retries { get; init; }
+    [Id(11)] public string? Error { get; init; }
+    [Id(12)] public DateTime CreatedAt { get; init; }
+    [Id(13)] public DateTime? StartedAt { get; init; }
+    [Id(14)] public DateTime? CompletedAt { get; init; }
+    [Id(15)] public string? ManifestBlob { get; init; }
+    [Id(16)] public string? VideoBlob { get; init; }
+    [Id(17)] public double DeviceSeconds { get; init; }
+    [Id(18)] public string BlobPrefix { get; init; } = "";
+    [Id(19)] public string[] Warnings { get; init; } = [];
+
+    public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+}
+
+/// <summary>Outcome of a submit: accepted with a status, or rejected with every reason.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SubmitResult
+{
+    [Id(0)] public bool Accepted { get; init; }
+    [Id(1)] public string[] Errors { get; init; } = [];
+    [Id(2)] public JobStatus? Status { get; init; }
+
+    public static SubmitResult Rejected(IEnumerable<string> errors) => new() { Errors = errors.ToArray() };
+}

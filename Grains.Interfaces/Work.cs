@@ -1,0 +1,73 @@
+namespace Grains.Interfaces;
+
+/// <summary>A contiguous run of frames of one job: the unit the coordinator tracks and retries.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WorkItem
+{
+    [Id(0)] public required string JobId { get; init; }
+    [Id(1)] public required string Tenant { get; init; }
+    [Id(2)] public int BatchIndex { get; init; }
+    [Id(3)] public int FirstFrame { get; init; }
+    [Id(4)] public int FrameCount { get; init; }
+    [Id(5)] public int Attempt { get; init; }
+    [Id(6)] public required JobSpec Spec { get; init; }
+    /// <summary>Blob folder of the job, e.g. "tenants/default/jobs/j1/".</summary>
+    [Id(7)] public required string BlobPrefix { get; init; }
+    [Id(8)] public DateTime SubmittedAt { get; init; }
+
+    /// <summary>Items with equal keys can share one network batch (cross-job dynamic batching).</summary>
+    public string BatchKey => $"{Spec.ModelId}|{Spec.Steps}|{string.Join(",", Spec.IntermediateTimes ?? [])}|{Spec.Guidance}";
+
+    public static string FrameBlob(string blobPrefix, int frame) => $"{blobPrefix}frames/{frame:D6}.png";
+}
+
+[GenerateSerializer, Immutable]
+public sealed record LeaseRequest
+{
+    [Id(0)] public required string WorkerId { get; init; }
+    [Id(1)] public required string SiloName { get; init; }
+    [Id(2)] public int MaxFrames { get; init; } = 64;
+    [Id(3)] public string? LoadedModel { get; init; }
+    /// <summary>How long the scheduler may hold the call open waiting for work (long poll).</summary>
+    [Id(4)] public TimeSpan Wait { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+[GenerateSerializer, Immutable]
+public sealed record WorkLease
+{
+    [Id(0)] public Guid LeaseId { get; init; }
+    [Id(1)] public WorkItem[] Items { get; init; } = [];
+    [Id(2)] public DateTime ExpiresAt { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record FrameResult
+{
+    [Id(0)] public int Index { get; init; }
+    [Id(1)] public required string Blob { get; init; }
+    [Id(2)] public required string Sha256 { get; init; }
+    [Id(3)] public int Bytes { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record BatchResult
+{
+    [Id(0)] public int BatchIndex { get; init; }
+    [Id(1)] public int Attempt { get; init; }
+    [Id(2)] public required string WorkerId { get; init; }
+    [Id(3)] public FrameResult[] Frames { get; init; } = [];
+    /// <summary>This item's share of the device time its batch used (by frame count).</summary>
+    [Id(4)] public double DeviceSeconds { get; init; }
+}
+
+/// <summary>What a worker tells the scheduler when it is done with a lease.</summary>
+[GenerateSerializer, Immutable]
+public sealed record LeaseOutcome
+{
+    [Id(0)] public required string JobId { get; init; }
+    [Id(1)] public required string Tenant { get; init; }
+    [Id(2)] public int BatchIndex { get; init; }
+    [Id(3)] public bool Succeeded { get; init; }
+    [Id(4)] public double DeviceSeconds { get; init; }
+    [Id(5)] public int Frames { get; init; }
+}

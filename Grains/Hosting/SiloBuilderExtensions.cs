@@ -1,0 +1,87 @@
+using System.Net;
+using Grains.Interfaces;
+using Grains.Models;
+using Grains.Options;
+using Grains.Placement;
+using Grains.Workers;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace Grains.Hosting;
+
+public static class SiloBuilderExtensions
+{
+    /// <summary>Joins the cluster as configured in section "Cluster" (Localhost or Redis membership).</summary>
+    public static ISiloBuilder UseConfiguredClustering(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var host = Bind<ClusterHostOptions>(configuration, ClusterHostOptions.Section);
+        host.Validate();
+        silo.Configure<SiloOptions>(o => o.SiloName = host.SiloName ?? $"{Environment.MachineName}-{host.SiloPort}");
+        if (host.Clustering == "Redis")
+        {
+            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(host.RedisConnectionString!));
+            silo.Configure<ClusterOptions>(o => { o.ClusterId = host.ClusterId; o.ServiceId = host.ServiceId; });
+            silo.ConfigureEndpoints(IPAddress.Loopback, host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, new IPEndPoint(IPAddress.Loopback, host.PrimarySiloPort),
+                host.ServiceId, host.ClusterId);
+        }
+        return silo;
+    }
+
+    /// <summary>
+    /// Registers the generation cluster's grains' services: options (validated now, with every error at once),
+    /// grain storage and reminders (Memory or Redis), models, devices, worker placement and start-up.
+    /// The host must also register an <see cref="BlobStorage.IBlobStore"/>.
+    /// </summary>
+    public static ISiloBuilder AddGenerationCluster(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var host = Bind<ClusterHostOptions>(configuration, ClusterHostOptions.Section);
+        var scheduler = Bind<SchedulerOptions>(configuration, SchedulerOptions.Section);
+        var devices = Bind<DeviceOptions>(configuration, DeviceOptions.Section);
+        var models = Bind<ModelRegistryOptions>(configuration, ModelRegistryOptions.Section);
+        var limits = configuration.GetSection("Limits").Get<JobLimits>() ?? new JobLimits();
+        host.Validate();
+        scheduler.Validate();
+        devices.Validate();
+
+        if (host.Storage == "Redis")
+        {
+            var redis = ConfigurationOptions.Parse(host.RedisConnectionString!);
+            silo.AddRedisGrainStorage("jobs", o => o.ConfigurationOptions = redis);
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = redis);
+        }
+        else
+        {
+            silo.AddMemoryGrainStorage("jobs");
+            silo.UseInMemoryReminderService();
+        }
+
+        var services = silo.Services;
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(scheduler));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(devices));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(models));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<ModelCache>();
+        services.AddSingleton<DeviceInventory>();
+        services.TryAddSingleton<IFaultInjector, NoFaults>();
+        services.AddPlacementDirector<DevicePlacementStrategy, DevicePlacementDirector>();
+        services.AddHostedService<WorkerStarter>();
+        if (devices.CpuThreads > 0) TorchSharp.torch.set_num_threads(devices.CpuThreads);
+        return silo;
+    }
+
+    static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    {
+        var options = new T();
+        configuration.GetSection(section).Bind(options);
+        return options;
+    }
+}

@@ -1,0 +1,23 @@
+using Grains.Interfaces;
+using Scm.Sampling;
+
+namespace Grains.Jobs;
+
+/// <summary>Turns a job spec and a frame index into the sampler's per-frame spec (noise streams, label).</summary>
+public static class FramePlanner
+{
+    public static SampleSpec Frame(JobSpec spec, int frame, int numClasses) => spec.Kind switch
+    {
+        JobKind.ImageSet => SampleSpec.Image(spec.Seed, frame, spec.Classes[frame % spec.Classes.Length], numClasses, spec.Guidance),
+        _ => VideoPlan.Frame(spec.Seed, spec.Classes, spec.Frames, frame, numClasses, spec.Guidance),
+    };
+
+    public static SamplingSchedule Schedule(JobSpec spec) => SamplingSchedule.ForSteps(spec.Steps, spec.IntermediateTimes);
+
+    /// <summary>Splits frames 0..frames-1 into contiguous items of at most batchFrames.</summary>
+    public static IEnumerable<(int First, int Count)> Shard(int frames, int batchFrames)
+    {
+        for (int first = 0; first < frames; first += batchFrames)
+            yield return (first, Math.Min(batchFrames, frames - first));
+    }
+}

@@ -1,0 +1,270 @@
+using System.Text.Json;
+using BlobStorage;
+using Grains.Interfaces;
+using Grains.Models;
+using Grains.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Grains.Jobs;
+
+/// <summary>
+/// One per job. Shards the job into work items, offers them to the scheduler, tracks every item
+/// (queued / leased / done / failed) in persisted state, retries failed attempts up to the limit, and when every
+/// frame is stored writes the MP4 (if asked) and then the manifest. A reminder re-activates it after its silo
+/// dies; on activation it re-offers whatever is still pending.
+/// </summary>
+public sealed class JobCoordinatorGrain(
+    [PersistentState("job", "jobs")] IPersistentState<JobRecord> job,
+    ModelCatalog catalog,
+    IBlobStore blobs,
+    IOptions<SchedulerOptions> schedulerOptions,
+    IOptions<JobLimits> limits,
+    ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
+{
+    const string KeepAliveReminder = "job-keepalive";
+    readonly SchedulerOptions options = schedulerOptions.Value;
+    Guid offeredToEpoch;
+    bool finalizing;
+
+    JobRecord Job => job.State;
+    string JobId => this.GetPrimaryKeyString();
+    ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(0);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (Job.State is JobState.Queued or JobState.Running or JobState.Finalizing) StartHeartbeat();
+        return Task.CompletedTask;
+    }
+
+    public async Task<SubmitResult> Submit(JobSpec spec, string tenant)
+    {
+        if (Job.State != JobState.Unknown)
+            return SubmitResult.Rejected([$"jobId: '{JobId}' already exists"]);
+        var errors = JobSpecValidator.Validate(spec, limits.Value).ToList();
+        ModelInfo? model = null;
+        if (errors.Count == 0)
+        {
+            try { model = await catalog.DescribeAsync(spec.ModelId); }
+            catch (UnknownModelException e) { errors.Add(e.Message); }
+            catch (Exception e) { errors.Add($"modelId: model '{spec.ModelId}' cannot be used: {e.Message}"); }
+            if (model is not null) errors.AddRange(JobSpecValidator.Validate(spec, limits.Value, model));
+        }
+        if (errors.Count > 0) return SubmitResult.Rejected(errors);
+
+        int batchFrames = spec.BatchFrames ?? model!.DefaultBatchFrames;
+        Job.Spec = spec;
+        Job.Tenant = tenant;
+        Job.NumClasses = model!.NumClasses;
+        Job.State = JobState.Queued;
+        Job.CreatedAt = DateTime.UtcNow;
+        Job.BlobPrefix = $"tenants/{tenant}/jobs/{JobId}/";
+        Job.Items = FramePlanner.Shard(spec.Frames, batchFrames).Select(s => new ItemRecord { FirstFrame = s.First, FrameCount = s.Count }).ToList();
+        Job.Frames = new FrameRecord?[spec.Frames];
+        await job.WriteStateAsync();
+        await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        await OfferPendingAsync();
+        StartHeartbeat();
+        logger.LogInformation("Job {Job} ({Tenant}) accepted: {Frames} frames in {Items} items", JobId, tenant, spec.Frames, Job.Items.Count);
+        return new SubmitResult { Accepted = true, Status = Status() };
+    }
+
+    public Task<JobStatus?> GetStatus() => Task.FromResult(Job.State == JobState.Unknown ? null : Status());
+
+    public async Task<bool> Cancel()
+    {
+        if (Job.State is JobState.Unknown || IsTerminal) return false;
+        Job.State = JobState.Cancelled;
+        Job.CompletedAt = DateTime.UtcNow;
+        await job.WriteStateAsync();
+        await Scheduler.Withdraw(JobId);
+        await StopKeepAliveAsync();
+        logger.LogInformation("Job {Job} cancelled", JobId);
+        return true;
+    }
+
+    public Task BatchLeased(int batchIndex, int attempt, string workerId)
+    {
+        if (TryCurrentItem(batchIndex, attempt, out var item) && item.State == ItemState.Queued)
+        {
+            item.State = ItemState.Leased;
+            item.Worker = workerId;
+            if (Job.State == JobState.Queued)
+            {
+                Job.State = JobState.Running;
+                Job.StartedAt = DateTime.UtcNow;
+            }
+        }
+        return Task.CompletedTask; // soft progress only: not worth a storage write
+    }
+
+    public async Task BatchCompleted(BatchResult result)
+    {
+        if (IsTerminal || Job.State == JobState.Unknown || result.BatchIndex < 0 || result.BatchIndex >= Job.Items.Count) return;
+        var item = Job.Items[result.BatchIndex];
+        if (item.State == ItemState.Done) return; // a duplicate of an item already stored: identical bytes
+        if (result.Frames.Length != item.FrameCount || result.Frames.Any(f => f.Index < item.FirstFrame || f.Index >= item.FirstFrame + item.FrameCount))
+        {
+            await BatchFailed(result.BatchIndex, result.Attempt, result.WorkerId, "worker reported the wrong frames");
+            return;
+        }
+        foreach (var frame in result.Frames) Job.Frames[frame.Index] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes);
+        item.State = ItemState.Done;
+        item.Worker = result.WorkerId;
+        Job.DeviceSeconds += result.DeviceSeconds;
+        if (Job.State == JobState.Queued)
+        {
+            Job.State = JobState.Running;
+            Job.StartedAt ??= DateTime.UtcNow;
+        }
+        if (Job.Items.All(i => i.State == ItemState.Done)) Job.State = JobState.Finalizing;
+        await job.WriteStateAsync();
+        if (Job.State == JobState.Finalizing) ScheduleFinalize();
+    }
+
+    public async Task BatchFailed(int batchIndex, int attempt, string workerId, string reason)
+    {
+        if (!TryCurrentItem(batchIndex, attempt, out var item) || item.State == ItemState.Done || IsTerminal) return;
+        item.Failures++;
+        item.LastError = $"{workerId}: {reason}";
+        Job.Retries++;
+        logger.LogWarning("Job {Job} item {Batch} attempt {Attempt} failed on {Worker}: {Reason}", JobId, batchIndex, attempt, workerId, reason);
+        if (item.Failures >= options.MaxAttempts)
+        {
+            item.State = ItemState.Failed;
+            Job.State = JobState.Failed;
+            Job.CompletedAt = DateTime.UtcNow;
+            Job.Error = $"batch {batchIndex} (frames {item.FirstFrame}-{item.FirstFrame + item.FrameCount - 1}) failed {item.Failures} times; last: {item.LastError}";
+            await job.WriteStateAsync();
+            await Scheduler.Withdraw(JobId);
+            await StopKeepAliveAsync();
+            return;
+        }
+        int failuresOnWorker = Job.Items.Count(i => i.LastError?.StartsWith(workerId + ":", StringComparison.Ordinal) == true);
+        if (failuresOnWorker >= options.BlocklistAfterFailures) await Scheduler.Blocklist(JobId, workerId);
+        item.Attempt++;
+        item.State = ItemState.Queued;
+        await job.WriteStateAsync();
+        offeredToEpoch = await Scheduler.Offer([ToWorkItem(batchIndex)]);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (IsTerminal || Job.State == JobState.Unknown) await StopKeepAliveAsync();
+        // Otherwise activation already restarted the heartbeat, which re-offers pending items.
+    }
+
+    bool IsTerminal => Job.State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+
+    bool TryCurrentItem(int batchIndex, int attempt, out ItemRecord item)
+    {
+        item = null!;
+        if (batchIndex < 0 || batchIndex >= Job.Items.Count) return false;
+        item = Job.Items[batchIndex];
+        return item.Attempt == attempt;
+    }
+
+    void StartHeartbeat()
+    {
+        this.RegisterGrainTimer(HeartbeatAsync, new GrainTimerCreationOptions
+        {
+            DueTime = TimeSpan.Zero, Period = options.OfferInterval, KeepAlive = true,
+        });
+    }
+
+    /// <summary>Re-offers pending items whenever the scheduler lost them (new epoch); resumes finalization.</summary>
+    async Task HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        if (IsTerminal) return;
+        if (Job.State == JobState.Finalizing)
+        {
+            ScheduleFinalize();
+            return;
+        }
+        if (await Scheduler.Epoch() != offeredToEpoch) await OfferPendingAsync();
+    }
+
+    async Task OfferPendingAsync()
+    {
+        var pending = Enumerable.Range(0, Job.Items.Count)
+            .Where(i => Job.Items[i].State is ItemState.Queued or ItemState.Leased)
+            .Select(ToWorkItem).ToArray();
+        offeredToEpoch = await Scheduler.Offer(pending);
+    }
+
+    WorkItem ToWorkItem(int batchIndex)
+    {
+        var item = Job.Items[batchIndex];
+        return new WorkItem
+        {
+            JobId = JobId, Tenant = Job.Tenant, BatchIndex = batchIndex, FirstFrame = item.FirstFrame, FrameCount = item.FrameCount,
+            Attempt = item.Attempt, Spec = Job.Spec!, BlobPrefix = Job.BlobPrefix, SubmittedAt = Job.CreatedAt,
+        };
+    }
+
+    void ScheduleFinalize()
+    {
+        if (finalizing) return;
+        finalizing = true;
+        this.RegisterGrainTimer(FinalizeAsync, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan });
+    }
+
+    async Task FinalizeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var spec = Job.Spec!;
+            ManifestVideo? video = null;
+            if (spec.Mp4)
+            {
+                if (VideoAssembler.FfmpegAvailable())
+                    video = await VideoAssembler.AssembleAsync(blobs, Job.BlobPrefix, spec.Frames, spec.Fps, cancellationToken);
+                else if (!Job.Warnings.Contains(VideoAssembler.MissingFfmpegHint))
+                    Job.Warnings.Add(VideoAssembler.MissingFfmpegHint);
+            }
+            var completedAt = DateTime.UtcNow;
+            var manifest = ManifestWriter.Build(JobId, Job, video, completedAt);
+            var manifestBlob = Job.BlobPrefix + "manifest.json";
+            await blobs.PutAsync(manifestBlob, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestWriter.JsonOptions), "application/json", cancellationToken);
+            Job.ManifestBlob = manifestBlob;
+            Job.VideoBlob = video?.Blob;
+            Job.State = JobState.Completed;
+            Job.CompletedAt = completedAt;
+            await job.WriteStateAsync();
+            await StopKeepAliveAsync();
+            logger.LogInformation("Job {Job} completed: {Frames} frames, manifest {Manifest}", JobId, spec.Frames, manifestBlob);
+        }
+        catch (Exception e)
+        {
+            // Storage or ffmpeg trouble: the heartbeat tries again; the manifest is only written on success.
+            logger.LogWarning(e, "Finalizing job {Job} failed; will retry", JobId);
+            finalizing = false;
+        }
+    }
+
+    async Task StopKeepAliveAsync()
+    {
+        try
+        {
+            var reminder = await this.GetReminder(KeepAliveReminder);
+            if (reminder is not null) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception e)
+        {
+            logger.LogDebug(e, "Could not unregister reminder of job {Job}", JobId);
+        }
+    }
+
+    JobStatus Status() => new()
+    {
+        JobId = JobId, Tenant = Job.Tenant, State = Job.State, Spec = Job.Spec,
+        FramesTotal = Job.Frames.Length, FramesDone = Job.Frames.Count(f => f is not null),
+        BatchesTotal = Job.Items.Count,
+        BatchesQueued = Job.Items.Count(i => i.State == ItemState.Queued),
+        BatchesLeased = Job.Items.Count(i => i.State == ItemState.Leased),
+        BatchesDone = Job.Items.Count(i => i.State == ItemState.Done),
+        Retries = Job.Retries, Error = Job.Error, CreatedAt = Job.CreatedAt, StartedAt = Job.StartedAt, CompletedAt = Job.CompletedAt,
+        ManifestBlob = Job.ManifestBlob, VideoBlob = Job.VideoBlob, DeviceSeconds = Job.DeviceSeconds, BlobPrefix = Job.BlobPrefix,
+        Warnings = Job.Warnings.ToArray(),
+    };
+}

@@ -1,0 +1,22 @@
+using Grains.Interfaces;
+
+namespace Grains.Jobs;
+
+[GenerateSerializer]
+public sealed class JobIndex
+{
+    [Id(0)] public List<string> JobIds { get; set; } = new();
+}
+
+/// <summary>The job ids of one tenant, in submission order.</summary>
+public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistentState<JobIndex> index) : Grain, IJobIndexGrain
+{
+    public async Task Add(string jobId)
+    {
+        if (index.State.JobIds.Contains(jobId)) return;
+        index.State.JobIds.Add(jobId);
+        await index.WriteStateAsync();
+    }
+
+    public Task<string[]> List() => Task.FromResult(index.State.JobIds.ToArray());
+}

@@ -1,0 +1,43 @@
+using Grains.Interfaces;
+
+namespace Grains.Jobs;
+
+public enum ItemState { Queued, Leased, Done, Failed }
+
+/// <summary>The persisted state of one job: the coordinator's source of truth.</summary>
+[GenerateSerializer]
+public sealed class JobRecord
+{
+    [Id(0)] public JobSpec? Spec { get; set; }
+    [Id(1)] public string Tenant { get; set; } = "";
+    [Id(2)] public JobState State { get; set; }
+    [Id(3)] public DateTime CreatedAt { get; set; }
+    [Id(4)] public DateTime? StartedAt { get; set; }
+    [Id(5)] public DateTime? CompletedAt { get; set; }
+    [Id(6)] public List<ItemRecord> Items { get; set; } = new();
+    [Id(7)] public FrameRecord?[] Frames { get; set; } = [];
+    [Id(8)] public string? Error { get; set; }
+    [Id(9)] public double DeviceSeconds { get; set; }
+    [Id(10)] public int Retries { get; set; }
+    [Id(11)] public string BlobPrefix { get; set; } = "";
+    [Id(12)] public string? ManifestBlob { get; set; }
+    [Id(13)] public string? VideoBlob { get; set; }
+    [Id(14)] public List<string> Warnings { get; set; } = new();
+    [Id(15)] public int NumClasses { get; set; }
+}
+
+[GenerateSerializer]
+public sealed class ItemRecord
+{
+    [Id(0)] public int FirstFrame { get; set; }
+    [Id(1)] public int FrameCount { get; set; }
+    [Id(2)] public ItemState State { get; set; }
+    /// <summary>The attempt currently offered or running; reports about older attempts are stale.</summary>
+    [Id(3)] public int Attempt { get; set; }
+    [Id(4)] public int Failures { get; set; }
+    [Id(5)] public string? LastError { get; set; }
+    [Id(6)] public string? Worker { get; set; }
+}
+
+[GenerateSerializer]
+public sealed record FrameRecord([property: Id(0)] string Blob, [property: Id(1)] string Sha256, [property: Id(2)] int Bytes);

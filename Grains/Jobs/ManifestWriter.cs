@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Grains.Interfaces;
+
+namespace Grains.Jobs;
+
+public static class ManifestWriter
+{
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static JobManifest Build(string jobId, JobRecord job, ManifestVideo? video, DateTime completedAt)
+    {
+        var spec = job.Spec!;
+        var frames = Enumerable.Range(0, job.Frames.Length).Select(i =>
+        {
+            var record = job.Frames[i] ?? throw new InvalidOperationException($"frame {i} of job {jobId} has no record");
+            var plan = FramePlanner.Frame(spec, i, job.NumClasses);
+            return new ManifestFrame(i, record.Blob, record.Sha256, record.Bytes, spec.Seed, plan.Label,
+                $"{plan.From.Seed}:{plan.From.Frame}", $"{plan.To.Seed}:{plan.To.Frame}", plan.Blend);
+        }).ToArray();
+        return new JobManifest
+        {
+            JobId = jobId, Tenant = job.Tenant, Spec = spec, ModelId = spec.ModelId, Frames = frames, Video = video,
+            Warnings = job.Warnings.ToArray(), CreatedAt = job.CreatedAt, StartedAt = job.StartedAt, CompletedAt = completedAt,
+            WallSeconds = ((job.StartedAt is { } s ? completedAt - s : TimeSpan.Zero)).TotalSeconds,
+            DeviceSeconds = job.DeviceSeconds, Retries = job.Retries,
+        };
+    }
+}

@@ -1,0 +1,17 @@
+using Scm.Checkpoints;
+using Scm.Network;
+using Scm.Sampling;
+
+namespace Grains.Models;
+
+/// <summary>A model resident on one device. <see cref="Gate"/> serialises batches on it.</summary>
+public sealed class LoadedModel(string id, string device, ScmUNet network, ModelCard card, ConsistencySampler sampler, TimeSpan loadTime)
+{
+    public string Id => id;
+    public string Device => device;
+    public ScmUNet Network => network;
+    public ModelCard Card => card;
+    public ConsistencySampler Sampler => sampler;
+    public TimeSpan LoadTime => loadTime;
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+}

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Scm.Checkpoints;
+using Scm.Sampling;
+
+namespace Grains.Models;
+
+/// <summary>
+/// Loads each model once per device and keeps it. A bad checkpoint fails only the requests for that model
+/// (with the checkpoint's own message) and is retried on the next request; the silo stays healthy.
+/// </summary>
+public sealed class ModelCache(ModelCatalog catalog, ILogger<ModelCache> logger)
+{
+    readonly ConcurrentDictionary<(string Model, string Device), Lazy<Task<LoadedModel>>> loaded = new();
+
+    public async Task<LoadedModel> GetAsync(string modelId, string device, CancellationToken cancellationToken = default)
+    {
+        var key = (modelId, device);
+        var lazy = loaded.GetOrAdd(key, _ => new Lazy<Task<LoadedModel>>(() => LoadAsync(modelId, device, cancellationToken)));
+        try
+        {
+            return await lazy.Value;
+        }
+        catch
+        {
+            loaded.TryRemove(new KeyValuePair<(string, string), Lazy<Task<LoadedModel>>>(key, lazy));
+            throw;
+        }
+    }
+
+    async Task<LoadedModel> LoadAsync(string modelId, string device, CancellationToken cancellationToken)
+    {
+        var cardPath = await catalog.CardPathAsync(modelId, cancellationToken);
+        return await Task.Run(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            var torchDevice = TorchSharp.torch.device(device);
+            var (network, card) = Checkpoint.Load(cardPath, torchDevice);
+            if (card.Kind != ModelCard.ConsistencyKind)
+                throw new CheckpointException($"{cardPath}: model '{modelId}' is a '{card.Kind}' model; workers serve '{ModelCard.ConsistencyKind}' models.");
+            logger.LogInformation("Loaded model {Model} on {Device} from {Card} in {Ms} ms", modelId, device, cardPath, clock.ElapsedMilliseconds);
+            return new LoadedModel(modelId, device, network, card, new ConsistencySampler(network, torchDevice), clock.Elapsed);
+        }, cancellationToken);
+    }
+}

@@ -1,0 +1,41 @@
+namespace Grains.Options;
+
+/// <summary>How a silo joins the cluster and where it keeps grain state. Section "Cluster".</summary>
+public sealed class ClusterHostOptions
+{
+    public const string Section = "Cluster";
+
+    /// <summary>"Localhost" (default, single machine) or "Redis".</summary>
+    public string Clustering { get; set; } = "Localhost";
+    /// <summary>"Memory" (default) or "Redis": grain state (jobs, tenants) and reminders.</summary>
+    public string Storage { get; set; } = "Memory";
+    public string? RedisConnectionString { get; set; }
+    public string ClusterId { get; set; } = "scm";
+    public string ServiceId { get; set; } = "scm-generation";
+    /// <summary>Unique per silo; workers are pinned to silos by this name. Default: machine name + silo port.</summary>
+    public string? SiloName { get; set; }
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+    /// <summary>Localhost clustering only: the first silo's port (other silos on the machine join it).</summary>
+    public int PrimarySiloPort { get; set; } = 11111;
+
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (Clustering is not ("Localhost" or "Redis")) errors.Add($"Cluster:Clustering must be 'Localhost' or 'Redis', got '{Clustering}'");
+        if (Storage is not ("Memory" or "Redis")) errors.Add($"Cluster:Storage must be 'Memory' or 'Redis', got '{Storage}'");
+        if ((Clustering == "Redis" || Storage == "Redis") && string.IsNullOrWhiteSpace(RedisConnectionString))
+            errors.Add("Cluster:RedisConnectionString is required when Clustering or Storage is 'Redis' (e.g. 127.0.0.1:6379)");
+        foreach (var (name, port) in new[] { ("SiloPort", SiloPort), ("GatewayPort", GatewayPort), ("PrimarySiloPort", PrimarySiloPort) })
+            if (port is < 1 or > 65535) errors.Add($"Cluster:{name} must be in [1, 65535], got {port}");
+        if (SiloName is { } n && (n.Length == 0 || n.Contains('/'))) errors.Add("Cluster:SiloName must be non-empty and contain no '/'");
+        if (errors.Count > 0) throw new ConfigurationException(errors);
+    }
+}
+
+/// <summary>Configuration errors, all at once, each naming its key.</summary>
+public sealed class ConfigurationException(IReadOnlyList<string> errors)
+    : Exception("Invalid configuration:\n  " + string.Join("\n  ", errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}

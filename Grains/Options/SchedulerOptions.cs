@@ -1,0 +1,35 @@
+namespace Grains.Options;
+
+/// <summary>Work distribution. Section "Scheduler".</summary>
+public sealed class SchedulerOptions
+{
+    public const string Section = "Scheduler";
+
+    /// <summary>A lease not released within this time returns its items to the queue.</summary>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>Attempts per work item before its job fails.</summary>
+    public int MaxAttempts { get; set; } = 3;
+    /// <summary>Failures of one job's items on one worker before that worker is blocklisted for the job.</summary>
+    public int BlocklistAfterFailures { get; set; } = 2;
+    /// <summary>How often coordinators check that the scheduler still holds their pending items.</summary>
+    public TimeSpan OfferInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>How often the scheduler looks for expired leases and leases held by dead silos.</summary>
+    public TimeSpan ExpiryScanInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>Half-life of the usage that weighted fair sharing compares between tenants.</summary>
+    public TimeSpan FairShareHalfLife { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>Frames per work item when the job does not say.</summary>
+    public int DefaultBatchFrames { get; set; } = 16;
+
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (LeaseTimeout < TimeSpan.FromSeconds(1)) errors.Add("Scheduler:LeaseTimeout must be >= 1 s");
+        if (MaxAttempts is < 1 or > 100) errors.Add("Scheduler:MaxAttempts must be in [1, 100]");
+        if (BlocklistAfterFailures < 1) errors.Add("Scheduler:BlocklistAfterFailures must be >= 1");
+        if (OfferInterval < TimeSpan.FromMilliseconds(100)) errors.Add("Scheduler:OfferInterval must be >= 100 ms");
+        if (ExpiryScanInterval < TimeSpan.FromMilliseconds(100)) errors.Add("Scheduler:ExpiryScanInterval must be >= 100 ms");
+        if (FairShareHalfLife < TimeSpan.FromSeconds(1)) errors.Add("Scheduler:FairShareHalfLife must be >= 1 s");
+        if (DefaultBatchFrames is < 1 or > 1024) errors.Add("Scheduler:DefaultBatchFrames must be in [1, 1024]");
+        if (errors.Count > 0) throw new ConfigurationException(errors);
+    }
+}

@@ -1,0 +1,144 @@
+using Grains.Interfaces;
+
+namespace Grains.Scheduling;
+
+/// <summary>
+/// Pending work items across tenants, handed out by weighted fair share: the tenant with the lowest
+/// decayed usage / weight goes first (usage halves every half-life, as in Slurm's fair-share factor); within a
+/// tenant, higher job priority first, then oldest. A lease is filled with further items that can share the
+/// same network batch (same model and sampling schedule), from any tenant in the same fair order.
+/// Not thread-safe: owned by the scheduler grain.
+/// </summary>
+public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
+{
+    sealed class Tenant(string name)
+    {
+        public string Name { get; } = name;
+        public double Weight { get; set; } = 1;
+        public double Usage { get; set; }
+        public DateTimeOffset UsageAt { get; set; }
+        public SortedSet<WorkItem> Pending { get; } = new(ItemOrder.Instance);
+        public int QueuedFrames { get; set; }
+    }
+
+    readonly Dictionary<string, Tenant> tenants = new();
+    readonly HashSet<(string JobId, int Batch, int Attempt)> queued = new();
+    readonly Dictionary<string, HashSet<string>> blocklist = new();
+
+    public int Count => queued.Count;
+
+    /// <summary>False when the same (job, batch, attempt) is already queued.</summary>
+    public bool Add(WorkItem item)
+    {
+        if (!queued.Add((item.JobId, item.BatchIndex, item.Attempt))) return false;
+        var tenant = TenantFor(item.Tenant);
+        tenant.Pending.Add(item);
+        tenant.QueuedFrames += item.FrameCount;
+        return true;
+    }
+
+    public bool Contains(WorkItem item) => queued.Contains((item.JobId, item.BatchIndex, item.Attempt));
+
+    public int RemoveJob(string jobId)
+    {
+        int removed = 0;
+        foreach (var tenant in tenants.Values)
+            removed += tenant.Pending.RemoveWhere(item =>
+            {
+                if (item.JobId != jobId) return false;
+                queued.Remove((item.JobId, item.BatchIndex, item.Attempt));
+                tenant.QueuedFrames -= item.FrameCount;
+                return true;
+            });
+        blocklist.Remove(jobId);
+        return removed;
+    }
+
+    public void Blocklist(string jobId, string workerId)
+    {
+        if (!blocklist.TryGetValue(jobId, out var workers)) blocklist[jobId] = workers = new HashSet<string>();
+        workers.Add(workerId);
+    }
+
+    public void SetWeight(string tenant, double weight) => TenantFor(tenant).Weight = Math.Max(weight, 1e-6);
+
+    /// <summary>Adds device-seconds (may be negative to correct an estimate) to a tenant's decayed usage.</summary>
+    public void Charge(string tenant, double seconds)
+    {
+        var t = TenantFor(tenant);
+        t.Usage = Math.Max(0, DecayedUsage(t) + seconds);
+        t.UsageAt = time.GetUtcNow();
+    }
+
+    /// <summary>Removes and returns the next lease's items for a worker (empty when nothing is eligible).</summary>
+    public List<WorkItem> Take(string workerId, int maxFrames)
+    {
+        var order = tenants.Values.Where(t => t.Pending.Count > 0)
+            .OrderBy(t => DecayedUsage(t) / t.Weight).ThenBy(t => t.Name, StringComparer.Ordinal).ToList();
+        var taken = new List<WorkItem>();
+        WorkItem? first = null;
+        foreach (var tenant in order)
+        {
+            first = tenant.Pending.FirstOrDefault(item => Eligible(item, workerId));
+            if (first is not null) break;
+        }
+        if (first is null) return taken;
+        string key = first.BatchKey;
+        int frames = 0;
+        foreach (var tenant in order)
+            foreach (var item in tenant.Pending)
+            {
+                if (frames >= maxFrames) break;
+                if (item.BatchKey != key || !Eligible(item, workerId)) continue;
+                if (taken.Count > 0 && frames + item.FrameCount > maxFrames) continue;
+                taken.Add(item);
+                frames += item.FrameCount;
+            }
+        foreach (var item in taken)
+        {
+            var tenant = tenants[item.Tenant];
+            tenant.Pending.Remove(item);
+            tenant.QueuedFrames -= item.FrameCount;
+            queued.Remove((item.JobId, item.BatchIndex, item.Attempt));
+        }
+        return taken;
+    }
+
+    public TenantQueue[] Snapshot() => tenants.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => new TenantQueue
+    {
+        Tenant = t.Name, QueuedItems = t.Pending.Count, QueuedFrames = t.QueuedFrames, DecayedUsage = DecayedUsage(t), Weight = t.Weight,
+    }).ToArray();
+
+    bool Eligible(WorkItem item, string workerId) => !(blocklist.TryGetValue(item.JobId, out var w) && w.Contains(workerId));
+
+    double DecayedUsage(Tenant t)
+    {
+        if (t.Usage == 0) return 0;
+        double elapsed = (time.GetUtcNow() - t.UsageAt).TotalSeconds;
+        return t.Usage * Math.Pow(0.5, elapsed / halfLife.TotalSeconds);
+    }
+
+    Tenant TenantFor(string name)
+    {
+        if (!tenants.TryGetValue(name, out var tenant)) tenants[name] = tenant = new Tenant(name) { UsageAt = time.GetUtcNow() };
+        return tenant;
+    }
+
+    sealed class ItemOrder : IComparer<WorkItem>
+    {
+        public static readonly ItemOrder Instance = new();
+
+        public int Compare(WorkItem? a, WorkItem? b)
+        {
+            if (ReferenceEquals(a, b)) return 0;
+            if (a is null) return -1;
+            if (b is null) return 1;
+            int c = b.Spec.Priority.CompareTo(a.Spec.Priority);
+            if (c == 0) c = a.SubmittedAt.CompareTo(b.SubmittedAt);
+            if (c == 0) c = string.CompareOrdinal(a.JobId, b.JobId);
+            if (c == 0) c = a.BatchIndex.CompareTo(b.BatchIndex);
+            if (c == 0) c = a.Attempt.CompareTo(b.Attempt);
+            return c;
+        }
+    }
+}

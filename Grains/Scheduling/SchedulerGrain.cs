@@ -1,0 +1,191 @@
+using Grains.Interfaces;
+using Grains.Options;
+using Grains.Placement;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace Grains.Scheduling;
+
+/// <summary>
+/// The cluster's work queue and lease table (see <see cref="ISchedulerGrain"/>). Workers long-poll for leases;
+/// a lease that is not released in time, or whose worker's silo leaves the cluster, is expired and its items
+/// reported to their coordinators as failed attempts (the coordinators decide to retry).
+/// </summary>
+public sealed class SchedulerGrain : Grain, ISchedulerGrain
+{
+    sealed record LeaseRecord(Guid Id, string WorkerId, string SiloName, WorkItem[] Items, DateTime ExpiresAt, double ProvisionalSeconds);
+    sealed record Waiter(LeaseRequest Request, TaskCompletionSource<WorkLease?> Completion);
+
+    readonly SchedulerOptions options;
+    readonly IClusterMembershipService membership;
+    readonly ILogger<SchedulerGrain> logger;
+    readonly FairShareQueue queue;
+    readonly Dictionary<Guid, LeaseRecord> leases = new();
+    readonly HashSet<(string, int, int)> leasedKeys = new();
+    readonly List<Waiter> waiters = new();
+    readonly Dictionary<string, WorkerInfo> workers = new();
+    readonly Guid epoch = Guid.NewGuid();
+    double secondsPerFrameEstimate = 0.01;
+    long leasesGranted, leasesExpired;
+
+    public SchedulerGrain(IOptions<SchedulerOptions> options, IClusterMembershipService membership, ILogger<SchedulerGrain> logger)
+    {
+        this.options = options.Value;
+        this.membership = membership;
+        this.logger = logger;
+        queue = new FairShareQueue(this.options.FairShareHalfLife, TimeProvider.System);
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        this.RegisterGrainTimer(ExpireLeasesAsync, new GrainTimerCreationOptions
+        {
+            DueTime = options.ExpiryScanInterval, Period = options.ExpiryScanInterval, KeepAlive = true,
+        });
+        logger.LogInformation("Scheduler activated with epoch {Epoch}", epoch);
+        return Task.CompletedTask;
+    }
+
+    public Task<Guid> Epoch() => Task.FromResult(epoch);
+
+    public Task<Guid> Offer(WorkItem[] items)
+    {
+        foreach (var item in items)
+            if (!leasedKeys.Contains((item.JobId, item.BatchIndex, item.Attempt)))
+                queue.Add(item);
+        ServeWaiters();
+        return Task.FromResult(epoch);
+    }
+
+    public Task Withdraw(string jobId)
+    {
+        queue.RemoveJob(jobId);
+        return Task.CompletedTask;
+    }
+
+    public Task Blocklist(string jobId, string workerId)
+    {
+        queue.Blocklist(jobId, workerId);
+        return Task.CompletedTask;
+    }
+
+    public async Task<WorkLease?> Lease(LeaseRequest request)
+    {
+        Seen(request);
+        var lease = TryGrant(request);
+        if (lease is not null || request.Wait <= TimeSpan.Zero) return lease;
+        var waiter = new Waiter(request, new TaskCompletionSource<WorkLease?>(TaskCreationOptions.RunContinuationsAsynchronously));
+        waiters.Add(waiter);
+        var finished = await Task.WhenAny(waiter.Completion.Task, Task.Delay(request.Wait));
+        if (finished == waiter.Completion.Task) return await waiter.Completion.Task;
+        waiters.Remove(waiter);
+        // A grant may have raced with the timeout; never drop a granted lease.
+        return waiter.Completion.Task.IsCompleted ? await waiter.Completion.Task : null;
+    }
+
+    public Task Release(Guid leaseId, string workerId, LeaseOutcome[] outcomes)
+    {
+        if (leases.Remove(leaseId, out var lease))
+        {
+            foreach (var item in lease.Items) leasedKeys.Remove((item.JobId, item.BatchIndex, item.Attempt));
+            double actual = outcomes.Sum(o => o.DeviceSeconds);
+            int frames = outcomes.Where(o => o.Succeeded).Sum(o => o.Frames);
+            if (frames > 0) secondsPerFrameEstimate = 0.8 * secondsPerFrameEstimate + 0.2 * (actual / frames);
+            // Replace the provisional charge made at grant time with what the worker measured.
+            foreach (var group in lease.Items.GroupBy(i => i.Tenant))
+            {
+                double provisional = lease.ProvisionalSeconds * group.Sum(i => i.FrameCount) / Math.Max(1, lease.Items.Sum(i => i.FrameCount));
+                double measured = outcomes.Where(o => o.Tenant == group.Key).Sum(o => o.DeviceSeconds);
+                queue.Charge(group.Key, measured - provisional);
+            }
+        }
+        if (workers.TryGetValue(workerId, out var info))
+            workers[workerId] = info with
+            {
+                FramesDone = info.FramesDone + outcomes.Where(o => o.Succeeded).Sum(o => o.Frames),
+                BusySeconds = info.BusySeconds + outcomes.Sum(o => o.DeviceSeconds),
+            };
+        ServeWaiters();
+        return Task.CompletedTask;
+    }
+
+    public Task<SchedulerSnapshot> Snapshot() => Task.FromResult(new SchedulerSnapshot
+    {
+        Tenants = queue.Snapshot(),
+        LeasesOutstanding = leases.Count,
+        LeasesExpired = leasesExpired,
+        LeasesGranted = leasesGranted,
+        Workers = workers.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal).ToArray(),
+    });
+
+    WorkLease? TryGrant(LeaseRequest request)
+    {
+        var items = queue.Take(request.WorkerId, request.MaxFrames);
+        if (items.Count == 0) return null;
+        int frames = items.Sum(i => i.FrameCount);
+        double provisional = frames * secondsPerFrameEstimate;
+        foreach (var group in items.GroupBy(i => i.Tenant))
+            queue.Charge(group.Key, provisional * group.Sum(i => i.FrameCount) / frames);
+        var record = new LeaseRecord(Guid.NewGuid(), request.WorkerId, request.SiloName, items.ToArray(),
+            DateTime.UtcNow + options.LeaseTimeout, provisional);
+        leases[record.Id] = record;
+        foreach (var item in items) leasedKeys.Add((item.JobId, item.BatchIndex, item.Attempt));
+        leasesGranted++;
+        return new WorkLease { LeaseId = record.Id, Items = record.Items, ExpiresAt = record.ExpiresAt };
+    }
+
+    void ServeWaiters()
+    {
+        for (int i = 0; i < waiters.Count && queue.Count > 0;)
+        {
+            var lease = TryGrant(waiters[i].Request);
+            if (lease is null) { i++; continue; }
+            var waiter = waiters[i];
+            waiters.RemoveAt(i);
+            waiter.Completion.TrySetResult(lease);
+        }
+    }
+
+    void Seen(LeaseRequest request)
+    {
+        workers[request.WorkerId] = workers.TryGetValue(request.WorkerId, out var info)
+            ? info with { LastSeen = DateTime.UtcNow, LoadedModel = request.LoadedModel ?? info.LoadedModel }
+            : new WorkerInfo
+            {
+                WorkerId = request.WorkerId, SiloName = request.SiloName, Device = WorkerKey.DeviceOf(request.WorkerId),
+                LastSeen = DateTime.UtcNow, LoadedModel = request.LoadedModel,
+            };
+    }
+
+    async Task ExpireLeasesAsync(CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        var alive = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet();
+        var expired = leases.Values.Where(l => l.ExpiresAt <= now || !alive.Contains(l.SiloName)).ToList();
+        foreach (var silo in workers.Values.Where(w => !alive.Contains(w.SiloName)).Select(w => w.WorkerId).ToList())
+            workers.Remove(silo);
+        foreach (var lease in expired)
+        {
+            leases.Remove(lease.Id);
+            leasesExpired++;
+            string reason = alive.Contains(lease.SiloName)
+                ? $"lease expired after {options.LeaseTimeout.TotalSeconds:F0} s on worker {lease.WorkerId}"
+                : $"silo {lease.SiloName} of worker {lease.WorkerId} left the cluster";
+            logger.LogWarning("Lease {Lease}: {Reason}; returning {Items} items", lease.Id, reason, lease.Items.Length);
+            foreach (var item in lease.Items)
+            {
+                leasedKeys.Remove((item.JobId, item.BatchIndex, item.Attempt));
+                try
+                {
+                    await GrainFactory.GetGrain<IJobCoordinatorGrain>(item.JobId).BatchFailed(item.BatchIndex, item.Attempt, lease.WorkerId, reason);
+                }
+                catch (Exception e)
+                {
+                    // The coordinator re-offers its pending items when it is re-activated; nothing is lost.
+                    logger.LogWarning(e, "Could not report expired item {Job}/{Batch}", item.JobId, item.BatchIndex);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using BlobStorage;
+using Grains.Hosting;
+using Grains.Workers;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+
+namespace Cluster.Tests;
+
+/// <summary>An in-process cluster of N silos on the real grains, with test-speed timings.</summary>
+public sealed class ClusterHarness : IAsyncDisposable
+{
+    public InProcessTestCluster Cluster { get; }
+    public IBlobStore Blobs { get; }
+    public string BlobRoot { get; }
+    public IClusterClient Client => Cluster.Client;
+
+    ClusterHarness(InProcessTestCluster cluster, IBlobStore blobs, string blobRoot)
+    {
+        Cluster = cluster;
+        Blobs = blobs;
+        BlobRoot = blobRoot;
+    }
+
+    public static async Task<ClusterHarness> StartAsync(int silos = 2, IDictionary<string, string?>? settings = null,
+        IFaultInjector? faults = null, Action<ISiloBuilder>? configure = null)
+    {
+        var blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "blobs-" + Guid.NewGuid().ToString("N"));
+        var blobs = new TempFolderBlobStore(blobRoot);
+        var values = new Dictionary<string, string?>
+        {
+            ["Models:Registry:tiny"] = TestModels.TinyCard,
+            ["Devices:Devices"] = "cpu",
+            ["Devices:MaxBatchFrames"] = "8",
+            ["Scheduler:DefaultBatchFrames"] = "4",
+            ["Scheduler:OfferInterval"] = "00:00:00.200",
+            ["Scheduler:ExpiryScanInterval"] = "00:00:00.200",
+            ["Scheduler:LeaseTimeout"] = "00:00:10",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddGenerationCluster(configuration);
+            silo.Services.AddSingleton(blobs);
+            silo.Services.AddSingleton<IBlobStore>(blobs);
+            if (faults is not null) silo.Services.AddSingleton(faults);
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+            });
+            configure?.Invoke(silo);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new ClusterHarness(cluster, blobs, blobRoot);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        try { Directory.Delete(BlobRoot, recursive: true); } catch (DirectoryNotFoundException) { }
+    }
+}

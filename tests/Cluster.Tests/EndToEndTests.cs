@@ -1,0 +1,40 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Grains.Interfaces;
+
+namespace Cluster.Tests;
+
+public class EndToEndTests
+{
+    static JobSpec Video(int frames = 24) => new()
+    {
+        Kind = JobKind.Video, ModelId = "tiny", Classes = [3, 7, 1], Frames = frames, Fps = 8, Seed = 42, Steps = 2, OutputSize = 32, Mp4 = true,
+    };
+
+    [Fact]
+    public async Task Video_job_on_two_silos_stores_every_frame_a_manifest_with_checksums_and_an_mp4()
+    {
+        await using var harness = await ClusterHarness.StartAsync(silos: 2);
+        var result = await harness.Client.GetGrain<IJobCoordinatorGrain>("e2e-video").Submit(Video(), "default");
+        Assert.True(result.Accepted, string.Join("; ", result.Errors));
+
+        var status = await JobWaiter.UntilTerminalAsync(harness.Client, "e2e-video", TimeSpan.FromSeconds(90));
+        Assert.Equal(JobState.Completed, status.State);
+        Assert.Equal(24, status.FramesDone);
+
+        var manifestBytes = await harness.Blobs.GetAsync(status.ManifestBlob!);
+        Assert.NotNull(manifestBytes);
+        using var manifest = JsonDocument.Parse(manifestBytes);
+        var frames = manifest.RootElement.GetProperty("frames").EnumerateArray().ToList();
+        Assert.Equal(24, frames.Count);
+        foreach (var frame in frames)
+        {
+            var png = await harness.Blobs.GetAsync(frame.GetProperty("blob").GetString()!);
+            Assert.NotNull(png);
+            Assert.Equal(frame.GetProperty("sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(png)));
+        }
+        var video = await harness.Blobs.GetAsync(status.VideoBlob!);
+        Assert.NotNull(video);
+        Assert.Equal(24, await Ffprobe.CountFramesAsync(video));
+    }
+}
