@@ -30,7 +30,7 @@ public interface ISchedulerGrain : IGrainWithIntegerKey
     Task Withdraw(string jobId);
     /// <summary>Stops offering a job's items to a worker that keeps failing them.</summary>
     Task Blocklist(string jobId, string workerId);
-    [AlwaysInterleave] Task<WorkLease?> Lease(LeaseRequest request);
+    [AlwaysInterleave] Task<WorkLease?> Lease(LeaseRequest request, CancellationToken cancellationToken = default);
     Task Release(Guid leaseId, string workerId, LeaseOutcome[] outcomes);
     Task<SchedulerSnapshot> Snapshot();
 }

@@ -70,14 +70,14 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         return Task.CompletedTask;
     }
 
-    public async Task<WorkLease?> Lease(LeaseRequest request)
+    public async Task<WorkLease?> Lease(LeaseRequest request, CancellationToken cancellationToken = default)
     {
         Seen(request);
         var lease = TryGrant(request);
         if (lease is not null || request.Wait <= TimeSpan.Zero) return lease;
         var waiter = new Waiter(request, new TaskCompletionSource<WorkLease?>(TaskCreationOptions.RunContinuationsAsynchronously));
         waiters.Add(waiter);
-        var finished = await Task.WhenAny(waiter.Completion.Task, Task.Delay(request.Wait));
+        var finished = await Task.WhenAny(waiter.Completion.Task, Task.Delay(request.Wait, cancellationToken));
         if (finished == waiter.Completion.Task) return await waiter.Completion.Task;
         waiters.Remove(waiter);
         // A grant may have raced with the timeout; never drop a granted lease.

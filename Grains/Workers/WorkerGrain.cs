@@ -6,6 +6,7 @@ using Grains.Jobs;
 using Grains.Models;
 using Grains.Options;
 using Grains.Placement;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -26,6 +27,7 @@ public sealed class WorkerGrain(
     IFaultInjector faults,
     ILocalSiloDetails silo,
     IOptions<DeviceOptions> deviceOptions,
+    IHostApplicationLifetime lifetime,
     ILogger<WorkerGrain> logger) : Grain, IWorkerGrain
 {
     string workerId = "";
@@ -67,8 +69,12 @@ public sealed class WorkerGrain(
         BusySeconds = busySeconds, LoadedModel = loadedModel, LastError = lastError,
     });
 
-    async Task RunAsync(CancellationToken cancellationToken)
+    async Task RunAsync(CancellationToken timerToken)
     {
+        // Stop pulling as soon as the silo starts shutting down: an in-flight lease call to a departing
+        // scheduler would otherwise hold up shutdown until the response timeout.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(timerToken, lifetime.ApplicationStopping);
+        var cancellationToken = stopping.Token;
         while (!cancellationToken.IsCancellationRequested)
         {
             WorkLease? lease;
@@ -77,12 +83,17 @@ public sealed class WorkerGrain(
                 lease = await Scheduler.Lease(new LeaseRequest
                 {
                     WorkerId = workerId, SiloName = silo.Name, MaxFrames = deviceOptions.Value.MaxBatchFrames, LoadedModel = loadedModel,
-                });
+                }, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Worker {Worker}: lease request failed; retrying", workerId);
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                try { await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken); }
+                catch (OperationCanceledException) { return; }
                 continue;
             }
             if (lease is null) continue;

@@ -4,7 +4,7 @@ using Grains.Interfaces;
 
 namespace Cluster.Tests;
 
-public class EndToEndTests
+public class EndToEndTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     static JobSpec Video(int frames = 24) => new()
     {
@@ -14,11 +14,14 @@ public class EndToEndTests
     [Fact]
     public async Task Video_job_on_two_silos_stores_every_frame_a_manifest_with_checksums_and_an_mp4()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var harness = await ClusterHarness.StartAsync(silos: 2);
+        output.WriteLine($"cluster up {clock.Elapsed}");
         var result = await harness.Client.GetGrain<IJobCoordinatorGrain>("e2e-video").Submit(Video(), "default");
         Assert.True(result.Accepted, string.Join("; ", result.Errors));
 
         var status = await JobWaiter.UntilTerminalAsync(harness.Client, "e2e-video", TimeSpan.FromSeconds(90));
+        output.WriteLine($"job done {clock.Elapsed}: {status}");
         Assert.Equal(JobState.Completed, status.State);
         Assert.Equal(24, status.FramesDone);
 
