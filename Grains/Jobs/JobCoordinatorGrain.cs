@@ -62,6 +62,7 @@ public sealed class JobCoordinatorGrain(
         Job.Items = FramePlanner.Shard(spec.Frames, batchFrames).Select(s => new ItemRecord { FirstFrame = s.First, FrameCount = s.Count }).ToList();
         Job.Frames = new FrameRecord?[spec.Frames];
         await job.WriteStateAsync();
+        await GrainFactory.GetGrain<IJobIndexGrain>(tenant).Add(JobId);
         await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         await OfferPendingAsync();
         StartHeartbeat();

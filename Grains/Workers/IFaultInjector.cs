@@ -3,15 +3,16 @@ using Grains.Interfaces;
 namespace Grains.Workers;
 
 /// <summary>
-/// A seam for tests of failure handling: returns a reason to fail an item before it is sampled, or null.
-/// Production silos use <see cref="NoFaults"/>.
+/// A seam for tests of failure handling: runs before an item is sampled and returns a reason to fail it, or
+/// null. It may also delay (to keep a job in flight while a test kills a silo). Production silos use
+/// <see cref="NoFaults"/>.
 /// </summary>
 public interface IFaultInjector
 {
-    string? FailureFor(WorkItem item, string workerId);
+    ValueTask<string?> BeforeItemAsync(WorkItem item, string workerId, CancellationToken cancellationToken);
 }
 
 public sealed class NoFaults : IFaultInjector
 {
-    public string? FailureFor(WorkItem item, string workerId) => null;
+    public ValueTask<string?> BeforeItemAsync(WorkItem item, string workerId, CancellationToken cancellationToken) => ValueTask.FromResult<string?>(null);
 }

@@ -113,7 +113,7 @@ public sealed class WorkerGrain(
         var runnable = new List<WorkItem>();
         foreach (var item in items)
         {
-            var injected = faults.FailureFor(item, workerId);
+            var injected = await faults.BeforeItemAsync(item, workerId, cancellationToken);
             if (injected is null) runnable.Add(item);
             else outcomes.Add(await FailAsync(item, $"injected failure: {injected}"));
         }

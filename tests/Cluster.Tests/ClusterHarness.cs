@@ -23,8 +23,12 @@ public sealed class ClusterHarness : IAsyncDisposable
         BlobRoot = blobRoot;
     }
 
+    /// <summary>The Redis server tests use (started by infra/services.sh; env SCM_TEST_REDIS).</summary>
+    public static string RedisConnectionString => Environment.GetEnvironmentVariable("SCM_TEST_REDIS") ?? "127.0.0.1:6390";
+
+    /// <param name="storage">"Memory" or "Redis" (grain state and reminders; Redis survives silo loss).</param>
     public static async Task<ClusterHarness> StartAsync(int silos = 2, IDictionary<string, string?>? settings = null,
-        IFaultInjector? faults = null, Action<ISiloBuilder>? configure = null)
+        IFaultInjector? faults = null, Action<ISiloBuilder>? configure = null, string storage = "Memory")
     {
         var blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "blobs-" + Guid.NewGuid().ToString("N"));
         var blobs = new TempFolderBlobStore(blobRoot);
@@ -38,10 +42,17 @@ public sealed class ClusterHarness : IAsyncDisposable
             ["Scheduler:ExpiryScanInterval"] = "00:00:00.200",
             ["Scheduler:LeaseTimeout"] = "00:00:10",
         };
+        if (storage == "Redis")
+        {
+            values["Cluster:Storage"] = "Redis";
+            values["Cluster:RedisConnectionString"] = RedisConnectionString;
+        }
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 
         var builder = new InProcessTestClusterBuilder((short)silos);
+        // A fresh service id per cluster keeps Redis-stored state of earlier runs out of this one.
+        builder.Options.ServiceId = "scm-test-" + Guid.NewGuid().ToString("N")[..12];
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddGenerationCluster(configuration);

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Globalization;
+using Grains.Interfaces;
+
+namespace Cli;
+
+/// <summary>Command-line options that build a <see cref="JobSpec"/>.</summary>
+public sealed class JobSpecOptions
+{
+    readonly Option<JobKind> kind = new("--kind") { Description = "ImageSet or Video.", DefaultValueFactory = _ => JobKind.Video };
+    readonly Option<string> model = new("--model") { Description = "Model id.", DefaultValueFactory = _ => "mnist-scm" };
+    readonly Option<string> classes = new("--classes") { Description = "Comma-separated classes (video: keyframes, e.g. 3,7).", DefaultValueFactory = _ => "0,1,2,3,4,5,6,7,8,9" };
+    readonly Option<int> frames = new("--frames") { Description = "Number of frames.", DefaultValueFactory = _ => 60 };
+    readonly Option<int> fps = new("--fps") { Description = "MP4 frames per second.", DefaultValueFactory = _ => 12 };
+    readonly Option<ulong> seed = new("--seed") { Description = "Seed of all noise.", DefaultValueFactory = _ => 0UL };
+    readonly Option<int> steps = new("--steps") { Description = "Consistency steps (1, 2 or N).", DefaultValueFactory = _ => 2 };
+    readonly Option<string?> times = new("--times") { Description = "Intermediate TrigFlow times, comma-separated (steps-1 values)." };
+    readonly Option<double> guidance = new("--guidance") { Description = "Guidance scale (models distilled with guidance only).", DefaultValueFactory = _ => 1.0 };
+    readonly Option<int> size = new("--size") { Description = "Output frame size in pixels.", DefaultValueFactory = _ => 128 };
+    readonly Option<string> resize = new("--resize") { Description = "bilinear or nearest.", DefaultValueFactory = _ => "bilinear" };
+    readonly Option<bool> mp4 = new("--mp4") { Description = "Also assemble an MP4." };
+    readonly Option<int> priority = new("--priority") { Description = "Priority within your jobs (higher first).", DefaultValueFactory = _ => 0 };
+    readonly Option<int?> batchFrames = new("--batch-frames") { Description = "Frames per work item (default: cluster default)." };
+
+    public static JobSpecOptions Add(Command command)
+    {
+        var o = new JobSpecOptions();
+        foreach (var option in new Option[] { o.kind, o.model, o.classes, o.frames, o.fps, o.seed, o.steps, o.times, o.guidance, o.size, o.resize, o.mp4, o.priority, o.batchFrames })
+            command.Options.Add(option);
+        return o;
+    }
+
+    public JobSpec Build(ParseResult r) => new()
+    {
+        Kind = r.GetValue(kind), ModelId = r.GetValue(model)!, Classes = ParseList(r.GetValue(classes)!, "--classes", int.Parse),
+        Frames = r.GetValue(frames), Fps = r.GetValue(fps), Seed = r.GetValue(seed), Steps = r.GetValue(steps),
+        IntermediateTimes = r.GetValue(times) is { } t ? ParseList(t, "--times", s => double.Parse(s, CultureInfo.InvariantCulture)) : null,
+        Guidance = r.GetValue(guidance), OutputSize = r.GetValue(size), Resize = r.GetValue(resize)!, Mp4 = r.GetValue(mp4),
+        Priority = r.GetValue(priority), BatchFrames = r.GetValue(batchFrames),
+    };
+
+    static T[] ParseList<T>(string text, string option, Func<string, T> parse)
+    {
+        try { return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToArray(); }
+        catch (FormatException) { throw new ArgumentException($"{option}: expected a comma-separated list of numbers, got '{text}'"); }
+        catch (OverflowException) { throw new ArgumentException($"{option}: a value is out of range in '{text}'"); }
+    }
+}

@@ -1,0 +1,22 @@
+using BlobStorage;
+using Grains.Hosting;
+using Grains.Options;
+using Microsoft.Extensions.Hosting;
+
+// A silo of the generation cluster. Configuration: appsettings.json, then SCM_* environment variables
+// (e.g. SCM_Cluster__Clustering=Redis), then the command line (--Cluster:SiloPort=11112).
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.Configuration.AddEnvironmentVariables("SCM_");
+builder.Configuration.AddCommandLine(args);
+try
+{
+    builder.Services.AddBlobStore(builder.Configuration.GetSection("Blob"));
+    builder.UseOrleans(silo => silo.UseConfiguredClustering(builder.Configuration).AddGenerationCluster(builder.Configuration));
+}
+catch (ConfigurationException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+await builder.Build().RunAsync();
+return 0;

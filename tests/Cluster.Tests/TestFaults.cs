@@ -1,0 +1,22 @@
+using System.Collections.Concurrent;
+using Grains.Interfaces;
+using Grains.Workers;
+
+namespace Cluster.Tests;
+
+/// <summary>Injected failures and delays for tests (a test seam, not a mock of any real part).</summary>
+public sealed class TestFaults : IFaultInjector
+{
+    /// <summary>(jobId, batchIndex) pairs that always fail.</summary>
+    public ConcurrentDictionary<(string JobId, int Batch), bool> Poisoned { get; } = new();
+    /// <summary>Delay per item of jobs whose id starts with "slow".</summary>
+    public TimeSpan SlowJobDelay { get; set; } = TimeSpan.FromMilliseconds(150);
+    public ConcurrentBag<(string JobId, int Batch, string Worker)> Seen { get; } = new();
+
+    public async ValueTask<string?> BeforeItemAsync(WorkItem item, string workerId, CancellationToken cancellationToken)
+    {
+        Seen.Add((item.JobId, item.BatchIndex, workerId));
+        if (item.JobId.StartsWith("slow", StringComparison.Ordinal)) await Task.Delay(SlowJobDelay, cancellationToken);
+        return Poisoned.ContainsKey((item.JobId, item.BatchIndex)) ? $"poison batch {item.BatchIndex}" : null;
+    }
+}
