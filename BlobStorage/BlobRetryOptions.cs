@@ -8,7 +8,8 @@ namespace BlobStorage;
 public sealed class BlobRetryOptions
 {
     /// <summary>
-    /// How long an operation keeps being retried after its first failure began; no new attempt starts after it.
+    /// How long after an operation started a failure may still be retried. The retry scheduled just before the budget
+    /// runs out still happens, so an operation can take up to budget + <see cref="MaxDelay"/> + one attempt.
     /// The default rides out a storage endpoint that is down for 10-20 seconds (a restart, a failover).
     /// </summary>
     public TimeSpan RetryBudget { get; set; } = TimeSpan.FromSeconds(30);
