@@ -26,12 +26,22 @@ public sealed class ClusterHarness : IAsyncDisposable
     /// <summary>The Redis server tests use (started by infra/services.sh; env SCM_TEST_REDIS).</summary>
     public static string RedisConnectionString => Environment.GetEnvironmentVariable("SCM_TEST_REDIS") ?? "127.0.0.1:6390";
 
+    /// <summary>The Azurite the tests use (started by infra/services.sh; env SCM_TEST_AZURITE_CONNECTION).</summary>
+    public static string AzuriteConnectionString => Environment.GetEnvironmentVariable("SCM_TEST_AZURITE_CONNECTION") ??
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;";
+
     /// <param name="storage">"Memory" or "Redis" (grain state and reminders; Redis survives silo loss).</param>
     public static async Task<ClusterHarness> StartAsync(int silos = 2, IDictionary<string, string?>? settings = null,
-        IFaultInjector? faults = null, Action<ISiloBuilder>? configure = null, string storage = "Memory")
+        IFaultInjector? faults = null, Action<ISiloBuilder>? configure = null, string storage = "Memory", string blob = "Local")
     {
         var blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "blobs-" + Guid.NewGuid().ToString("N"));
-        var blobs = new TempFolderBlobStore(blobRoot);
+        var blobs = blob == "Azure"
+            ? BlobStoreFactory.Create(new BlobStorageOptions
+            {
+                Provider = BlobStorageOptions.AzureProvider, AzureConnectionString = AzuriteConnectionString,
+                Container = "test-" + Guid.NewGuid().ToString("N")[..12],
+            })
+            : new LocalFolderBlobStore(blobRoot);
         var values = new Dictionary<string, string?>
         {
             ["Models:Registry:tiny"] = TestModels.TinyCard,
@@ -56,7 +66,6 @@ public sealed class ClusterHarness : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddGenerationCluster(configuration);
-            silo.Services.AddSingleton(blobs);
             silo.Services.AddSingleton<IBlobStore>(blobs);
             if (faults is not null) silo.Services.AddSingleton(faults);
             silo.Configure<ClusterMembershipOptions>(o =>
