@@ -57,19 +57,26 @@ public sealed class ConsistencySampler
         return x0.clamp(-1, 1).cpu().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// One chunk through every step. Each network evaluation gets its own dispose scope and only x0 leaves it:
+    /// a single scope for the whole request held every activation of every chunk and step until the end
+    /// (~2 GB RSS for 64 MNIST images at 2 steps).
+    /// </summary>
     Tensor SampleChunk(IReadOnlyList<SampleSpec> specs, SamplingSchedule schedule, CancellationToken cancellationToken)
     {
+        using var chunkScope = NewDisposeScope();
         var (labels, guidance) = Conditioning(specs);
         var x0 = default(Tensor)!;
         for (int step = 0; step < schedule.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            using var stepScope = NewDisposeScope();
             var eps = NoiseBank.StandardNormal(specs, step, SampleShape).to(device);
             var t = full(specs.Count, schedule.Times[step], float32, device);
             var xt = step == 0 ? TrigFlow.SigmaData * eps : TrigFlow.Noise(x0, TrigFlow.SigmaData * eps, t);
-            x0 = TrigFlow.Consistency(network, xt, t, labels, guidance);
+            x0 = TrigFlow.Consistency(network, xt, t, labels, guidance).MoveToOuterDisposeScope();
         }
-        return x0;
+        return x0.MoveToOuterDisposeScope();
     }
 
     void ValidateConditioning(SampleSpec spec, int index)

@@ -51,4 +51,27 @@ public class MemoryTests(ITestOutputHelper output)
         // RSS is noisy (allocator caches, JIT); a per-batch leak of even one 8x8 batch would show as > 1 MiB.
         Assert.True(rssAfter - rssBefore < 64L << 20, $"RSS grew by {(rssAfter - rssBefore) / 1048576.0:F1} MiB");
     }
+    [Fact]
+    public void Activations_are_freed_after_each_network_evaluation_not_at_the_end_of_the_request()
+    {
+        // Live tensors at the start of each evaluation must not grow with the number of chunks and steps already
+        // done: a large request then needs the memory of one evaluation, not of all of them.
+        var network = NewNetwork(Tiny());
+        var sampler = new ConsistencySampler(network, CPU, computeBatch: 2);
+        var live = new List<long>();
+        var hook = network.register_forward_pre_hook(_ => live.Add(Tensor.TotalCount));
+        try
+        {
+            var specs = Enumerable.Range(0, 16).Select(f => SampleSpec.Image(3, f, f % 3, 3)).ToList();
+            sampler.Sample(specs, SamplingSchedule.ForSteps(3)).Dispose();
+        }
+        finally
+        {
+            hook.remove();
+        }
+        Assert.Equal(8 * 3, live.Count);
+        output.WriteLine($"live tensors at each evaluation: {string.Join(" ", live)}");
+        // Each finished chunk keeps only its [2, 1, 8, 8] result (and its narrowed view): a handful of tensors.
+        Assert.True(live[^1] - live[0] < 40, $"live tensors grew from {live[0]} to {live[^1]} over one request");
+    }
 }
