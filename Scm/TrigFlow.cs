@@ -23,8 +23,9 @@ public static class TrigFlow
     public static Tensor CNoise(Tensor t) => t;
 
     /// <summary>sigma_data F(x_t / sigma_data, t): the PF-ODE velocity dx_t/dt.</summary>
+    /// <remarks>Goes through <c>call</c>, not <c>forward</c>, so that forward hooks (evaluation counters, profilers) see it.</remarks>
     public static Tensor Velocity(ScmUNet network, Tensor xt, Tensor t, Tensor? labels, Tensor? guidance) =>
-        SigmaData * network.forward(xt / SigmaData, CNoise(t), labels, guidance);
+        SigmaData * network.call(xt / SigmaData, CNoise(t), labels, guidance);
 
     /// <summary>The consistency function f(x_t, t) (t: [B]).</summary>
     public static Tensor Consistency(ScmUNet network, Tensor xt, Tensor t, Tensor? labels, Tensor? guidance)

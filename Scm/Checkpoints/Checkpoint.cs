@@ -35,9 +35,12 @@ public static class Checkpoint
         }
         catch (JsonException e)
         {
-            throw new CheckpointException($"{cardPath}: model card is not valid JSON: {e.Message}", e);
+            throw new CheckpointException($"{cardPath}: not a valid model card (JSON syntax or a missing or null field): {e.Message}", e);
         }
         if (card is null) throw new CheckpointException($"{cardPath}: model card is empty.");
+        // The weights live beside the card: a path could make a card read any file on the serving node.
+        if (string.IsNullOrWhiteSpace(card.Weights) || Path.GetFileName(card.Weights) != card.Weights || card.Weights is "." or "..")
+            throw new CheckpointException($"{cardPath}: weights must be a file name beside the card, got '{card.Weights}'.");
         if (card.Kind is not (ModelCard.ConsistencyKind or ModelCard.DiffusionKind))
             throw new CheckpointException($"{cardPath}: kind must be '{ModelCard.ConsistencyKind}' or '{ModelCard.DiffusionKind}', got '{card.Kind}'.");
         if (Math.Abs(card.SigmaData - TrigFlow.SigmaData) > 1e-9)

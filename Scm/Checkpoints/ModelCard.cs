@@ -25,6 +25,9 @@ public sealed record ModelCard
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // A null where the record has a non-nullable member ("network": null) fails as a JsonException naming it,
+        // instead of a NullReferenceException later.
+        RespectNullableAnnotations = true,
     };
 }
 

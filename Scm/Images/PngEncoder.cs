@@ -13,8 +13,14 @@ public static class PngEncoder
     {
         if (batch.dim() != 4 || batch.shape[1] is not (1 or 3))
             throw new ArgumentException($"Expected a [B, 1|3, H, W] batch, got [{string.Join(", ", batch.shape)}].", nameof(batch));
-        using var bytes = ((batch.to(float32) + 1) * 127.5f).round().clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
-        var all = bytes.data<byte>().ToArray();
+        byte[] all;
+        // A scope, not just `using` on the result: each intermediate is a native tensor too, and left to the
+        // finalizer they pile up on a worker that encodes batch after batch.
+        using (NewDisposeScope())
+        {
+            var bytes = ((batch.to(float32) + 1) * 127.5f).round().clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
+            all = bytes.data<byte>().ToArray();
+        }
         int b = (int)batch.shape[0], c = (int)batch.shape[1], h = (int)batch.shape[2], w = (int)batch.shape[3];
         var result = new byte[b][];
         for (int i = 0; i < b; i++)

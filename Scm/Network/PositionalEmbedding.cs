@@ -9,19 +9,24 @@ namespace Scm.Network;
 /// </summary>
 public sealed class PositionalEmbedding : nn.Module<Tensor, Tensor>
 {
-    readonly Tensor frequencies;
+    readonly int half;
+    readonly double maxFrequency;
 
     public PositionalEmbedding(int channels, double maxFrequency) : base(nameof(PositionalEmbedding))
     {
-        int half = channels / 2;
-        var exponents = linspace(0, 1, half, dtype: float32);
-        frequencies = pow(maxFrequency, exponents);
-        register_buffer("frequencies", frequencies, persistent: false);
+        half = channels / 2;
+        this.maxFrequency = maxFrequency;
     }
 
     public override Tensor forward(Tensor x)
     {
-        var angles = x.to(float32).unsqueeze(1) * frequencies.unsqueeze(0);
+        // The frequencies are made here, on x's device and in x's dtype, instead of living in a buffer:
+        // TorchSharp 0.107's Module.to() skips non-persistent buffers, so such a buffer stayed float32 on the
+        // CPU after network.to(cuda) or network.to(float64) and the first Linear then failed on mixed tensors.
+        var dtype = x.is_floating_point() ? x.dtype : float32;
+        using var exponents = linspace(0, 1, half, dtype: dtype, device: x.device);
+        using var frequencies = pow(maxFrequency, exponents);
+        var angles = x.to(dtype).unsqueeze(1) * frequencies.unsqueeze(0);
         return cat([angles.cos(), angles.sin()], dim: 1);
     }
 }

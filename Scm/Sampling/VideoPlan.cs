@@ -13,6 +13,9 @@ public static class VideoPlan
         if (keyframeClasses.Count == 0) throw new ArgumentException("A video needs at least one keyframe class.", nameof(keyframeClasses));
         if (frames < 1) throw new ArgumentOutOfRangeException(nameof(frames), "frames must be >= 1.");
         if (frame < 0 || frame >= frames) throw new ArgumentOutOfRangeException(nameof(frame), $"frame must be in [0, {frames - 1}].");
+        foreach (int c in keyframeClasses)
+            if (c < 0 || c >= numClasses)
+                throw new ArgumentOutOfRangeException(nameof(keyframeClasses), c, $"keyframe classes must be in [0, {numClasses - 1}].");
         int noiseKeyframes = Math.Max(2, keyframeClasses.Count);
         double position = frames == 1 ? 0 : (double)frame * (noiseKeyframes - 1) / (frames - 1);
         int segment = Math.Min((int)Math.Floor(position), noiseKeyframes - 2);

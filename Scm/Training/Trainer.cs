@@ -85,8 +85,7 @@ public abstract class Trainer
         {
             using (NewDisposeScope())
             {
-                // CPU generator: the same draws on every device, so runs are reproducible across CPU and GPU nodes.
-                using var generator = new Generator(Options.Seed * 1_000_003UL + (ulong)iteration, CPU);
+                using var generator = IterationGenerator(iteration);
                 optimizer.zero_grad();
                 var loss = Loss(iteration, generator);
                 double value = loss.item<float>();
@@ -108,6 +107,20 @@ public abstract class Trainer
         }
         return run.EmaCardPath;
     }
+
+    /// <summary>
+    /// The loss under the current weights for the draws (batch, t, noise) of <paramref name="iteration"/>, without a
+    /// step. Fixed draws make losses before and after training comparable without the noise of fresh draws.
+    /// </summary>
+    internal double EvaluateLoss(long iteration)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = IterationGenerator(iteration);
+        return Loss(iteration, generator).item<float>();
+    }
+
+    /// <summary>CPU generator seeded from (seed, iteration): the same draws on every device, and on resume.</summary>
+    Generator IterationGenerator(long iteration) => new(Options.Seed * 1_000_003UL + (ulong)iteration, CPU);
 
     ModelCard Card(long iteration, double seconds) => new()
     {

@@ -1,0 +1,102 @@
+using Scm.Network;
+using Scm.Training;
+using TorchSharp;
+using static Scm.Tests.TestSupport;
+using static TorchSharp.torch;
+
+namespace Scm.Tests;
+
+/// <summary>
+/// sCD's tangent needs dF/dt along the PF-ODE, a JVP of F in (x, t). TorchSharp has no forward-mode AD, so
+/// <see cref="Jvp"/> uses double backward; these tests hold it against central finite differences.
+/// </summary>
+public class JvpTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// The JVP of <paramref name="network"/> in <paramref name="dtype"/> at (x, t) along (vx, vt), against a central
+    /// difference with step h computed by <paramref name="reference"/> (the same weights, possibly in float64).
+    /// </summary>
+    static (double RelativeError, double Norm) CompareWithFiniteDifferences(ScmUNet network, ScalarType dtype, ScmUNet reference, ScalarType referenceDtype, double h)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(13);
+        var x = randn(3, 1, 8, 8, dtype: float64);
+        var t = tensor(new[] { 0.2, 0.9, 1.4 });
+        var labels = eye(3, dtype: float64)[tensor(new long[] { 0, 2, 1 })];
+        var vx = randn(3, 1, 8, 8, dtype: float64);
+        var vt = tensor(new[] { 0.5, -1.0, 0.3 });
+
+        var xIn = x.to(dtype).requires_grad_(true);
+        var tIn = t.to(dtype).requires_grad_(true);
+        var y = network.forward(xIn, tIn, labels.to(dtype), null);
+        var jvp = Jvp.Compute(y, [xIn, tIn], [vx.to(dtype), vt.to(dtype)]).to(float64);
+
+        Tensor F(Tensor xs, Tensor ts) => network == reference && dtype == referenceDtype
+            ? network.forward(xs.to(dtype), ts.to(dtype), labels.to(dtype), null).to(float64)
+            : reference.forward(xs.to(referenceDtype), ts.to(referenceDtype), labels.to(referenceDtype), null).to(float64);
+        Tensor finiteDifference;
+        using (no_grad())
+            finiteDifference = (F(x + h * vx, t + h * vt) - F(x - h * vx, t - h * vt)) / (2 * h);
+        double norm = finiteDifference.norm().item<double>();
+        return ((jvp - finiteDifference).norm().item<double>() / norm, norm);
+    }
+
+    [Fact]
+    public void Jvp_matches_central_finite_differences_in_float64()
+    {
+        var network = NewNetwork(Tiny(), seed: 12);
+        network.to(float64);
+        // F oscillates in t with frequencies up to 100 (the time embedding), so the step must be small:
+        // truncation ~ h^2 100^3 / 6, round-off ~ 1e-16 / h.
+        var (error, norm) = CompareWithFiniteDifferences(network, float64, network, float64, 1e-6);
+        output.WriteLine($"float64 JVP vs float64 central differences: relative error {error:E2} (|J v| = {norm:F3})");
+        Assert.True(norm > 1e-3, "the JVP should not be trivially zero");
+        Assert.True(error < 1e-6, $"relative error {error}");
+    }
+
+    [Fact]
+    public void Float32_jvp_matches_central_finite_differences_to_1e_3()
+    {
+        // Float32 differences can't resolve frequency-100 features (truncation and round-off can't both be small),
+        // so the float32 JVP is held against differences of the same weights in float64.
+        var network = NewNetwork(Tiny(), seed: 12);
+        var reference = NewNetwork(Tiny(), seed: 12);
+        reference.to(float64);
+        var (error, norm) = CompareWithFiniteDifferences(network, float32, reference, float64, 1e-6);
+        output.WriteLine($"float32 JVP vs float64 central differences: relative error {error:E2} (|J v| = {norm:F3})");
+        Assert.True(error < 1e-3, $"relative error {error}");
+
+        // All-float32 differences work once F is smooth in t (a low-frequency time embedding).
+        var smooth = NewNetwork(Tiny() with { TimeEmbeddingMaxFrequency = 4 }, seed: 12);
+        var (smoothError, _) = CompareWithFiniteDifferences(smooth, float32, smooth, float32, 3e-3);
+        output.WriteLine($"float32 JVP vs float32 central differences (max frequency 4): relative error {smoothError:E2}");
+        Assert.True(smoothError < 1e-3, $"relative error {smoothError}");
+    }
+
+    [Fact]
+    public void Jvp_of_a_linear_map_is_the_map_applied_to_the_tangent()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(14);
+        var a = randn(5, 4, dtype: float64);
+        var x = randn(4, dtype: float64).requires_grad_(true);
+        var v = randn(4, dtype: float64);
+        var y = a.matmul(x.square()); // J = A diag(2x)
+        var jvp = Jvp.Compute(y, [x], [v]);
+        Assert.True(MaxAbsDiff(jvp, a.matmul(2 * x.detach() * v)) < 1e-12);
+        // The graph of y is kept: a second JVP along another tangent still works.
+        var jvp2 = Jvp.Compute(y, [x], [2 * v]);
+        Assert.True(MaxAbsDiff(jvp2, 2 * jvp) < 1e-12);
+    }
+
+    [Fact]
+    public void Bad_arguments_throw_before_reaching_autograd_which_would_abort_the_process()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(3).requires_grad_(true);
+        var y = x * 2;
+        Assert.Throws<ArgumentException>(() => Jvp.Compute(y, [x], [randn(4)]));
+        Assert.Throws<ArgumentException>(() => Jvp.Compute(y, [x], []));
+        Assert.Throws<ArgumentException>(() => Jvp.Compute(y, [randn(3)], [randn(3)]));
+    }
+}

@@ -1,0 +1,152 @@
+using Scm.Checkpoints;
+using Scm.Network;
+using Scm.Training;
+using TorchSharp.PyBridge;
+using static Scm.Tests.TestSupport;
+using static TorchSharp.torch;
+
+namespace Scm.Tests;
+
+/// <summary>Teacher and sCD training on a tiny network and a tiny synthetic 10-class data set, in memory.</summary>
+public class TrainingTests(ITestOutputHelper output) : IDisposable
+{
+    readonly TempDirectory directory = new();
+
+    public void Dispose() => directory.Dispose();
+
+    static readonly NetworkConfig Config = Tiny(numClasses: MnistDigits.Classes);
+
+    /// <summary>8x8 "digits": class c is a bright 2x3 bar at a class-specific place on a dark background, plus noise.</summary>
+    static MnistDigits Synthetic()
+    {
+        Tensor Images(int count, long seed)
+        {
+            var generator = new Generator((ulong)seed);
+            var images = full(count, 1, 8, 8, -1f);
+            for (int i = 0; i < count; i++)
+            {
+                int c = i % MnistDigits.Classes, row = c / 4 * 3, column = c % 4 * 2;
+                images[i, 0, row..(row + 2), column..(column + 3)] = tensor(1f);
+            }
+            return (images + 0.05f * randn([count, 1, 8, 8], generator: generator)).clamp(-1, 1);
+        }
+        Tensor Labels(int count) => arange(count, dtype: int64) % MnistDigits.Classes;
+        return new MnistDigits { TrainImages = Images(80, 1), TrainLabels = Labels(80), HeldOutImages = Images(20, 2), HeldOutLabels = Labels(20) };
+    }
+
+    TrainingOptions Options(string run, long iterations, double learningRate = 3e-3) => new()
+    {
+        RunDirectory = directory.File(run), DataDirectory = "unused: data is in memory", Iterations = iterations, BatchSize = 16,
+        LearningRate = learningRate, EmaDecay = 0.9, Seed = 5, CheckpointEvery = 1000, Threads = 1,
+    };
+
+    /// <summary>Mean loss over fixed draws (iterations far beyond the run), so before/after differ only by the weights.</summary>
+    static double FixedDrawLoss(Trainer trainer) => Enumerable.Range(100_000, 6).Average(i => trainer.EvaluateLoss(i));
+
+    string TrainTeacher(string run, long iterations)
+    {
+        new TeacherTrainer(Options(run, iterations), Config, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        return Path.Combine(directory.File(run), "ema", "model.json");
+    }
+
+    ScdOptions Scd(string teacherCard) => new() { TeacherCardPath = teacherCard, TangentWarmup = 4 };
+
+    [Fact]
+    public void Teacher_loss_is_finite_and_decreases()
+    {
+        var first = new TeacherTrainer(Options("teacher", 1), Config, Synthetic());
+        first.Run(TextWriter.Null, CancellationToken.None);
+        double before = FixedDrawLoss(first);
+
+        var rest = new TeacherTrainer(Options("teacher", 40), Config, Synthetic());
+        var log = new StringWriter();
+        string card = rest.Run(log, CancellationToken.None);
+        double after = FixedDrawLoss(rest);
+
+        output.WriteLine($"teacher loss at fixed draws: {before:F4} after 1 iteration, {after:F4} after 40");
+        Assert.True(double.IsFinite(before) && double.IsFinite(after));
+        Assert.True(after < 0.8 * before, $"loss {before} -> {after}");
+        Assert.Contains("Resuming trigflow-diffusion from iteration 1", log.ToString());
+        Assert.Equal(ModelCard.DiffusionKind, Checkpoint.ReadCard(card).Kind);
+        Assert.Equal(40, Checkpoint.ReadCard(card).Training!.Iterations);
+    }
+
+    [Fact]
+    public void Scd_loss_is_finite_and_decreases_and_the_student_changes()
+    {
+        string teacherCard = TrainTeacher("teacher", 20);
+        var first = new ScdTrainer(Options("scd", 1, 1e-3), Scd(teacherCard), Synthetic());
+        first.Run(TextWriter.Null, CancellationToken.None);
+        double before = FixedDrawLoss(first);
+
+        var rest = new ScdTrainer(Options("scd", 25, 1e-3), Scd(teacherCard), Synthetic());
+        string card = rest.Run(TextWriter.Null, CancellationToken.None);
+        double after = FixedDrawLoss(rest);
+
+        output.WriteLine($"sCD loss at fixed draws: {before:F4} after 1 iteration, {after:F4} after 25");
+        Assert.True(double.IsFinite(before) && double.IsFinite(after));
+        Assert.True(after < before, $"loss {before} -> {after}");
+
+        // The student started from the teacher's EMA and moved away from it.
+        var (teacher, _) = Checkpoint.Load(teacherCard, CPU);
+        var (student, studentCard) = Checkpoint.Load(card, CPU);
+        Assert.Equal(ModelCard.ConsistencyKind, studentCard.Kind);
+        Assert.Equal(teacherCard, studentCard.Training!.InitializedFrom);
+        double moved = teacher.state_dict().Sum(kv => MaxAbsDiff(kv.Value, student.state_dict()[kv.Key]));
+        Assert.True(moved > 0);
+    }
+
+    [Fact]
+    public void Teacher_run_resumed_halfway_ends_with_the_same_weights_as_an_uninterrupted_run()
+    {
+        new TeacherTrainer(Options("whole", 6), Config, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        new TeacherTrainer(Options("split", 3), Config, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        new TeacherTrainer(Options("split", 6), Config, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        AssertSameState("whole", "split");
+    }
+
+    [Fact]
+    public void Scd_run_resumed_halfway_ends_with_the_same_weights_as_an_uninterrupted_run()
+    {
+        string teacherCard = TrainTeacher("teacher", 3);
+        new ScdTrainer(Options("whole", 6, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        new ScdTrainer(Options("split", 3, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        new ScdTrainer(Options("split", 6, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        AssertSameState("whole", "split");
+    }
+
+    [Fact]
+    public void A_cancelled_run_saves_and_resumes_where_it_stopped()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var log = new StringWriter();
+        new TeacherTrainer(Options("run", 5), Config, Synthetic()).Run(log, cancelled.Token);
+        Assert.Contains("Stopped at iteration 0", log.ToString());
+        Assert.Equal(0, new RunState(directory.File("run")).TryReadProgress()!.Iteration);
+        new TeacherTrainer(Options("run", 5), Config, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        Assert.Equal(5, new RunState(directory.File("run")).TryReadProgress()!.Iteration);
+    }
+
+    [Fact]
+    public void A_run_directory_of_another_objective_is_refused()
+    {
+        string teacherCard = TrainTeacher("teacher", 1);
+        var scd = new ScdTrainer(Options("teacher", 2), Scd(teacherCard), Synthetic());
+        var e = Assert.Throws<InvalidOperationException>(() => scd.Run(TextWriter.Null, CancellationToken.None));
+        Assert.Contains("holds a 'trigflow-diffusion' run, not 'scd'", e.Message);
+    }
+
+    void AssertSameState(string a, string b)
+    {
+        foreach (var file in new[] { "online.safetensors", "ema.safetensors" })
+        {
+            var left = Safetensors.LoadStateDict(Path.Combine(directory.File(a), "state", file));
+            var right = Safetensors.LoadStateDict(Path.Combine(directory.File(b), "state", file));
+            Assert.Equal(left.Keys.Order(), right.Keys.Order());
+            foreach (var (name, tensor) in left)
+                Assert.True(Floats(tensor).SequenceEqual(Floats(right[name])), $"{file}: '{name}' differs by {MaxAbsDiff(tensor, right[name]):E2}");
+        }
+        Assert.Equal(6, new RunState(directory.File(b)).TryReadProgress()!.Iteration);
+    }
+}
