@@ -18,14 +18,13 @@ public interface IJobCoordinatorGrain : IGrainWithStringKey
 }
 
 /// <summary>
-/// The cluster-wide work queue (key 0). Soft state: coordinators re-offer their pending items whenever the
-/// scheduler's epoch changes (it was re-activated), so losing it loses no work. Workers pull leases.
+/// The cluster-wide work queue (key 0). Soft state: coordinators re-offer their pending items on every
+/// heartbeat and the scheduler drops what it already holds, so losing it loses no work. Workers pull leases.
 /// </summary>
 public interface ISchedulerGrain : IGrainWithIntegerKey
 {
-    /// <summary>Adds items (ignoring ones already queued or leased). Returns the scheduler's epoch.</summary>
-    Task<Guid> Offer(WorkItem[] items);
-    Task<Guid> Epoch();
+    /// <summary>Adds items, ignoring ones already queued or leased (same job, batch and attempt).</summary>
+    Task Offer(WorkItem[] items);
     /// <summary>Removes a job's queued items (cancel / failure).</summary>
     Task Withdraw(string jobId);
     /// <summary>Stops offering a job's items to a worker that keeps failing them.</summary>

@@ -1,6 +1,7 @@
 using BlobStorage;
 using Grains.Hosting;
 using Grains.Options;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 // A silo of the generation cluster. Configuration: appsettings.json, then SCM_* environment variables
@@ -13,7 +14,7 @@ try
     builder.Services.AddBlobStore(builder.Configuration.GetSection("Blob"));
     builder.UseOrleans(silo => silo.UseConfiguredClustering(builder.Configuration).AddGenerationCluster(builder.Configuration));
 }
-catch (ConfigurationException e)
+catch (Exception e) when (e is ConfigurationException or BlobStorageConfigurationException)
 {
     Console.Error.WriteLine(e.Message);
     return 2;

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Cli;
 
-var root = new RootCommand("sCM generation cluster: sample, train, evaluate, and run jobs on the cluster.");
+var root = new RootCommand("sCM generation cluster: run jobs on the cluster, the demo, training, evaluation and benchmarks.");
+root.Subcommands.Add(DemoCommand.Create());
+foreach (var command in ClusterCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 return await root.Parse(args).InvokeAsync();

@@ -9,6 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 using StackExchange.Redis;
 
 namespace Grains.Hosting;
@@ -54,7 +56,14 @@ public static class SiloBuilderExtensions
         if (host.Storage == "Redis")
         {
             var redis = ConfigurationOptions.Parse(host.RedisConnectionString!);
-            silo.AddRedisGrainStorage("jobs", o => o.ConfigurationOptions = redis);
+            // Orleans' binary serializer (the [Id] fields of our [GenerateSerializer] state), not the default JSON:
+            // JSON skipped default values (JobKind.ImageSet = 0) and property initialisers filled them back in
+            // wrongly on reload, turning an image set into a video after a failover.
+            silo.AddRedisGrainStorage("jobs", builder => builder.Configure<Serializer>((o, serializer) =>
+            {
+                o.ConfigurationOptions = redis;
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            }));
             silo.UseRedisReminderService(o => o.ConfigurationOptions = redis);
         }
         else

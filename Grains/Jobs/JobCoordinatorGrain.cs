@@ -12,7 +12,7 @@ namespace Grains.Jobs;
 /// One per job. Shards the job into work items, offers them to the scheduler, tracks every item
 /// (queued / leased / done / failed) in persisted state, retries failed attempts up to the limit, and when every
 /// frame is stored writes the MP4 (if asked) and then the manifest. A reminder re-activates it after its silo
-/// dies; on activation it re-offers whatever is still pending.
+/// dies; every heartbeat it re-offers whatever is still pending (the scheduler drops duplicates).
 /// </summary>
 public sealed class JobCoordinatorGrain(
     [PersistentState("job", "jobs")] IPersistentState<JobRecord> job,
@@ -24,7 +24,6 @@ public sealed class JobCoordinatorGrain(
 {
     const string KeepAliveReminder = "job-keepalive";
     readonly SchedulerOptions options = schedulerOptions.Value;
-    Guid offeredToEpoch;
     bool finalizing;
 
     JobRecord Job => job.State;
@@ -146,7 +145,7 @@ public sealed class JobCoordinatorGrain(
         item.Attempt++;
         item.State = ItemState.Queued;
         await job.WriteStateAsync();
-        offeredToEpoch = await Scheduler.Offer([ToWorkItem(batchIndex)]);
+        await Scheduler.Offer([ToWorkItem(batchIndex)]);
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -173,7 +172,11 @@ public sealed class JobCoordinatorGrain(
         });
     }
 
-    /// <summary>Re-offers pending items whenever the scheduler lost them (new epoch); resumes finalization.</summary>
+    /// <summary>
+    /// Re-offers every pending item on each beat. The scheduler ignores items it already holds (queued or
+    /// leased), so this only restores items it lost: a new scheduler activation, or a lease whose worker could
+    /// not report back. Also resumes an interrupted finalization.
+    /// </summary>
     async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         if (IsTerminal) return;
@@ -182,7 +185,7 @@ public sealed class JobCoordinatorGrain(
             ScheduleFinalize();
             return;
         }
-        if (await Scheduler.Epoch() != offeredToEpoch) await OfferPendingAsync();
+        await OfferPendingAsync();
     }
 
     async Task OfferPendingAsync()
@@ -190,7 +193,7 @@ public sealed class JobCoordinatorGrain(
         var pending = Enumerable.Range(0, Job.Items.Count)
             .Where(i => Job.Items[i].State is ItemState.Queued or ItemState.Leased)
             .Select(ToWorkItem).ToArray();
-        offeredToEpoch = await Scheduler.Offer(pending);
+        await Scheduler.Offer(pending);
     }
 
     WorkItem ToWorkItem(int batchIndex)

@@ -4,7 +4,7 @@ using Scm.Sampling;
 
 namespace Grains.Models;
 
-/// <summary>A model resident on one device. <see cref="Gate"/> serialises batches on it.</summary>
+/// <summary>A model resident on one device. <see cref="Gate"/> serialises batches on that device.</summary>
 public sealed class LoadedModel(string id, string device, ScmUNet network, ModelCard card, ConsistencySampler sampler, TimeSpan loadTime)
 {
     public string Id => id;
@@ -13,5 +13,5 @@ public sealed class LoadedModel(string id, string device, ScmUNet network, Model
     public ModelCard Card => card;
     public ConsistencySampler Sampler => sampler;
     public TimeSpan LoadTime => loadTime;
-    public SemaphoreSlim Gate { get; } = new(1, 1);
+    public SemaphoreSlim Gate { get; } = DeviceGates.For(device);
 }

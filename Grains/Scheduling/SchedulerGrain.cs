@@ -25,7 +25,6 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     readonly HashSet<(string, int, int)> leasedKeys = new();
     readonly List<Waiter> waiters = new();
     readonly Dictionary<string, WorkerInfo> workers = new();
-    readonly Guid epoch = Guid.NewGuid();
     double secondsPerFrameEstimate = 0.01;
     long leasesGranted, leasesExpired;
 
@@ -43,19 +42,17 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         {
             DueTime = options.ExpiryScanInterval, Period = options.ExpiryScanInterval, KeepAlive = true,
         });
-        logger.LogInformation("Scheduler activated with epoch {Epoch}", epoch);
+        logger.LogInformation("Scheduler activated; coordinators will re-offer their pending work");
         return Task.CompletedTask;
     }
 
-    public Task<Guid> Epoch() => Task.FromResult(epoch);
-
-    public Task<Guid> Offer(WorkItem[] items)
+    public Task Offer(WorkItem[] items)
     {
         foreach (var item in items)
             if (!leasedKeys.Contains((item.JobId, item.BatchIndex, item.Attempt)))
                 queue.Add(item);
         ServeWaiters();
-        return Task.FromResult(epoch);
+        return Task.CompletedTask;
     }
 
     public Task Withdraw(string jobId)

@@ -29,7 +29,7 @@ public class FailureTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine($"killing {victim.Name} ({victimName}) at {statusBefore.FramesDone}/96 frames");
         await harness.Cluster.KillSiloAsync(victim);
 
-        var status = await JobWaiter.UntilTerminalAsync(harness.Client, "slow-kill", TimeSpan.FromSeconds(120));
+        var status = await JobWaiter.UntilTerminalAsync(harness.Client, "slow-kill", TimeSpan.FromSeconds(120), output.WriteLine);
         Assert.Equal(JobState.Completed, status.State);
         Assert.Equal(96, status.FramesDone);
         output.WriteLine($"completed with {status.Retries} retried attempts");

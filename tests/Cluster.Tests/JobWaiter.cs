@@ -4,15 +4,33 @@ namespace Cluster.Tests;
 
 public static class JobWaiter
 {
-    /// <summary>Polls until the job is terminal; fails the test with the last status after the timeout.</summary>
-    public static async Task<JobStatus> UntilTerminalAsync(IClusterClient client, string jobId, TimeSpan timeout)
+    /// <summary>
+    /// Polls until the job is terminal; fails the test with the last status after the timeout. Each call has a
+    /// short deadline: a client call into a silo that just died hangs until Orleans' 30 s response timeout.
+    /// </summary>
+    public static async Task<JobStatus> UntilTerminalAsync(IClusterClient client, string jobId, TimeSpan timeout, Action<string>? log = null)
     {
         var deadline = DateTime.UtcNow + timeout;
+        var lastLog = DateTime.UtcNow;
         JobStatus? status = null;
         while (DateTime.UtcNow < deadline)
         {
-            status = await client.GetGrain<IJobCoordinatorGrain>(jobId).GetStatus();
-            if (status?.IsTerminal == true) return status;
+            try
+            {
+                status = await client.GetGrain<IJobCoordinatorGrain>(jobId).GetStatus().WaitAsync(TimeSpan.FromSeconds(3));
+                if (status?.IsTerminal == true) return status;
+                if (log is not null && DateTime.UtcNow - lastLog > TimeSpan.FromSeconds(5))
+                {
+                    lastLog = DateTime.UtcNow;
+                    var snapshot = await client.GetGrain<ISchedulerGrain>(0).Snapshot().WaitAsync(TimeSpan.FromSeconds(3));
+                    log($"{DateTime.UtcNow:HH:mm:ss.f} {jobId}: {status?.State} frames {status?.FramesDone}/{status?.FramesTotal} queued {status?.BatchesQueued} leased {status?.BatchesLeased} done {status?.BatchesDone} retries {status?.Retries}; " +
+                        $"scheduler queued {snapshot.Tenants.Sum(t => t.QueuedItems)} leases {snapshot.LeasesOutstanding} expired {snapshot.LeasesExpired}");
+                }
+            }
+            catch (TimeoutException)
+            {
+                log?.Invoke($"{DateTime.UtcNow:HH:mm:ss.f} a status call timed out (silo change); retrying");
+            }
             await Task.Delay(100);
         }
         throw new TimeoutException($"Job {jobId} not finished after {timeout}: {status}");
