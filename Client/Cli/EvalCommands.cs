@@ -135,7 +135,7 @@ public static class EvalCommands
             HeldOutCount = (int)data.HeldOutImages.shape[0],
             ClassifierDescription = $"CNN `{Relative(Path.Combine(s.Classifier, ClassifierCheckpoint.CardFileName))}` " +
                                     $"({classifierCard.Training?.Parameters ?? classifier.ParameterCount():N0} parameters, {classifierCard.Network.FeatureChannels}-d penultimate features, " +
-                                    $"trained on the 8,000 train digits only{(classifierCard.Training is { } t ? $", {t.Epochs} epochs in {t.WallClockSeconds:F0} s" : "")})",
+                                    $"trained on the 8,000 train digits only{(classifierCard.Training is { } t ? $", {t.Epochs} epochs in {t.WallClockSeconds:F0} s wall / {t.CpuSeconds:F0} s CPU" : "")})",
             Checkpoints =
             [
                 new("sCM student", Relative(s.Student), studentCard.Kind, studentCard.Training?.Iterations, studentCard.Training?.WallClockSeconds),
