@@ -72,6 +72,9 @@ public static class EvalCommands
         if (s.Threads < 1) throw new CliException("--threads must be >= 1.");
         if (!(s.Guidance >= 0)) throw new CliException("--teacher-guidance must be >= 0.");
         if (!File.Exists(Path.Combine(s.Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(s.Data));
+        // Fail on a missing or malformed checkpoint now, not after minutes of classifier training.
+        Checkpoint.ReadCard(s.Student);
+        Checkpoint.ReadCard(s.Teacher);
         set_num_threads(s.Threads);
         var device = torch.device(s.Device);
         var warnings = new List<string>();
