@@ -107,8 +107,9 @@ public static class EvalCommands
 
         Warmup(studentNet, s.BatchSize, device);
         Warmup(teacherNet, s.BatchSize, device);
-        var student = new ConsistencySampler(studentNet, device);
-        var teacher = new TeacherSampler(teacherNet, device);
+        // Both samplers run the network on compute chunks of exactly --batch-size: the same kernels' batch for every row.
+        var student = new ConsistencySampler(studentNet, device, computeBatch: s.BatchSize);
+        var teacher = new TeacherSampler(teacherNet, device, computeBatch: s.BatchSize);
         var scm1 = Measure("sCM 1-step", "1", specs, b => student.Sample(b, SamplingSchedule.ForSteps(1), ct));
         var scm2 = Measure("sCM 2-step", "2", specs, b => student.Sample(b, SamplingSchedule.ForSteps(2), ct));
         rows.Add(scm1);

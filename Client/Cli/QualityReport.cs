@@ -88,7 +88,7 @@ public sealed record QualityReport
                      $"of the generated digits and of the {HeldOutCount:N0} held-out digits (float64, symmetric eigendecompositions). " +
                      "The reference row compares real training digits (same count and class balance) with the held-out digits: the floor FD can reach at this sample size. " +
                      "FD values are only comparable within this feature space (not to published FID numbers).");
-        s.AppendLine($"- Seconds per image: wall clock of the sampler calls only (noise generation included, classifier excluded), batches of {BatchSize}, after one warm-up forward pass per network, divided by the number of images.");
+        s.AppendLine($"- Seconds per image: wall clock of the sampler calls only (noise generation included, classifier excluded), divided by the number of images. Every row runs the network on batches (compute chunks) of exactly {BatchSize} images, after one warm-up forward pass per network.");
         return s.ToString();
     }
 }

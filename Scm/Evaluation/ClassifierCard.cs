@@ -24,6 +24,8 @@ public sealed record ClassifierCard
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // "network": null fails as a JsonException naming the member, not as a NullReferenceException later.
+        RespectNullableAnnotations = true,
     };
 }
 

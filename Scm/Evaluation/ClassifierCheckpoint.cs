@@ -37,9 +37,12 @@ public static class ClassifierCheckpoint
         }
         catch (JsonException e)
         {
-            throw new CheckpointException($"{cardPath}: classifier card is not valid JSON: {e.Message}", e);
+            throw new CheckpointException($"{cardPath}: not a valid classifier card (JSON syntax or a missing or null field): {e.Message}", e);
         }
         if (card is null) throw new CheckpointException($"{cardPath}: classifier card is empty.");
+        // Same rule as generator cards: the weights live beside the card, so a card cannot make us read any other file.
+        if (string.IsNullOrWhiteSpace(card.Weights) || Path.GetFileName(card.Weights) != card.Weights || card.Weights is "." or "..")
+            throw new CheckpointException($"{cardPath}: weights must be a file name beside the card, got '{card.Weights}'.");
         if (card.Kind != ClassifierCard.ClassifierKind)
             throw new CheckpointException($"{cardPath}: kind must be '{ClassifierCard.ClassifierKind}', got '{card.Kind}'.");
         try { card.Network.Validate(); }

@@ -21,37 +21,52 @@ namespace Scm.Sampling;
 ///
 /// Classifier-free guidance: a spec with Guidance = s != 1 uses F = F_u + s (F_c - F_u), F_u being the
 /// prediction for the zero label vector (the teacher was trained with label dropout). That costs a second
-/// network evaluation per grid time; <see cref="NetworkEvaluations"/> counts both.
+/// network evaluation per grid time; <see cref="NetworkEvaluations"/> counts both. If any spec of a request is
+/// guided, the whole request takes the guided path (guidance 1 then gives F_c up to round-off).
+///
+/// Like <see cref="ConsistencySampler"/>, the network runs on fixed chunks of <see cref="ComputeBatch"/> samples
+/// (the last padded with copies of its last spec), so a frame's floats do not depend on the batch it is in.
 /// </summary>
 public sealed class TeacherSampler
 {
     /// <summary>F(x_t / sigma_data, c_noise(t), labels) of a diffusion network (tests substitute analytic ones).</summary>
     internal delegate Tensor VelocityNetwork(Tensor xScaled, Tensor cNoise, Tensor? labels);
 
+    public const int DefaultComputeBatch = ConsistencySampler.DefaultComputeBatch;
+
     readonly VelocityNetwork network;
     readonly long[] sampleShape;
     readonly int numClasses;
     readonly Device device;
 
-    public TeacherSampler(ScmUNet network, Device device)
-        : this((x, t, labels) => network.forward(x, t, labels, null),
-            [network.Config.ImageChannels, network.Config.Resolution, network.Config.Resolution], network.Config.NumClasses, device)
+    public TeacherSampler(ScmUNet network, Device device, int computeBatch = DefaultComputeBatch)
+        // call, not forward: forward hooks (evaluation counters, profilers) must see every evaluation.
+        : this((x, t, labels) => network.call(x, t, labels, null),
+            [network.Config.ImageChannels, network.Config.Resolution, network.Config.Resolution], network.Config.NumClasses, device, computeBatch)
     {
         if (network.Config.GuidanceEmbedding)
             throw new ArgumentException("A network with a guidance embedding is a distilled student, not a diffusion teacher.", nameof(network));
     }
 
-    internal TeacherSampler(VelocityNetwork network, long[] sampleShape, int numClasses, Device device)
+    internal TeacherSampler(VelocityNetwork network, long[] sampleShape, int numClasses, Device device, int computeBatch = DefaultComputeBatch)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(computeBatch, 1);
         this.network = network;
         this.sampleShape = sampleShape;
         this.numClasses = numClasses;
         this.device = device;
+        ComputeBatch = computeBatch;
     }
+
+    /// <summary>Samples per network evaluation (doubled under guidance). A different value gives different bits.</summary>
+    public int ComputeBatch { get; }
 
     public long[] SampleShape => sampleShape;
 
-    /// <summary>Network evaluations per sample: the schedule's NFE, doubled when any spec is guided.</summary>
+    /// <summary>
+    /// Network evaluations per requested image: the schedule's NFE, doubled when any spec is guided. (Padding
+    /// the last compute chunk costs extra work that no image is charged for.)
+    /// </summary>
     public static int NetworkEvaluations(TeacherSchedule schedule, IReadOnlyList<SampleSpec> specs) =>
         schedule.Nfe * (IsGuided(specs) ? 2 : 1);
 
@@ -66,10 +81,27 @@ public sealed class TeacherSampler
     internal Tensor Solve(IReadOnlyList<SampleSpec> specs, TeacherSchedule schedule, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfZero(specs.Count, nameof(specs));
+        SampleLabels.Validate(specs, numClasses);
+        bool guided = IsGuided(specs);
+        if (guided && numClasses == 0) throw new ArgumentException("Classifier-free guidance needs a class-conditional teacher; this one is unconditional.");
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
+        var chunks = new List<Tensor>();
+        for (int start = 0; start < specs.Count; start += ComputeBatch)
+        {
+            int real = Math.Min(ComputeBatch, specs.Count - start);
+            var chunk = Enumerable.Range(start, ComputeBatch).Select(i => specs[Math.Min(i, specs.Count - 1)]).ToList();
+            chunks.Add(SolveChunk(chunk, schedule, guided, cancellationToken).narrow(0, 0, real));
+        }
+        return (chunks.Count == 1 ? chunks[0] : cat(chunks, 0)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One compute chunk through the whole solver.</summary>
+    Tensor SolveChunk(IReadOnlyList<SampleSpec> specs, TeacherSchedule schedule, bool guided, CancellationToken cancellationToken)
+    {
+        using var scope = NewDisposeScope();
         var labels = SampleLabels.Batch(specs, numClasses, device);
-        var guidance = GuidanceScales(specs);
+        var guidance = guided ? tensor(specs.Select(s => (float)s.Guidance).ToArray()).view(-1, 1, 1, 1).to(device) : null;
 
         var x = TrigFlow.SigmaData * NoiseBank.StandardNormal(specs, 0, sampleShape).to(device);
         Tensor? previousX0 = null;
@@ -124,14 +156,6 @@ public sealed class TeacherSampler
             f = fu + guidance * (fc - fu);
         }
         return Math.Cos(t) * x - Math.Sin(t) * TrigFlow.SigmaData * f;
-    }
-
-    /// <summary>Per-sample guidance scales [B, 1, 1, 1], or null when no spec is guided (one network call per step).</summary>
-    Tensor? GuidanceScales(IReadOnlyList<SampleSpec> specs)
-    {
-        if (!IsGuided(specs)) return null;
-        if (numClasses == 0) throw new ArgumentException("Classifier-free guidance needs a class-conditional teacher; this one is unconditional.");
-        return tensor(specs.Select(s => (float)s.Guidance).ToArray()).view(-1, 1, 1, 1).to(device);
     }
 
     static bool IsGuided(IReadOnlyList<SampleSpec> specs) => specs.Any(s => s.Guidance != 1.0);

@@ -53,7 +53,7 @@ public sealed class ClassifierCheckpointTests : IDisposable
     public void Invalid_json_is_reported()
     {
         File.WriteAllText(CardPath, "{ not json");
-        Assert.Contains("not valid JSON", Assert.Throws<CheckpointException>(() => ClassifierCheckpoint.Load(CardPath, CPU)).Message);
+        Assert.Contains("not a valid classifier card", Assert.Throws<CheckpointException>(() => ClassifierCheckpoint.Load(CardPath, CPU)).Message);
     }
 
     [Fact]
@@ -69,6 +69,24 @@ public sealed class ClassifierCheckpointTests : IDisposable
     {
         File.WriteAllText(CardPath, JsonSerializer.Serialize(Card(Small with { Channels = [] }), ClassifierCard.JsonOptions));
         Assert.Contains("Channels", Assert.Throws<CheckpointException>(() => ClassifierCheckpoint.Load(CardPath, CPU)).Message);
+    }
+
+    [Fact]
+    public void A_null_architecture_is_reported_as_an_invalid_card()
+    {
+        File.WriteAllText(CardPath, """{ "name": "x", "kind": "mnist-classifier", "network": null }""");
+        Assert.Contains("not a valid classifier card", Assert.Throws<CheckpointException>(() => ClassifierCheckpoint.Load(CardPath, CPU)).Message);
+    }
+
+    [Theory]
+    [InlineData("../model.safetensors")]
+    [InlineData("/etc/passwd")]
+    [InlineData("")]
+    public void Weights_outside_the_card_folder_are_refused(string weights)
+    {
+        SaveSmall();
+        File.WriteAllText(CardPath, JsonSerializer.Serialize(Card(Small) with { Weights = weights }, ClassifierCard.JsonOptions));
+        Assert.Contains("weights must be a file name beside the card", Assert.Throws<CheckpointException>(() => ClassifierCheckpoint.Load(CardPath, CPU)).Message);
     }
 
     [Fact]

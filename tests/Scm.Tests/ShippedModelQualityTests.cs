@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Scm.Checkpoints;
 using Scm.Evaluation;
 using Scm.Sampling;
-using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Scm.Tests;
