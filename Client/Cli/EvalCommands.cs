@@ -129,7 +129,7 @@ public static class EvalCommands
         {
             CommandLine = CommandLine(),
             Machine = $"{Environment.ProcessorCount} CPU cores ({RuntimeInformation.ProcessArchitecture}), {RuntimeInformation.OSDescription}, " +
-                      $"{RuntimeInformation.FrameworkDescription}, device {s.Device}, {s.Threads} torch threads" +
+                      $"{RuntimeInformation.FrameworkDescription}, device {s.Device}, torch threads: {s.Threads}" +
                       (loadAtStart is null ? "" : $"; load average (1 min) {loadAtStart} at start, {LoadAverage()} at end (timings are wall clock: other jobs inflate them)"),
             Date = DateTimeOffset.UtcNow,
             Samples = s.Samples,

@@ -71,7 +71,7 @@ public sealed record QualityReport
         s.AppendLine();
         s.Append(Table());
         s.AppendLine();
-        s.AppendLine($"- FD ratio, sCM 2-step / teacher 63 NFE: **{F(FdRatio, "F2")}** (1 = as good as the teacher's best; lower FD is better).");
+        s.AppendLine($"- FD ratio, sCM 2-step / teacher 63 NFE: **{F(FdRatio, "F2")}** (1 = the 2-step student matches the teacher's 63-NFE samples; below 1 = closer to the real digits than the teacher).");
         if (SpeedRatio is { } speed)
             s.AppendLine($"- Time ratio, teacher 63 NFE / sCM 2-step: **{F(speed, "F1")}x** (how much faster the 2-step student samples).");
         foreach (var warning in Warnings) s.AppendLine($"- Warning: {warning}");
