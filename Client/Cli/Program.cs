@@ -6,4 +6,5 @@ root.Subcommands.Add(DemoCommand.Create());
 foreach (var command in ClusterCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(EvalCommands.Create());
 return await root.Parse(args).InvokeAsync();
