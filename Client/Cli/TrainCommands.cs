@@ -23,9 +23,9 @@ public static class TrainCommands
     }
 
     sealed record Common(Option<string> Run, Option<string> Data, Option<long> Iterations, Option<int> Batch, Option<double> Lr,
-        Option<ulong> Seed, Option<int> Every, Option<int> Threads, Option<string> Device);
+        Option<ulong> Seed, Option<int> Every, Option<int> Threads, Option<string> Device, Option<double> EmaDecay);
 
-    static Common AddCommon(Command command, string defaultRun, long iterations, int batch, double lr)
+    static Common AddCommon(Command command, string defaultRun, long iterations, int batch, double lr, double emaDecay)
     {
         var common = new Common(
             new Option<string>("--run") { Description = "Run directory (resumes if it holds a checkpoint).", DefaultValueFactory = _ => Path.Combine(RepoPaths.Runs, defaultRun) },
@@ -36,8 +36,9 @@ public static class TrainCommands
             new Option<ulong>("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 1UL },
             new Option<int>("--checkpoint-every") { Description = "Iterations between checkpoints.", DefaultValueFactory = _ => 250 },
             new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount },
-            new Option<string>("--device") { Description = "Torch device: cpu, cuda, cuda:1 ...", DefaultValueFactory = _ => "cpu" });
-        foreach (var option in new Option[] { common.Run, common.Data, common.Iterations, common.Batch, common.Lr, common.Seed, common.Every, common.Threads, common.Device })
+            new Option<string>("--device") { Description = "Torch device: cpu, cuda, cuda:1 ...", DefaultValueFactory = _ => "cpu" },
+            new Option<double>("--ema-decay") { Description = "EMA decay per iteration.", DefaultValueFactory = _ => emaDecay });
+        foreach (var option in new Option[] { common.Run, common.Data, common.Iterations, common.Batch, common.Lr, common.Seed, common.Every, common.Threads, common.Device, common.EmaDecay })
             command.Options.Add(option);
         return common;
     }
@@ -47,13 +48,13 @@ public static class TrainCommands
         RunDirectory = r.GetValue(c.Run)!, DataDirectory = r.GetValue(c.Data)!, Iterations = r.GetValue(c.Iterations),
         BatchSize = r.GetValue(c.Batch), LearningRate = r.GetValue(c.Lr), Seed = r.GetValue(c.Seed),
         CheckpointEvery = r.GetValue(c.Every), Threads = r.GetValue(c.Threads), Device = r.GetValue(c.Device)!,
-        PMean = pMean, PStd = pStd,
+        PMean = pMean, PStd = pStd, EmaDecay = r.GetValue(c.EmaDecay),
     };
 
     static Command Teacher()
     {
         var command = new Command("teacher", "Train the TrigFlow diffusion teacher on MNIST.");
-        var common = AddCommon(command, "teacher", iterations: 8000, batch: 64, lr: 5e-4);
+        var common = AddCommon(command, "teacher", iterations: 5000, batch: 64, lr: 5e-4, emaDecay: 0.999);
         command.SetAction((r, ct) => Run(() =>
         {
             var options = Options(r, common, pMean: -0.8, pStd: 1.6);
@@ -66,7 +67,7 @@ public static class TrainCommands
     static Command Scd()
     {
         var command = new Command("scd", "Distil the teacher into a continuous-time consistency model (sCD).");
-        var common = AddCommon(command, "scd", iterations: 2000, batch: 32, lr: 1e-4);
+        var common = AddCommon(command, "scd", iterations: 2000, batch: 32, lr: 1e-4, emaDecay: 0.995);
         var teacher = new Option<string>("--teacher") { Description = "Teacher model card.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Runs, "teacher", "ema", "model.json") };
         var warmup = new Option<int>("--tangent-warmup") { Description = "Tangent warmup iterations H.", DefaultValueFactory = _ => 500 };
         var prior = new Option<bool>("--prior-weighting") { Description = "Use w(t) = 1/(sigma_data tan t)." };

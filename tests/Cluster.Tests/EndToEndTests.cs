@@ -12,16 +12,35 @@ public class EndToEndTests(Xunit.Abstractions.ITestOutputHelper output)
     };
 
     [Fact]
-    public async Task Video_job_on_two_silos_stores_every_frame_a_manifest_with_checksums_and_an_mp4()
+    public async Task Video_job_on_two_silos_stores_every_frame_in_Azurite_with_a_manifest_of_checksums_and_an_mp4()
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await using var harness = await ClusterHarness.StartAsync(silos: 2);
+        await using var harness = await ClusterHarness.StartAsync(silos: 2, blob: "Azure");
         output.WriteLine($"cluster up {clock.Elapsed}");
-        var result = await harness.Client.GetGrain<IJobCoordinatorGrain>("e2e-video").Submit(Video(), "default");
-        Assert.True(result.Accepted, string.Join("; ", result.Errors));
-
-        var status = await JobWaiter.UntilTerminalAsync(harness.Client, "e2e-video", TimeSpan.FromSeconds(90));
+        var status = await RunAsync(harness, "e2e-video", Video());
         output.WriteLine($"job done {clock.Elapsed}: {status}");
+        await AssertCompleteVideoAsync(harness, status);
+    }
+
+    [Fact]
+    public async Task Video_job_with_Redis_clustering_and_Redis_grain_storage_completes()
+    {
+        await using var harness = await ClusterHarness.StartAsync(silos: 2, storage: "Redis", clustering: "Redis");
+        var status = await RunAsync(harness, "e2e-redis", Video());
+        await AssertCompleteVideoAsync(harness, status);
+        var index = await harness.Client.GetGrain<IJobIndexGrain>("default").List();
+        Assert.Contains("e2e-redis", index);
+    }
+
+    static async Task<JobStatus> RunAsync(ClusterHarness harness, string jobId, JobSpec spec)
+    {
+        var result = await harness.Client.GetGrain<IJobCoordinatorGrain>(jobId).Submit(spec, "default");
+        Assert.True(result.Accepted, string.Join("; ", result.Errors));
+        return await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(90));
+    }
+
+    static async Task AssertCompleteVideoAsync(ClusterHarness harness, JobStatus status)
+    {
         Assert.Equal(JobState.Completed, status.State);
         Assert.Equal(24, status.FramesDone);
 
