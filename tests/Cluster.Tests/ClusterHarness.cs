@@ -3,7 +3,6 @@ using Grains.Hosting;
 using Grains.Workers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.TestingHost;
 
@@ -33,7 +32,7 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     /// <param name="storage">"Memory" or "Redis" (grain state and reminders; Redis survives silo loss).</param>
     public static async Task<ClusterHarness> StartAsync(int silos = 2, IDictionary<string, string?>? settings = null,
-        IFaultInjector? faults = null, Action<ISiloBuilder>? configure = null, string storage = "Memory", string blob = "Local", string clustering = "InProcess")
+        IFaultInjector? faults = null, Action<ISiloBuilder>? configure = null, string storage = "Memory", string blob = "Local")
     {
         var blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "blobs-" + Guid.NewGuid().ToString("N"));
         var blobs = blob == "Azure"
@@ -75,18 +74,11 @@ public sealed class ClusterHarness : IAsyncDisposable
                 o.NumMissedProbesLimit = 2;
                 o.NumVotesForDeathDeclaration = 1;
             });
-            if (clustering == "Redis")
-                silo.UseRedisClustering(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(RedisConnectionString));
             // Calls into a dead silo fail after 5 s instead of Orleans' default 30 s.
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
             configure?.Invoke(silo);
         });
-        builder.ConfigureClient(client =>
-        {
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
-            if (clustering == "Redis")
-                client.UseRedisClustering(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(RedisConnectionString));
-        });
+        builder.ConfigureClient(client => client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5)));
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new ClusterHarness(cluster, blobs, blobRoot);

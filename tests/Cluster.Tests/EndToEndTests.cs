@@ -23,9 +23,9 @@ public class EndToEndTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Video_job_with_Redis_clustering_and_Redis_grain_storage_completes()
+    public async Task Video_job_with_Redis_grain_storage_and_reminders_completes()
     {
-        await using var harness = await ClusterHarness.StartAsync(silos: 2, storage: "Redis", clustering: "Redis");
+        await using var harness = await ClusterHarness.StartAsync(silos: 2, storage: "Redis");
         var status = await RunAsync(harness, "e2e-redis", Video());
         await AssertCompleteVideoAsync(harness, status);
         var index = await harness.Client.GetGrain<IJobIndexGrain>("default").List();
