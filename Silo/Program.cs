@@ -9,6 +9,14 @@ using Microsoft.Extensions.Hosting;
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddEnvironmentVariables("SCM_");
 builder.Configuration.AddCommandLine(args);
+var problems = GenerationClusterHosting.ValidateConfiguration(builder.Configuration).ToList();
+try { BlobStorageOptionsFrom(builder.Configuration).Validate(); }
+catch (BlobStorageConfigurationException e) { problems.Add(e.Message); }
+if (problems.Count > 0)
+{
+    Console.Error.WriteLine("Invalid configuration:\n  " + string.Join("\n  ", problems));
+    return 2;
+}
 try
 {
     builder.Services.AddBlobStore(builder.Configuration.GetSection("Blob"));
@@ -21,3 +29,10 @@ catch (Exception e) when (e is ConfigurationException or BlobStorageConfiguratio
 }
 await builder.Build().RunAsync();
 return 0;
+
+static BlobStorageOptions BlobStorageOptionsFrom(IConfiguration configuration)
+{
+    var options = new BlobStorageOptions();
+    configuration.GetSection("Blob").Bind(options);
+    return options;
+}

@@ -15,7 +15,7 @@ using StackExchange.Redis;
 
 namespace Grains.Hosting;
 
-public static class SiloBuilderExtensions
+public static class GenerationClusterHosting
 {
     /// <summary>Joins the cluster as configured in section "Cluster" (Localhost or Redis membership).</summary>
     public static ISiloBuilder UseConfiguredClustering(this ISiloBuilder silo, IConfiguration configuration)
@@ -85,6 +85,22 @@ public static class SiloBuilderExtensions
         services.AddHostedService<WorkerStarter>();
         if (devices.CpuThreads > 0) TorchSharp.torch.set_num_threads(devices.CpuThreads);
         return silo;
+    }
+
+    /// <summary>Every configuration problem of the cluster's sections at once (empty when valid).</summary>
+    public static IReadOnlyList<string> ValidateConfiguration(IConfiguration configuration)
+    {
+        var errors = new List<string>();
+        void Check(Action validate)
+        {
+            try { validate(); }
+            catch (ConfigurationException e) { errors.AddRange(e.Errors); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException) { errors.Add(e.Message); }
+        }
+        Check(() => Bind<ClusterHostOptions>(configuration, ClusterHostOptions.Section).Validate());
+        Check(() => Bind<SchedulerOptions>(configuration, SchedulerOptions.Section).Validate());
+        Check(() => Bind<DeviceOptions>(configuration, DeviceOptions.Section).Validate());
+        return errors;
     }
 
     static T Bind<T>(IConfiguration configuration, string section) where T : new()
