@@ -7,4 +7,5 @@ foreach (var command in ClusterCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(EvalCommands.Create());
-return await root.Parse(args).InvokeAsync();
+// Ctrl+C / SIGTERM cancel the running command; give it time to finish cleanly (training saves a checkpoint).
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
