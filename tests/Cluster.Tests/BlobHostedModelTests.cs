@@ -18,6 +18,5 @@ public class BlobHostedModelTests
         Assert.True(result.Accepted, string.Join("; ", result.Errors));
         var status = await JobWaiter.UntilTerminalAsync(harness.Client, "blob-model", TimeSpan.FromSeconds(60));
         Assert.Equal(JobState.Completed, status.State);
-
     }
 }
