@@ -158,6 +158,43 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Completed_and_failed_jobs_release_their_reservations_and_measured_device_seconds_enforce_the_daily_quota()
+    {
+        var faults = new TestFaults();
+        faults.Poisoned[("poisoned-job", 0)] = true;
+        await using var harness = await ClusterHarness.StartAsync(silos: 1, faults: faults);
+        var erin = harness.Api((await harness.AdminApi.CreateTenantAsync("erin", new QuotaPatch { MaxRunningJobs = 2, FramesPerDay = 30 })).ApiKey);
+
+        Assert.True((await erin.SubmitAsync(Images(12), "ok-job")).Result.Accepted);
+        Assert.True((await erin.SubmitAsync(Images(8), "poisoned-job")).Result.Accepted);
+        // 12 + 8 reserved + 12 would pass 30 frames per day.
+        Assert.Contains((await erin.SubmitAsync(Images(12), "too-many")).Result.Errors, e => e.StartsWith("quota framesPerDay"));
+        Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, "ok-job", TimeSpan.FromSeconds(60))).State);
+        Assert.Equal(JobState.Failed, (await JobWaiter.UntilTerminalAsync(harness.Client, "poisoned-job", TimeSpan.FromSeconds(60))).State);
+
+        TenantUsage usage;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        do { usage = (await erin.UsageAsync()).Usage; await Task.Delay(50); }
+        while (usage.RunningJobs > 0 && DateTime.UtcNow < deadline);
+        output.WriteLine($"usage after both jobs: {usage}");
+        Assert.Equal(0, usage.RunningJobs);
+        Assert.Equal(0, usage.QueuedFrames);
+        Assert.True(usage.Frames24h >= 12 && usage.Frames24h <= 20, $"frames 24 h {usage.Frames24h}");
+        Assert.True(usage.DeviceSeconds24h > 0);
+        var status = await erin.GetStatusAsync("ok-job");
+        Assert.True(usage.DeviceSeconds24h >= status!.DeviceSeconds - 1e-9);
+
+        // The measured device-seconds now exceed a tiny daily budget: the next submit says so.
+        await harness.AdminApi.SetQuotaAsync("erin", new QuotaPatch { DeviceSecondsPerDay = usage.DeviceSeconds24h / 2 });
+        var rejected = (await erin.SubmitAsync(Images(4), "over-budget")).Result;
+        Assert.False(rejected.Accepted);
+        output.WriteLine(rejected.Errors[0]);
+        Assert.StartsWith("quota deviceSecondsPerDay", rejected.Errors[0]);
+        await harness.AdminApi.SetQuotaAsync("erin", new QuotaPatch { DeviceSecondsPerDay = 0, FramesPerDay = 0 });
+        Assert.True((await erin.SubmitAsync(Images(4), "unlimited")).Result.Accepted);
+    }
+
+    [Fact]
     public async Task Quota_state_and_keys_survive_a_cluster_restart_with_Redis_storage()
     {
         var adminKey = ClusterHarness.NewAdminKey();
