@@ -44,6 +44,8 @@ public sealed class TenantOptions
     /// `scmctl tenant admin-key`. Applies while no key record with that id exists in grain storage.
     /// </summary>
     public string? AdminKeyHash { get; set; }
+    /// <summary>Refuse external clients' calls to any grain but the public API grain (tests of internals turn it off).</summary>
+    public bool RestrictClientCalls { get; set; } = true;
 }
 
 /// <summary>What a tenant has used: current reservations and rolling 24 h measurements.</summary>
@@ -110,7 +112,7 @@ public sealed record QuotaPatch
     };
 }
 
-public enum AuthProblem { MissingKey, MalformedKey, UnknownKey, WrongKey, RevokedKey, NotAdmin, UnknownTenant }
+public enum AuthProblem { MissingKey, MalformedKey, UnknownKey, WrongKey, RevokedKey, NotAdmin, UnknownTenant, NotPermitted }
 
 /// <summary>A call was refused: the API key is missing, malformed, unknown, wrong or revoked, or lacks the admin role.</summary>
 [GenerateSerializer]

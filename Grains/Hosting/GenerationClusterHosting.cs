@@ -83,6 +83,7 @@ public static class GenerationClusterHosting
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(models));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(tenants));
+        if (tenants.RestrictClientCalls) silo.AddIncomingGrainCallFilter<Tenants.ClientCallFilter>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();
         services.AddSingleton<DeviceInventory>();

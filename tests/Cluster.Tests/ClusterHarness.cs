@@ -74,6 +74,8 @@ public sealed class ClusterHarness : IAsyncDisposable
             ["Scheduler:ExpiryScanInterval"] = "00:00:00.200",
             ["Scheduler:LeaseTimeout"] = "00:00:10",
             ["Tenants:AdminKeyHash"] = admin.HashLine,
+            // Tests of internals call coordinators and the scheduler directly; tenant tests turn the restriction on.
+            ["Tenants:RestrictClientCalls"] = "false",
         };
         if (storage == "Redis")
         {

@@ -77,7 +77,8 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task A_tenant_cannot_read_list_fetch_or_cancel_another_tenants_jobs_and_bad_keys_get_named_auth_errors()
     {
         var faults = new TestFaults();
-        await using var harness = await ClusterHarness.StartAsync(silos: 1, faults: faults, settings: LongLeases);
+        var settings = new Dictionary<string, string?>(LongLeases) { ["Tenants:RestrictClientCalls"] = "true" };
+        await using var harness = await ClusterHarness.StartAsync(silos: 1, faults: faults, settings: settings);
         var admin = harness.AdminApi;
         var alice = harness.Api((await admin.CreateTenantAsync("alice")).ApiKey);
         var bobKey = (await admin.CreateTenantAsync("bob")).ApiKey;
@@ -87,7 +88,9 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(r1.Accepted, string.Join("; ", r1.Errors));
         var (held, r2) = await alice.SubmitAsync(Images(8), "held-alice");
         Assert.True(r2.Accepted, string.Join("; ", r2.Errors));
-        var completed = await JobWaiter.UntilTerminalAsync(harness.Client, done, TimeSpan.FromSeconds(60));
+        JobStatus completed;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!(completed = (await alice.GetStatusAsync(done))!).IsTerminal && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.Equal(JobState.Completed, completed.State);
         Assert.Equal("tenants/alice/jobs/alice-done/", completed.BlobPrefix);
 
@@ -108,6 +111,14 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(AuthProblem.NotAdmin, (await Assert.ThrowsAsync<ApiAuthException>(() => bob.ListTenantsAsync())).Problem);
         var snapshot = (await bob.GetClusterAsync()).Scheduler;
         Assert.All(snapshot.Tenants, t => Assert.Equal("bob", t.Tenant));
+
+        // Nobody reaches the internal grains from outside: the API grain is the only door.
+        var direct = await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<IJobCoordinatorGrain>(done).GetStatus());
+        Assert.Equal(AuthProblem.NotPermitted, direct.Problem);
+        output.WriteLine(direct.Message);
+        await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<IJobCoordinatorGrain>("sneaky").Submit(Images(4), "alice"));
+        await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<ITenantGrain>("bob").SetQuota(new QuotaPatch { MaxRunningJobs = 1000 }));
+        await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<IJobIndexGrain>("alice").List());
 
         // Alice still has everything.
         Assert.NotNull(await alice.GetStatusAsync(held));
