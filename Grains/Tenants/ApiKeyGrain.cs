@@ -26,6 +26,7 @@ public sealed class ApiKeyGrain(
 {
     public const string AdminTenant = "admin";
     string KeyId => this.GetPrimaryKeyString();
+    bool adminTenantEnsured;
 
     public async Task Register(string tenant, bool isAdmin, byte[] salt, byte[] hash)
     {
@@ -42,12 +43,13 @@ public sealed class ApiKeyGrain(
         bool matches = ApiKeys.Matches(record.Salt, record.Hash, secret);
         if (!matches) throw new ApiAuthException(AuthProblem.WrongKey, $"the secret of key {KeyId} does not match");
         if (record.Revoked) throw new ApiAuthException(AuthProblem.RevokedKey, $"key {KeyId} has been revoked");
-        if (!key.State.Exists)
+        if (!key.State.Exists && !adminTenantEnsured)
         {
             // First use of the bootstrap admin key: make sure the admin tenant exists (Create is idempotent).
             var admin = GrainFactory.GetGrain<ITenantGrain>(AdminTenant);
             await admin.Create(isAdmin: true, tenantOptions.Value.DefaultQuota, 1);
             await admin.AdoptKey(KeyId);
+            adminTenantEnsured = true;
         }
         return new Principal { Tenant = record.Tenant, KeyId = KeyId, IsAdmin = record.IsAdmin };
     }
