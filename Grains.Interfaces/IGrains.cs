@@ -32,6 +32,8 @@ public interface ISchedulerGrain : IGrainWithIntegerKey
     [AlwaysInterleave] Task<WorkLease?> Lease(LeaseRequest request, CancellationToken cancellationToken = default);
     Task Release(Guid leaseId, string workerId, LeaseOutcome[] outcomes);
     Task<SchedulerSnapshot> Snapshot();
+    /// <summary>A tenant's fair-share weight (admin `set-weight`); also loaded from the tenant directory on activation.</summary>
+    Task SetWeight(string tenant, double weight);
 }
 
 /// <summary>One per device per silo (key "{siloName}/{device}"), placed on that silo. Pulls and runs work.</summary>

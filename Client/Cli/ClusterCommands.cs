@@ -11,11 +11,13 @@ public static class ClusterCommands
     static readonly Option<string?> Redis = new("--redis") { Description = "Redis connection string: discover the cluster through Redis membership (default: localhost gateway). Env: SCM_Client__RedisConnectionString." };
     static readonly Option<int> GatewayPort = new("--gateway-port") { Description = "Localhost gateway port.", DefaultValueFactory = _ => EnvInt("SCM_Client__GatewayPort", 30000) };
     static readonly Option<double> Timeout = new("--timeout") { Description = "Deadline of each call, seconds.", DefaultValueFactory = _ => 10 };
+    static readonly Option<string?> KeyFile = new("--key-file") { Description = "File holding the API key (default: env SCM_API_KEY, then ~/.config/scm/credentials)." };
 
-    public static IEnumerable<Command> Create() => [Submit(), Status(), Watch(), List(), Cancel(), Fetch(), ClusterInfo()];
+    public static IEnumerable<Command> Create() => [Submit(), Status(), Watch(), List(), Cancel(), Fetch(), ClusterInfo(), TenantCommands.Create()];
 
-    static Command WithConnection(Command command)
+    internal static Command WithConnection(Command command)
     {
+        command.Options.Add(KeyFile);
         command.Options.Add(Redis);
         command.Options.Add(GatewayPort);
         command.Options.Add(Timeout);
@@ -32,16 +34,22 @@ public static class ClusterCommands
         };
     }
 
-    static async Task<int> WithClient(ParseResult r, CancellationToken ct, Func<GenerationClient, Task<int>> action)
+    internal static async Task<int> WithClient(ParseResult r, CancellationToken ct, Func<GenerationClient, Task<int>> action)
     {
         try
         {
-            var (host, client) = await ClientHost.ConnectAsync(Connection(r), cancellationToken: ct);
+            var apiKey = Credentials.Resolve(r.GetValue(KeyFile));
+            var (host, client) = await ClientHost.ConnectAsync(Connection(r), apiKey, ct);
             using (host)
             {
                 try { return await action(client); }
                 finally { await host.StopAsync(CancellationToken.None); }
             }
+        }
+        catch (ApiAuthException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 4;
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or ArgumentException or KeyNotFoundException)
         {
@@ -82,7 +90,7 @@ public static class ClusterCommands
         command.SetAction((r, ct) => WithClient(r, ct, async client =>
         {
             var status = await client.GetStatusAsync(r.GetValue(JobIdArgument)!, ct);
-            if (status is null) { Console.Error.WriteLine($"error: jobId: no job '{r.GetValue(JobIdArgument)}'"); return 1; }
+            if (status is null) { Console.Error.WriteLine($"error: jobId: no job '{r.GetValue(JobIdArgument)}' (of your tenant)"); return 1; }
             Print(status);
             return status.State == JobState.Failed ? 3 : 0;
         }));

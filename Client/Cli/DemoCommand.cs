@@ -40,10 +40,13 @@ public static class DemoCommand
     static async Task<int> RunAsync(string output, JobSpec spec, CancellationToken ct)
     {
         var blobRoot = Path.Combine(output, ".blobs");
+        // A bootstrap admin key for this in-process cluster only (its hash goes into the silo configuration).
+        var (adminKeyId, adminKey, salt, hash) = ApiKeys.Generate();
         var settings = new Dictionary<string, string?>
         {
             ["Cluster:SiloName"] = "demo", ["Cluster:SiloPort"] = "11311", ["Cluster:GatewayPort"] = "30311", ["Cluster:PrimarySiloPort"] = "11311",
             ["Devices:Devices"] = "auto", ["Blob:Provider"] = "Local", ["Blob:LocalPath"] = blobRoot,
+            ["Tenants:AdminKeyHash"] = ApiKeys.HashLine(adminKeyId, salt, hash),
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var builder = Host.CreateApplicationBuilder();
@@ -55,7 +58,11 @@ public static class DemoCommand
         await host.StartAsync(ct);
         try
         {
-            var client = new GenerationClient(host.Services.GetRequiredService<IClusterClient>(), new ClientConnectionOptions { CallTimeout = TimeSpan.FromSeconds(30) });
+            var cluster = host.Services.GetRequiredService<IClusterClient>();
+            var connection = new ClientConnectionOptions { CallTimeout = TimeSpan.FromSeconds(30) };
+            var admin = new GenerationClient(cluster, connection, adminKey);
+            var tenantKey = await admin.CreateTenantAsync("demo", new QuotaPatch { MaxFramesPerJob = Math.Max(spec.Frames, 1), MaxOutputSize = Math.Max(spec.OutputSize, 8) }, cancellationToken: ct);
+            var client = new GenerationClient(cluster, connection, tenantKey.ApiKey);
             var (jobId, result) = await client.SubmitAsync(spec, "demo", ct);
             if (!result.Accepted)
             {

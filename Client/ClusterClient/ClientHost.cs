@@ -10,7 +10,7 @@ namespace ClusterClient;
 /// <summary>Connects an Orleans client to the cluster (Localhost gateway or Redis membership).</summary>
 public static class ClientHost
 {
-    public static async Task<(IHost Host, GenerationClient Client)> ConnectAsync(ClientConnectionOptions options, string tenant = "default",
+    public static async Task<(IHost Host, GenerationClient Client)> ConnectAsync(ClientConnectionOptions options, string? apiKey = null,
         CancellationToken cancellationToken = default)
     {
         options.Validate();
@@ -39,6 +39,6 @@ public static class ClientHost
             throw new InvalidOperationException($"Could not connect to the cluster ({options.Clustering}, gateway port {options.GatewayPort}): {e.Message}", e);
         }
         var client = host.Services.GetRequiredService<IClusterClient>();
-        return (host, new GenerationClient(client, options, tenant));
+        return (host, new GenerationClient(client, options, apiKey));
     }
 }

@@ -6,38 +6,57 @@ using Orleans.Runtime;
 namespace ClusterClient;
 
 /// <summary>
-/// The submission API of the cluster for .NET programs. Every call has a deadline
+/// The submission API of the cluster for .NET programs. Every call carries the tenant's API key (see
+/// <see cref="Credentials"/>) to the cluster's API grain, which authenticates and authorises it; a missing, wrong
+/// or revoked key raises <see cref="ApiAuthException"/>. Every call has a deadline
 /// (<see cref="ClientConnectionOptions.CallTimeout"/>) and a cancellation token.
 /// </summary>
-public sealed class GenerationClient(IClusterClient client, ClientConnectionOptions options, string tenant = "default")
+public sealed class GenerationClient(IClusterClient client, ClientConnectionOptions options, string? apiKey)
 {
-    public string Tenant => tenant;
+    IClusterApiGrain Api => client.GetGrain<IClusterApiGrain>(0);
+    string Key => apiKey ?? "";
 
     public static string NewJobId() => $"j{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
 
-    /// <summary>Validates locally first (with default limits), then submits; the cluster validates again with the model.</summary>
+    /// <summary>Validates locally first (with default limits), then submits; the cluster checks quotas and validates again with the model.</summary>
     public async Task<(string JobId, SubmitResult Result)> SubmitAsync(JobSpec spec, string? jobId = null, CancellationToken cancellationToken = default)
     {
         jobId ??= NewJobId();
         if (!IsValidJobId(jobId)) return (jobId, SubmitResult.Rejected(["jobId: 1-64 characters from [A-Za-z0-9-_]"]));
         var local = JobSpecValidator.Validate(spec, new JobLimits());
         if (local.Count > 0) return (jobId, SubmitResult.Rejected(local));
-        var result = await Deadline(client.GetGrain<IJobCoordinatorGrain>(jobId).Submit(spec, tenant), cancellationToken);
+        var result = await Deadline(Api.Submit(Key, jobId, spec), cancellationToken);
         return (jobId, result);
     }
 
+    public Task<Principal> WhoAmIAsync(CancellationToken cancellationToken = default) => Deadline(Api.WhoAmI(Key), cancellationToken);
+
+    /// <summary>Null when the job does not exist or belongs to another tenant.</summary>
     public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken = default) =>
-        Deadline(client.GetGrain<IJobCoordinatorGrain>(jobId).GetStatus(), cancellationToken);
+        Deadline(Api.GetStatus(Key, jobId), cancellationToken);
 
     public Task<bool> CancelAsync(string jobId, CancellationToken cancellationToken = default) =>
-        Deadline(client.GetGrain<IJobCoordinatorGrain>(jobId).Cancel(), cancellationToken);
+        Deadline(Api.Cancel(Key, jobId), cancellationToken);
 
-    public async Task<IReadOnlyList<JobStatus>> ListAsync(CancellationToken cancellationToken = default)
-    {
-        var ids = await Deadline(client.GetGrain<IJobIndexGrain>(tenant).List(), cancellationToken);
-        var statuses = await Task.WhenAll(ids.Select(id => GetStatusAsync(id, cancellationToken)));
-        return statuses.Where(s => s is not null).Select(s => s!).ToList();
-    }
+    public async Task<IReadOnlyList<JobStatus>> ListAsync(CancellationToken cancellationToken = default) =>
+        await Deadline(Api.List(Key), cancellationToken);
+
+    public Task<TenantInfo> UsageAsync(string? tenant = null, CancellationToken cancellationToken = default) =>
+        Deadline(Api.Usage(Key, tenant), cancellationToken);
+
+    // Admin operations (the key's tenant needs the admin role).
+    public Task<IssuedKey> CreateTenantAsync(string tenant, QuotaPatch? quota = null, double weight = 1, bool isAdmin = false, CancellationToken cancellationToken = default) =>
+        Deadline(Api.CreateTenant(Key, tenant, isAdmin, quota, weight), cancellationToken);
+    public async Task<IReadOnlyList<TenantInfo>> ListTenantsAsync(CancellationToken cancellationToken = default) =>
+        await Deadline(Api.ListTenants(Key), cancellationToken);
+    public Task<TenantInfo> SetQuotaAsync(string tenant, QuotaPatch patch, CancellationToken cancellationToken = default) =>
+        Deadline(Api.SetQuota(Key, tenant, patch), cancellationToken);
+    public Task<TenantInfo> SetWeightAsync(string tenant, double weight, CancellationToken cancellationToken = default) =>
+        Deadline(Api.SetWeight(Key, tenant, weight), cancellationToken);
+    public Task<IssuedKey> RotateKeyAsync(string tenant, bool keepOld = false, CancellationToken cancellationToken = default) =>
+        Deadline(Api.RotateKey(Key, tenant, keepOld), cancellationToken);
+    public Task<int> RevokeAsync(string tenant, string? keyId = null, CancellationToken cancellationToken = default) =>
+        Deadline(Api.Revoke(Key, tenant, keyId), cancellationToken);
 
     /// <summary>Yields the job's status whenever it changes, until it is terminal.</summary>
     public async IAsyncEnumerable<JobStatus> WatchAsync(string jobId, TimeSpan? pollInterval = null,
@@ -56,9 +75,9 @@ public sealed class GenerationClient(IClusterClient client, ClientConnectionOpti
 
     public async Task<ClusterOverview> GetClusterAsync(CancellationToken cancellationToken = default)
     {
+        var snapshot = await Deadline(Api.Snapshot(Key), cancellationToken); // authenticates
         var management = client.GetGrain<IManagementGrain>(0);
         var hosts = await Deadline(management.GetDetailedHosts(onlyActive: true), cancellationToken);
-        var snapshot = await Deadline(client.GetGrain<ISchedulerGrain>(0).Snapshot(), cancellationToken);
         var silos = hosts.Select(h => new SiloInfo(h.SiloName, h.SiloAddress.ToString(), h.Status.ToString())).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
         return new ClusterOverview(silos, snapshot);
     }

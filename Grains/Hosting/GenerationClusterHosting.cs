@@ -49,6 +49,11 @@ public static class GenerationClusterHosting
         var devices = Bind<DeviceOptions>(configuration, DeviceOptions.Section);
         var models = Bind<ModelRegistryOptions>(configuration, ModelRegistryOptions.Section);
         var limits = configuration.GetSection("Limits").Get<JobLimits>() ?? new JobLimits();
+        var tenants = Bind<TenantOptions>(configuration, TenantOptions.Section);
+        var tenantErrors = tenants.DefaultQuota.Validate().Select(e => $"{TenantOptions.Section}:DefaultQuota:{e}").ToList();
+        try { ApiKeys.ParseHashLine(tenants.AdminKeyHash); }
+        catch (FormatException e) { tenantErrors.Add(e.Message); }
+        if (tenantErrors.Count > 0) throw new ConfigurationException(tenantErrors);
         host.Validate();
         scheduler.Validate();
         devices.Validate();
@@ -77,6 +82,8 @@ public static class GenerationClusterHosting
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(devices));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(models));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(tenants));
+        if (tenants.RestrictClientCalls) silo.AddIncomingGrainCallFilter<Tenants.ClientCallFilter>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();
         services.AddSingleton<DeviceInventory>();

@@ -78,7 +78,7 @@ public sealed class JobCoordinatorGrain(
         Job.CompletedAt = DateTime.UtcNow;
         await job.WriteStateAsync();
         await Scheduler.Withdraw(JobId);
-        await StopKeepAliveAsync();
+        await EndedAsync();
         logger.LogInformation("Job {Job} cancelled", JobId);
         return true;
     }
@@ -119,6 +119,7 @@ public sealed class JobCoordinatorGrain(
         }
         if (Job.Items.All(i => i.State == ItemState.Done)) Job.State = JobState.Finalizing;
         await job.WriteStateAsync();
+        await ReportProgressAsync();
         if (Job.State == JobState.Finalizing) ScheduleFinalize();
     }
 
@@ -137,7 +138,7 @@ public sealed class JobCoordinatorGrain(
             Job.Error = $"batch {batchIndex} (frames {item.FirstFrame}-{item.FirstFrame + item.FrameCount - 1}) failed {item.Failures} times; last: {item.LastError}";
             await job.WriteStateAsync();
             await Scheduler.Withdraw(JobId);
-            await StopKeepAliveAsync();
+            await EndedAsync();
             return;
         }
         int failuresOnWorker = Job.Items.Count(i => i.LastError?.StartsWith(workerId + ":", StringComparison.Ordinal) == true);
@@ -150,7 +151,8 @@ public sealed class JobCoordinatorGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (IsTerminal || Job.State == JobState.Unknown) await StopKeepAliveAsync();
+        if (IsTerminal) await EndedAsync();
+        else if (Job.State == JobState.Unknown) await StopKeepAliveAsync();
         // Otherwise activation already restarted the heartbeat, which re-offers pending items.
     }
 
@@ -235,7 +237,7 @@ public sealed class JobCoordinatorGrain(
             Job.State = JobState.Completed;
             Job.CompletedAt = completedAt;
             await job.WriteStateAsync();
-            await StopKeepAliveAsync();
+            await EndedAsync();
             logger.LogInformation("Job {Job} completed: {Frames} frames, manifest {Manifest}", JobId, spec.Frames, manifestBlob);
         }
         catch (Exception e)
@@ -244,6 +246,38 @@ public sealed class JobCoordinatorGrain(
             logger.LogWarning(e, "Finalizing job {Job} failed; will retry", JobId);
             finalizing = false;
         }
+    }
+
+    int FramesDone => Job.Frames.Count(f => f is not null);
+
+    /// <summary>Usage accounting on the tenant grain: cumulative, so a repeated report adds nothing. Best effort.</summary>
+    async Task ReportProgressAsync()
+    {
+        try { await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobProgress(JobId, FramesDone, Job.DeviceSeconds); }
+        catch (Exception e) { logger.LogWarning(e, "Job {Job}: could not report progress to tenant {Tenant}", JobId, Job.Tenant); }
+    }
+
+    /// <summary>
+    /// A terminal job releases its tenant reservation (idempotent on the tenant grain). Until that succeeded the
+    /// keep-alive reminder stays, and each tick tries again.
+    /// </summary>
+    async Task EndedAsync()
+    {
+        if (!Job.TenantReleased)
+        {
+            try
+            {
+                await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobEnded(JobId, FramesDone, Job.DeviceSeconds);
+                Job.TenantReleased = true;
+                await job.WriteStateAsync();
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Job {Job}: could not release its reservation on tenant {Tenant}; the reminder retries", JobId, Job.Tenant);
+                return;
+            }
+        }
+        await StopKeepAliveAsync();
     }
 
     async Task StopKeepAliveAsync()

@@ -24,6 +24,8 @@ public sealed class JobRecord
     [Id(13)] public string? VideoBlob { get; set; }
     [Id(14)] public List<string> Warnings { get; set; } = new();
     [Id(15)] public int NumClasses { get; set; }
+    /// <summary>The tenant grain has been told that this (terminal) job ended and released its reservation.</summary>
+    [Id(16)] public bool TenantReleased { get; set; }
 }
 
 [GenerateSerializer]

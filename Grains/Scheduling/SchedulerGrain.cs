@@ -36,13 +36,26 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         queue = new FairShareQueue(this.options.FairShareHalfLife, TimeProvider.System);
     }
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            foreach (var (tenant, weight) in await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).Weights()) queue.SetWeight(tenant, weight);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Scheduler: could not load tenant weights; using 1 until set");
+        }
         this.RegisterGrainTimer(ExpireLeasesAsync, new GrainTimerCreationOptions
         {
             DueTime = options.ExpiryScanInterval, Period = options.ExpiryScanInterval, KeepAlive = true,
         });
         logger.LogInformation("Scheduler activated; coordinators will re-offer their pending work");
+    }
+
+    public Task SetWeight(string tenant, double weight)
+    {
+        queue.SetWeight(tenant, weight);
         return Task.CompletedTask;
     }
 

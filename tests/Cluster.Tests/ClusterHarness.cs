@@ -1,4 +1,6 @@
 using BlobStorage;
+using ClusterClient;
+using Grains.Interfaces;
 using Grains.Hosting;
 using Grains.Workers;
 using Microsoft.Extensions.Configuration;
@@ -15,12 +17,30 @@ public sealed class ClusterHarness : IAsyncDisposable
     public IBlobStore Blobs { get; }
     public string BlobRoot { get; }
     public IClusterClient Client => Cluster.Client;
+    /// <summary>The bootstrap admin key of this cluster (its hash is in the silos' Tenants:AdminKeyHash).</summary>
+    public string AdminKey { get; }
+    public string ServiceId { get; }
 
-    ClusterHarness(InProcessTestCluster cluster, IBlobStore blobs, string blobRoot)
+    ClusterHarness(InProcessTestCluster cluster, IBlobStore blobs, string blobRoot, string adminKey, string serviceId)
     {
         Cluster = cluster;
         Blobs = blobs;
         BlobRoot = blobRoot;
+        AdminKey = adminKey;
+        ServiceId = serviceId;
+    }
+
+    /// <summary>A client of the public API with the given key.</summary>
+    public GenerationClient Api(string? apiKey) =>
+        new(Client, new ClusterClient.ClientConnectionOptions { CallTimeout = TimeSpan.FromSeconds(20) }, apiKey);
+
+    public GenerationClient AdminApi => Api(AdminKey);
+
+    /// <summary>A fresh admin key and its silo configuration line.</summary>
+    public static (string ApiKey, string HashLine) NewAdminKey()
+    {
+        var (keyId, apiKey, salt, hash) = ApiKeys.Generate();
+        return (apiKey, ApiKeys.HashLine(keyId, salt, hash));
     }
 
     /// <summary>The Redis server tests use (started by infra/services.sh; env SCM_TEST_REDIS).</summary>
@@ -32,9 +52,11 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     /// <param name="storage">"Memory" or "Redis" (grain state and reminders; Redis survives silo loss).</param>
     public static async Task<ClusterHarness> StartAsync(int silos = 2, IDictionary<string, string?>? settings = null,
-        IFaultInjector? faults = null, Action<ISiloBuilder>? configure = null, string storage = "Memory", string blob = "Local")
+        IFaultInjector? faults = null, Action<ISiloBuilder>? configure = null, string storage = "Memory", string blob = "Local",
+        string? serviceId = null, (string ApiKey, string HashLine)? adminKey = null, string? blobRootOverride = null)
     {
-        var blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "blobs-" + Guid.NewGuid().ToString("N"));
+        var admin = adminKey ?? NewAdminKey();
+        var blobRoot = blobRootOverride ?? Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "blobs-" + Guid.NewGuid().ToString("N"));
         var blobs = blob == "Azure"
             ? BlobStoreFactory.Create(new BlobStorageOptions
             {
@@ -51,6 +73,9 @@ public sealed class ClusterHarness : IAsyncDisposable
             ["Scheduler:OfferInterval"] = "00:00:00.200",
             ["Scheduler:ExpiryScanInterval"] = "00:00:00.200",
             ["Scheduler:LeaseTimeout"] = "00:00:10",
+            ["Tenants:AdminKeyHash"] = admin.HashLine,
+            // Tests of internals call coordinators and the scheduler directly; tenant tests turn the restriction on.
+            ["Tenants:RestrictClientCalls"] = "false",
         };
         if (storage == "Redis")
         {
@@ -62,7 +87,8 @@ public sealed class ClusterHarness : IAsyncDisposable
 
         var builder = new InProcessTestClusterBuilder((short)silos);
         // A fresh service id per cluster keeps Redis-stored state of earlier runs out of this one.
-        builder.Options.ServiceId = "scm-test-" + Guid.NewGuid().ToString("N")[..12];
+        serviceId ??= "scm-test-" + Guid.NewGuid().ToString("N")[..12];
+        builder.Options.ServiceId = serviceId;
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddGenerationCluster(configuration);
@@ -81,7 +107,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         builder.ConfigureClient(client => client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5)));
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new ClusterHarness(cluster, blobs, blobRoot);
+        return new ClusterHarness(cluster, blobs, blobRoot, admin.ApiKey, serviceId);
     }
 
     public async ValueTask DisposeAsync()

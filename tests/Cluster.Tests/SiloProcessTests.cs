@@ -1,5 +1,6 @@
 using ClusterClient;
 using Grains.Interfaces;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Tests;
 
@@ -9,6 +10,7 @@ public class SiloProcessTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task Two_silo_processes_with_Redis_clustering_and_storage_run_a_job_submitted_by_a_Redis_discovering_client()
     {
         var serviceId = "scm-proc-" + Guid.NewGuid().ToString("N")[..10];
+        var (adminKey, adminHash) = ClusterHarness.NewAdminKey();
         var blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "proc-blobs-" + Guid.NewGuid().ToString("N"));
         var settings = new Dictionary<string, string>
         {
@@ -16,6 +18,7 @@ public class SiloProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             ["Cluster:ServiceId"] = serviceId, ["Cluster:ClusterId"] = serviceId, ["Devices:Devices"] = "cpu",
             ["Blob:Provider"] = "Local", ["Blob:LocalPath"] = blobRoot, ["Models:Registry:tiny"] = TestModels.TinyCard,
             ["Scheduler:DefaultBatchFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.500",
+            ["Tenants:AdminKeyHash"] = adminHash,
         };
         await using var first = SiloProcess.Start("proc-a", settings);
         await using var second = SiloProcess.Start("proc-b", settings);
@@ -26,9 +29,11 @@ public class SiloProcessTests(Xunit.Abstractions.ITestOutputHelper output)
                 Clustering = "Redis", RedisConnectionString = ClusterHarness.RedisConnectionString, ClusterId = serviceId, ServiceId = serviceId,
                 CallTimeout = TimeSpan.FromSeconds(20),
             };
-            var (host, client) = await ConnectWithRetryAsync(options);
+            var (host, admin) = await ConnectWithRetryAsync(options, adminKey);
             using (host)
             {
+                var tenantKey = await admin.CreateTenantAsync("proc-tenant");
+                var client = new GenerationClient(host.Services.GetRequiredService<IClusterClient>(), options, tenantKey.ApiKey);
                 var (jobId, result) = await client.SubmitAsync(new JobSpec
                 {
                     Kind = JobKind.Video, ModelId = "tiny", Classes = [2, 5], Frames = 16, Seed = 9, OutputSize = 32,
@@ -57,12 +62,12 @@ public class SiloProcessTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
-    static async Task<(Microsoft.Extensions.Hosting.IHost, GenerationClient)> ConnectWithRetryAsync(ClientConnectionOptions options)
+    static async Task<(Microsoft.Extensions.Hosting.IHost, GenerationClient)> ConnectWithRetryAsync(ClientConnectionOptions options, string apiKey)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
-            try { return await ClientHost.ConnectAsync(options); }
+            try { return await ClientHost.ConnectAsync(options, apiKey); }
             catch (InvalidOperationException) when (DateTime.UtcNow < deadline) { await Task.Delay(500); }
         }
     }

@@ -1,0 +1,207 @@
+using Orleans.Concurrency;
+
+namespace Grains.Interfaces;
+
+/// <summary>
+/// Per-tenant quotas. Defaults come from configuration section "Tenants" (<see cref="TenantOptions"/>); an admin
+/// may override them per tenant. 0 means unlimited for the two rolling 24 h limits.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record TenantQuota
+{
+    /// <summary>Jobs admitted and not yet terminal (queued or running).</summary>
+    [Id(0)] public int MaxRunningJobs { get; init; } = 4;
+    /// <summary>Frames admitted and not yet rendered, over all of the tenant's jobs.</summary>
+    [Id(1)] public int MaxQueuedFrames { get; init; } = 5_000;
+    [Id(2)] public int MaxFramesPerJob { get; init; } = 2_000;
+    [Id(3)] public int MaxOutputSize { get; init; } = 512;
+    /// <summary>Device-seconds measured by workers in the last 24 h; a submit is refused once it is reached.</summary>
+    [Id(4)] public double DeviceSecondsPerDay { get; init; } = 3_600;
+    /// <summary>Frames rendered or reserved in the last 24 h (0 = unlimited).</summary>
+    [Id(5)] public int FramesPerDay { get; init; }
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (MaxRunningJobs < 0) errors.Add($"maxRunningJobs: must be >= 0, got {MaxRunningJobs}");
+        if (MaxQueuedFrames < 0) errors.Add($"maxQueuedFrames: must be >= 0, got {MaxQueuedFrames}");
+        if (MaxFramesPerJob < 0) errors.Add($"maxFramesPerJob: must be >= 0, got {MaxFramesPerJob}");
+        if (MaxOutputSize < 0) errors.Add($"maxOutputSize: must be >= 0, got {MaxOutputSize}");
+        if (!double.IsFinite(DeviceSecondsPerDay) || DeviceSecondsPerDay < 0) errors.Add($"deviceSecondsPerDay: must be >= 0, got {DeviceSecondsPerDay}");
+        if (FramesPerDay < 0) errors.Add($"framesPerDay: must be >= 0, got {FramesPerDay}");
+        return errors;
+    }
+}
+
+/// <summary>Silo configuration section "Tenants".</summary>
+public sealed class TenantOptions
+{
+    public const string Section = "Tenants";
+    /// <summary>Quota of a tenant created without one.</summary>
+    public TenantQuota DefaultQuota { get; set; } = new();
+    /// <summary>
+    /// Bootstrap admin key, stored only as a hash: "keyId:saltBase64:hashBase64" as printed by
+    /// `scmctl tenant admin-key`. Applies while no key record with that id exists in grain storage.
+    /// </summary>
+    public string? AdminKeyHash { get; set; }
+    /// <summary>Refuse external clients' calls to any grain but the public API grain (tests of internals turn it off).</summary>
+    public bool RestrictClientCalls { get; set; } = true;
+}
+
+/// <summary>What a tenant has used: current reservations and rolling 24 h measurements.</summary>
+[GenerateSerializer, Immutable]
+public sealed record TenantUsage
+{
+    [Id(0)] public int RunningJobs { get; init; }
+    [Id(1)] public int QueuedFrames { get; init; }
+    [Id(2)] public double DeviceSeconds24h { get; init; }
+    [Id(3)] public int Frames24h { get; init; }
+    [Id(4)] public long JobsSubmitted { get; init; }
+    [Id(5)] public long FramesRendered { get; init; }
+    [Id(6)] public double DeviceSecondsTotal { get; init; }
+    [Id(7)] public long JobsRejected { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record TenantInfo
+{
+    [Id(0)] public required string Id { get; init; }
+    [Id(1)] public bool IsAdmin { get; init; }
+    [Id(2)] public double Weight { get; init; } = 1;
+    [Id(3)] public required TenantQuota Quota { get; init; }
+    [Id(4)] public required TenantUsage Usage { get; init; }
+    /// <summary>Ids of the tenant's keys that are still valid.</summary>
+    [Id(5)] public string[] ActiveKeyIds { get; init; } = [];
+}
+
+/// <summary>An authenticated caller.</summary>
+[GenerateSerializer, Immutable]
+public sealed record Principal
+{
+    [Id(0)] public required string Tenant { get; init; }
+    [Id(1)] public required string KeyId { get; init; }
+    [Id(2)] public bool IsAdmin { get; init; }
+}
+
+/// <summary>A newly issued API key: shown once, never stored in plain text.</summary>
+[GenerateSerializer, Immutable]
+public sealed record IssuedKey
+{
+    [Id(0)] public required string Tenant { get; init; }
+    [Id(1)] public required string KeyId { get; init; }
+    /// <summary>The full key, "scm_{keyId}_{secret}".</summary>
+    [Id(2)] public required string ApiKey { get; init; }
+}
+
+/// <summary>A quota change: null fields keep the current value.</summary>
+[GenerateSerializer, Immutable]
+public sealed record QuotaPatch
+{
+    [Id(0)] public int? MaxRunningJobs { get; init; }
+    [Id(1)] public int? MaxQueuedFrames { get; init; }
+    [Id(2)] public int? MaxFramesPerJob { get; init; }
+    [Id(3)] public int? MaxOutputSize { get; init; }
+    [Id(4)] public double? DeviceSecondsPerDay { get; init; }
+    [Id(5)] public int? FramesPerDay { get; init; }
+
+    public TenantQuota ApplyTo(TenantQuota q) => q with
+    {
+        MaxRunningJobs = MaxRunningJobs ?? q.MaxRunningJobs, MaxQueuedFrames = MaxQueuedFrames ?? q.MaxQueuedFrames,
+        MaxFramesPerJob = MaxFramesPerJob ?? q.MaxFramesPerJob, MaxOutputSize = MaxOutputSize ?? q.MaxOutputSize,
+        DeviceSecondsPerDay = DeviceSecondsPerDay ?? q.DeviceSecondsPerDay, FramesPerDay = FramesPerDay ?? q.FramesPerDay,
+    };
+}
+
+public enum AuthProblem { MissingKey, MalformedKey, UnknownKey, WrongKey, RevokedKey, NotAdmin, UnknownTenant, NotPermitted }
+
+/// <summary>A call was refused: the API key is missing, malformed, unknown, wrong or revoked, or lacks the admin role.</summary>
+[GenerateSerializer]
+public sealed class ApiAuthException : Exception
+{
+    [Id(0)] public AuthProblem Problem { get; }
+    [Id(1)] public string Detail { get; }
+
+    public ApiAuthException(AuthProblem problem, string detail) : base($"auth: {problem}: {detail}")
+    {
+        Problem = problem;
+        Detail = detail;
+    }
+
+    public override string Message => $"auth: {Problem}: {Detail}";
+}
+
+/// <summary>
+/// The cluster's public API (stateless worker, key 0): every call carries an API key, which is authenticated
+/// (key id → key record → salted hash, constant-time compare) and authorised before any internal grain is called.
+/// A tenant sees only its own jobs: another tenant's job id behaves exactly like a job that does not exist.
+/// </summary>
+public interface IClusterApiGrain : IGrainWithIntegerKey
+{
+    Task<Principal> WhoAmI(string apiKey);
+    Task<SubmitResult> Submit(string apiKey, string jobId, JobSpec spec);
+    Task<JobStatus?> GetStatus(string apiKey, string jobId);
+    Task<bool> Cancel(string apiKey, string jobId);
+    Task<JobStatus[]> List(string apiKey);
+    /// <summary>The scheduler's view; a non-admin sees only its own tenant's queue row.</summary>
+    Task<SchedulerSnapshot> Snapshot(string apiKey);
+    /// <summary>Own tenant's usage and quota; an admin may name any tenant.</summary>
+    Task<TenantInfo> Usage(string apiKey, string? tenant = null);
+
+    // Admin only.
+    Task<IssuedKey> CreateTenant(string apiKey, string tenant, bool isAdmin = false, QuotaPatch? quota = null, double weight = 1);
+    Task<TenantInfo[]> ListTenants(string apiKey);
+    Task<TenantInfo> SetQuota(string apiKey, string tenant, QuotaPatch patch);
+    Task<TenantInfo> SetWeight(string apiKey, string tenant, double weight);
+    /// <summary>Issues a new key; unless <paramref name="keepOld"/>, revokes the tenant's other keys.</summary>
+    Task<IssuedKey> RotateKey(string apiKey, string tenant, bool keepOld = false);
+    /// <summary>Revokes one key (keyId) or every key of the tenant (keyId null).</summary>
+    Task<int> Revoke(string apiKey, string tenant, string? keyId = null);
+}
+
+/// <summary>Admission result of a tenant grain.</summary>
+[GenerateSerializer, Immutable]
+public sealed record Admission
+{
+    [Id(0)] public bool Admitted { get; init; }
+    [Id(1)] public string[] Errors { get; init; } = [];
+}
+
+/// <summary>
+/// One per tenant (key = tenant id), persisted in the "jobs" storage. Single-threaded: admission (check and
+/// reserve) is atomic. Internal: called by the API grain and by job coordinators.
+/// </summary>
+public interface ITenantGrain : IGrainWithStringKey
+{
+    Task<TenantInfo?> Create(bool isAdmin, TenantQuota quota, double weight);
+    Task<TenantInfo?> GetInfo();
+    Task<Admission> Admit(string jobId, JobSpec spec);
+    /// <summary>
+    /// A job is terminal (or its submit failed): accounts its final progress and releases its reservation.
+    /// Idempotent: a job that holds no reservation is ignored.
+    /// </summary>
+    Task JobEnded(string jobId, int framesDone, double deviceSeconds);
+    /// <summary>Cumulative progress of a job (frames done, device-seconds); usage grows by the difference. Idempotent.</summary>
+    Task JobProgress(string jobId, int framesDone, double deviceSeconds);
+    Task<TenantInfo> SetQuota(QuotaPatch patch);
+    Task<TenantInfo> SetWeight(double weight);
+    Task<IssuedKey> IssueKey(bool revokeOthers);
+    Task<int> Revoke(string? keyId);
+    /// <summary>Lists an existing key (the bootstrap admin key) among the tenant's keys, so rotation revokes it. Idempotent.</summary>
+    Task AdoptKey(string keyId);
+}
+
+/// <summary>All tenants (key 0): for listing, and for the scheduler to learn weights when it (re)activates.</summary>
+public interface ITenantDirectoryGrain : IGrainWithIntegerKey
+{
+    Task Upsert(string tenant, double weight);
+    [AlwaysInterleave] Task<Dictionary<string, double>> Weights();
+}
+
+/// <summary>One per API key (key = key id): the tenant, a per-key salt and the salted hash of the secret.</summary>
+public interface IApiKeyGrain : IGrainWithStringKey
+{
+    Task Register(string tenant, bool isAdmin, byte[] salt, byte[] hash);
+    /// <summary>The principal, or an <see cref="ApiAuthException"/> naming the problem.</summary>
+    Task<Principal> Verify(string secret);
+    Task<bool> Revoke();
+}

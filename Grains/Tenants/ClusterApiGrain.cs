@@ -1,0 +1,161 @@
+using Grains.Interfaces;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace Grains.Tenants;
+
+/// <summary>
+/// The public entry point (see <see cref="IClusterApiGrain"/>). Stateless: every call authenticates its key
+/// against the key's grain (so a revocation takes effect on the next call), then authorises: a tenant reaches
+/// only its own jobs, admin operations need the admin role. Coordinators, tenants and the scheduler stay internal.
+/// </summary>
+[StatelessWorker]
+public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, ILogger<ClusterApiGrain> logger) : Grain, IClusterApiGrain
+{
+    async Task<Principal> Authenticate(string apiKey)
+    {
+        var (keyId, secret) = ApiKeys.Parse(apiKey);
+        return await GrainFactory.GetGrain<IApiKeyGrain>(keyId).Verify(secret);
+    }
+
+    async Task<Principal> Admin(string apiKey)
+    {
+        var principal = await Authenticate(apiKey);
+        if (!principal.IsAdmin) throw new ApiAuthException(AuthProblem.NotAdmin, $"tenant '{principal.Tenant}' does not have the admin role");
+        return principal;
+    }
+
+    public Task<Principal> WhoAmI(string apiKey) => Authenticate(apiKey);
+
+    public async Task<SubmitResult> Submit(string apiKey, string jobId, JobSpec spec)
+    {
+        var principal = await Authenticate(apiKey);
+        if (!IsValidId(jobId)) return SubmitResult.Rejected(["jobId: 1-64 characters from [A-Za-z0-9-_]"]);
+        var local = JobSpecValidator.Validate(spec, new JobLimits { MaxFrames = int.MaxValue, MaxOutputSize = int.MaxValue });
+        if (local.Count > 0) return SubmitResult.Rejected(local);
+        var tenant = GrainFactory.GetGrain<ITenantGrain>(principal.Tenant);
+        // Reserve first: the tenant grain is single-threaded, so concurrent submits cannot over-admit.
+        var admission = await tenant.Admit(jobId, spec);
+        if (!admission.Admitted) return SubmitResult.Rejected(admission.Errors);
+        var coordinator = GrainFactory.GetGrain<IJobCoordinatorGrain>(jobId);
+        try
+        {
+            var result = await coordinator.Submit(spec, principal.Tenant);
+            if (!result.Accepted) await tenant.JobEnded(jobId, 0, 0);
+            return result;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Submit of {Job} for {Tenant} failed", jobId, principal.Tenant);
+            try
+            {
+                var status = await coordinator.GetStatus();
+                if (status is null) await tenant.JobEnded(jobId, 0, 0);
+            }
+            catch (Exception inner) { logger.LogWarning(inner, "Could not check job {Job} after a failed submit", jobId); }
+            throw;
+        }
+    }
+
+    public async Task<JobStatus?> GetStatus(string apiKey, string jobId)
+    {
+        var principal = await Authenticate(apiKey);
+        return await OwnStatus(principal, jobId);
+    }
+
+    public async Task<bool> Cancel(string apiKey, string jobId)
+    {
+        var principal = await Authenticate(apiKey);
+        if (await OwnStatus(principal, jobId) is null) return false;
+        return await GrainFactory.GetGrain<IJobCoordinatorGrain>(jobId).Cancel();
+    }
+
+    public async Task<JobStatus[]> List(string apiKey)
+    {
+        var principal = await Authenticate(apiKey);
+        var ids = await GrainFactory.GetGrain<IJobIndexGrain>(principal.Tenant).List();
+        var statuses = await Task.WhenAll(ids.Select(id => OwnStatus(principal, id)));
+        return statuses.Where(s => s is not null).Select(s => s!).ToArray();
+    }
+
+    public async Task<SchedulerSnapshot> Snapshot(string apiKey)
+    {
+        var principal = await Authenticate(apiKey);
+        var snapshot = await GrainFactory.GetGrain<ISchedulerGrain>(0).Snapshot();
+        return principal.IsAdmin ? snapshot : snapshot with { Tenants = snapshot.Tenants.Where(t => t.Tenant == principal.Tenant).ToArray() };
+    }
+
+    public async Task<TenantInfo> Usage(string apiKey, string? tenant = null)
+    {
+        var principal = await Authenticate(apiKey);
+        tenant ??= principal.Tenant;
+        if (tenant != principal.Tenant && !principal.IsAdmin)
+            throw new ApiAuthException(AuthProblem.NotAdmin, $"only an admin may read another tenant's usage");
+        return await GrainFactory.GetGrain<ITenantGrain>(tenant).GetInfo() ?? throw UnknownTenant(tenant);
+    }
+
+    public async Task<IssuedKey> CreateTenant(string apiKey, string tenant, bool isAdmin = false, QuotaPatch? quota = null, double weight = 1)
+    {
+        await Admin(apiKey);
+        if (!IsValidId(tenant)) throw new ArgumentException("tenant: 1-64 characters from [A-Za-z0-9-_]");
+        if (!double.IsFinite(weight) || weight <= 0) throw new ArgumentException($"weight: must be > 0, got {weight}");
+        var q = (quota ?? new QuotaPatch()).ApplyTo(tenantOptions.Value.DefaultQuota);
+        var errors = q.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        var grain = GrainFactory.GetGrain<ITenantGrain>(tenant);
+        if (await grain.Create(isAdmin, q, weight) is null) throw new ArgumentException($"tenant: '{tenant}' already exists");
+        return await grain.IssueKey(revokeOthers: false);
+    }
+
+    public async Task<TenantInfo[]> ListTenants(string apiKey)
+    {
+        await Admin(apiKey);
+        var names = (await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).Weights()).Keys.Order(StringComparer.Ordinal).ToList();
+        var infos = await Task.WhenAll(names.Select(n => GrainFactory.GetGrain<ITenantGrain>(n).GetInfo()));
+        return infos.Where(i => i is not null).Select(i => i!).ToArray();
+    }
+
+    public async Task<TenantInfo> SetQuota(string apiKey, string tenant, QuotaPatch patch)
+    {
+        await Admin(apiKey);
+        return await (await Existing(tenant)).SetQuota(patch);
+    }
+
+    public async Task<TenantInfo> SetWeight(string apiKey, string tenant, double weight)
+    {
+        await Admin(apiKey);
+        return await (await Existing(tenant)).SetWeight(weight);
+    }
+
+    public async Task<IssuedKey> RotateKey(string apiKey, string tenant, bool keepOld = false)
+    {
+        await Admin(apiKey);
+        return await (await Existing(tenant)).IssueKey(revokeOthers: !keepOld);
+    }
+
+    public async Task<int> Revoke(string apiKey, string tenant, string? keyId = null)
+    {
+        await Admin(apiKey);
+        return await (await Existing(tenant)).Revoke(keyId);
+    }
+
+    async Task<ITenantGrain> Existing(string tenant)
+    {
+        var grain = GrainFactory.GetGrain<ITenantGrain>(tenant);
+        if (await grain.GetInfo() is null) throw UnknownTenant(tenant);
+        return grain;
+    }
+
+    static ArgumentException UnknownTenant(string tenant) => new($"tenant: '{tenant}' does not exist");
+
+    /// <summary>Another tenant's job is indistinguishable from a missing one.</summary>
+    async Task<JobStatus?> OwnStatus(Principal principal, string jobId)
+    {
+        if (!IsValidId(jobId)) return null;
+        var status = await GrainFactory.GetGrain<IJobCoordinatorGrain>(jobId).GetStatus();
+        return status is not null && status.Tenant == principal.Tenant ? status : null;
+    }
+
+    static bool IsValidId(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+}

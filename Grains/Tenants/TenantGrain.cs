@@ -1,0 +1,224 @@
+using System.Globalization;
+using Grains.Interfaces;
+using Microsoft.Extensions.Logging;
+
+namespace Grains.Tenants;
+
+[GenerateSerializer]
+public sealed class TenantRecord
+{
+    [Id(0)] public bool Exists { get; set; }
+    [Id(1)] public bool IsAdmin { get; set; }
+    [Id(2)] public double Weight { get; set; } = 1;
+    [Id(3)] public TenantQuota Quota { get; set; } = new();
+    [Id(4)] public List<string> KeyIds { get; set; } = new();
+    /// <summary>Admitted jobs that are not terminal yet: what they reserved and what they have used so far.</summary>
+    [Id(5)] public Dictionary<string, JobReservation> Active { get; set; } = new();
+    /// <summary>Per-minute usage over the last 24 h.</summary>
+    [Id(6)] public List<UsageBucket> Buckets { get; set; } = new();
+    [Id(7)] public long JobsSubmitted { get; set; }
+    [Id(8)] public long FramesRendered { get; set; }
+    [Id(9)] public double DeviceSecondsTotal { get; set; }
+    [Id(10)] public long JobsRejected { get; set; }
+    [Id(11)] public DateTime CreatedAt { get; set; }
+}
+
+[GenerateSerializer]
+public sealed class JobReservation
+{
+    [Id(0)] public int Frames { get; set; }
+    [Id(1)] public int FramesDone { get; set; }
+    [Id(2)] public double DeviceSeconds { get; set; }
+}
+
+[GenerateSerializer]
+public sealed class UsageBucket
+{
+    [Id(0)] public DateTime Minute { get; set; }
+    [Id(1)] public double DeviceSeconds { get; set; }
+    [Id(2)] public int Frames { get; set; }
+}
+
+/// <summary>
+/// A tenant: quota, weight, keys and usage. Orleans runs one call at a time here, so the check-and-reserve of
+/// <see cref="Admit"/> is atomic without locks. Reservations are released when the coordinator reports the job
+/// terminal; progress reports are cumulative per job, so a repeated report adds nothing.
+/// </summary>
+public sealed class TenantGrain(
+    [PersistentState("tenant", "jobs")] IPersistentState<TenantRecord> tenant,
+    ILogger<TenantGrain> logger) : Grain, ITenantGrain
+{
+    static readonly TimeSpan Window = TimeSpan.FromHours(24);
+    TenantRecord T => tenant.State;
+    string Id => this.GetPrimaryKeyString();
+
+    public async Task<TenantInfo?> Create(bool isAdmin, TenantQuota quota, double weight)
+    {
+        if (T.Exists) return null;
+        T.Exists = true;
+        T.IsAdmin = isAdmin;
+        T.Quota = quota;
+        T.Weight = weight;
+        T.CreatedAt = DateTime.UtcNow;
+        await tenant.WriteStateAsync();
+        await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).Upsert(Id, weight);
+        await GrainFactory.GetGrain<ISchedulerGrain>(0).SetWeight(Id, weight);
+        logger.LogInformation("Tenant {Tenant} created (admin: {Admin})", Id, isAdmin);
+        return Info();
+    }
+
+    public Task<TenantInfo?> GetInfo() => Task.FromResult(T.Exists ? Info() : null);
+
+    public async Task<Admission> Admit(string jobId, JobSpec spec)
+    {
+        if (!T.Exists) return Reject($"tenant: '{Id}' does not exist");
+        if (T.Active.ContainsKey(jobId)) return Reject($"jobId: '{jobId}' already exists");
+        var q = T.Quota;
+        var u = Usage();
+        var errors = new List<string>();
+        if (spec.Frames > q.MaxFramesPerJob)
+            errors.Add($"quota maxFramesPerJob: the job has {spec.Frames} frames, the limit is {q.MaxFramesPerJob}");
+        if (spec.OutputSize > q.MaxOutputSize)
+            errors.Add($"quota maxOutputSize: the job asks for {spec.OutputSize} px, the limit is {q.MaxOutputSize}");
+        if (u.RunningJobs + 1 > q.MaxRunningJobs)
+            errors.Add($"quota maxRunningJobs: {u.RunningJobs} of {q.MaxRunningJobs} jobs are queued or running");
+        if (u.QueuedFrames + spec.Frames > q.MaxQueuedFrames)
+            errors.Add($"quota maxQueuedFrames: {u.QueuedFrames} frames queued + {spec.Frames} would exceed {q.MaxQueuedFrames}");
+        if (q.DeviceSecondsPerDay > 0 && u.DeviceSeconds24h >= q.DeviceSecondsPerDay)
+            errors.Add($"quota deviceSecondsPerDay: {u.DeviceSeconds24h:F1} of {q.DeviceSecondsPerDay:F1} device-seconds used in the last 24 h");
+        if (q.FramesPerDay > 0 && u.Frames24h + u.QueuedFrames + spec.Frames > q.FramesPerDay)
+            errors.Add($"quota framesPerDay: {u.Frames24h} frames rendered in the last 24 h + {u.QueuedFrames} queued + {spec.Frames} would exceed {q.FramesPerDay}");
+        if (errors.Count > 0) return Reject(errors.ToArray());
+
+        T.Active[jobId] = new JobReservation { Frames = spec.Frames };
+        T.JobsSubmitted++;
+        await tenant.WriteStateAsync();
+        return new Admission { Admitted = true };
+    }
+
+    public async Task JobProgress(string jobId, int framesDone, double deviceSeconds)
+    {
+        if (!T.Exists || !T.Active.TryGetValue(jobId, out var job)) return;
+        if (Account(job, framesDone, deviceSeconds)) await tenant.WriteStateAsync();
+    }
+
+    public async Task JobEnded(string jobId, int framesDone, double deviceSeconds)
+    {
+        if (!T.Exists || !T.Active.TryGetValue(jobId, out var job)) return;
+        Account(job, framesDone, deviceSeconds);
+        T.Active.Remove(jobId);
+        await tenant.WriteStateAsync();
+    }
+
+    public async Task<TenantInfo> SetQuota(QuotaPatch patch)
+    {
+        EnsureExists();
+        var quota = patch.ApplyTo(T.Quota);
+        var errors = quota.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        T.Quota = quota;
+        await tenant.WriteStateAsync();
+        return Info();
+    }
+
+    public async Task<TenantInfo> SetWeight(double weight)
+    {
+        EnsureExists();
+        if (!double.IsFinite(weight) || weight <= 0) throw new ArgumentException($"weight: must be > 0, got {weight.ToString(CultureInfo.InvariantCulture)}");
+        T.Weight = weight;
+        await tenant.WriteStateAsync();
+        await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).Upsert(Id, weight);
+        await GrainFactory.GetGrain<ISchedulerGrain>(0).SetWeight(Id, weight);
+        return Info();
+    }
+
+    public async Task<IssuedKey> IssueKey(bool revokeOthers)
+    {
+        EnsureExists();
+        var (keyId, apiKey, salt, hash) = ApiKeys.Generate();
+        await GrainFactory.GetGrain<IApiKeyGrain>(keyId).Register(Id, T.IsAdmin, salt, hash);
+        if (revokeOthers)
+        {
+            foreach (var old in T.KeyIds) await GrainFactory.GetGrain<IApiKeyGrain>(old).Revoke();
+            T.KeyIds.Clear();
+        }
+        T.KeyIds.Add(keyId);
+        await tenant.WriteStateAsync();
+        logger.LogInformation("Tenant {Tenant}: key {KeyId} issued{Rotation}", Id, keyId, revokeOthers ? ", older keys revoked" : "");
+        return new IssuedKey { Tenant = Id, KeyId = keyId, ApiKey = apiKey };
+    }
+
+    public async Task<int> Revoke(string? keyId)
+    {
+        EnsureExists();
+        var targets = keyId is null ? T.KeyIds.ToList() : T.KeyIds.Where(k => k == keyId).ToList();
+        if (keyId is not null && targets.Count == 0) throw new ArgumentException($"keyId: tenant '{Id}' has no active key '{keyId}'");
+        int revoked = 0;
+        foreach (var k in targets)
+        {
+            if (await GrainFactory.GetGrain<IApiKeyGrain>(k).Revoke()) revoked++;
+            T.KeyIds.Remove(k);
+        }
+        await tenant.WriteStateAsync();
+        return revoked;
+    }
+
+    public async Task AdoptKey(string keyId)
+    {
+        EnsureExists();
+        if (T.KeyIds.Contains(keyId)) return;
+        T.KeyIds.Add(keyId);
+        await tenant.WriteStateAsync();
+    }
+
+    void EnsureExists()
+    {
+        if (!T.Exists) throw new ArgumentException($"tenant: '{Id}' does not exist");
+    }
+
+    Admission Reject(params string[] errors)
+    {
+        T.JobsRejected++; // soft counter: persisted with the next write
+        return new Admission { Errors = errors };
+    }
+
+    /// <summary>Adds the growth of a job's cumulative progress to the rolling usage; false when nothing changed.</summary>
+    bool Account(JobReservation job, int framesDone, double deviceSeconds)
+    {
+        int frames = Math.Max(0, Math.Min(framesDone, job.Frames) - job.FramesDone);
+        double seconds = Math.Max(0, deviceSeconds - job.DeviceSeconds);
+        if (frames == 0 && seconds == 0) return false;
+        job.FramesDone += frames;
+        job.DeviceSeconds += seconds;
+        T.FramesRendered += frames;
+        T.DeviceSecondsTotal += seconds;
+        var now = DateTime.UtcNow;
+        var minute = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+        var bucket = T.Buckets.Count > 0 && T.Buckets[^1].Minute == minute ? T.Buckets[^1] : null;
+        if (bucket is null) T.Buckets.Add(bucket = new UsageBucket { Minute = minute });
+        bucket.DeviceSeconds += seconds;
+        bucket.Frames += frames;
+        T.Buckets.RemoveAll(b => b.Minute < now - Window - TimeSpan.FromMinutes(1));
+        return true;
+    }
+
+    TenantUsage Usage()
+    {
+        var since = DateTime.UtcNow - Window;
+        var recent = T.Buckets.Where(b => b.Minute >= since).ToList();
+        return new TenantUsage
+        {
+            RunningJobs = T.Active.Count,
+            QueuedFrames = T.Active.Values.Sum(j => j.Frames - j.FramesDone),
+            DeviceSeconds24h = recent.Sum(b => b.DeviceSeconds),
+            Frames24h = recent.Sum(b => b.Frames),
+            JobsSubmitted = T.JobsSubmitted, FramesRendered = T.FramesRendered, DeviceSecondsTotal = T.DeviceSecondsTotal,
+            JobsRejected = T.JobsRejected,
+        };
+    }
+
+    TenantInfo Info() => new()
+    {
+        Id = Id, IsAdmin = T.IsAdmin, Weight = T.Weight, Quota = T.Quota, Usage = Usage(), ActiveKeyIds = T.KeyIds.ToArray(),
+    };
+}
