@@ -23,6 +23,8 @@ public static class GenerationClusterHosting
         var host = Bind<ClusterHostOptions>(configuration, ClusterHostOptions.Section);
         host.Validate();
         silo.Configure<SiloOptions>(o => o.SiloName = host.SiloName ?? $"{Environment.MachineName}-{host.SiloPort}");
+        // Failure detection knobs (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration...) pass through.
+        silo.Configure<ClusterMembershipOptions>(configuration.GetSection("Cluster:Membership"));
         if (host.Clustering == "Redis")
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(host.RedisConnectionString!));

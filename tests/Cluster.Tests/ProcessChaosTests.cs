@@ -12,25 +12,32 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var serviceId = "scm-chaos-" + Guid.NewGuid().ToString("N")[..10];
         var blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "chaos-blobs-" + Guid.NewGuid().ToString("N"));
+        var admin = ClusterHarness.NewAdminKey();
         var settings = new Dictionary<string, string>
         {
+            ["Tenants:AdminKeyHash"] = admin.HashLine,
             ["Cluster:Clustering"] = "Redis", ["Cluster:Storage"] = "Redis", ["Cluster:RedisConnectionString"] = ClusterHarness.RedisConnectionString,
             ["Cluster:ServiceId"] = serviceId, ["Cluster:ClusterId"] = serviceId, ["Devices:Devices"] = "cpu", ["Devices:MaxBatchFrames"] = "4",
             ["Blob:Provider"] = "Local", ["Blob:LocalPath"] = blobRoot, ["Models:Registry:tiny"] = TestModels.TinyCard,
+            ["Cluster:Membership:ProbeTimeout"] = "00:00:01", ["Cluster:Membership:NumMissedProbesLimit"] = "2",
+            ["Cluster:Membership:NumVotesForDeathDeclaration"] = "1",
             ["Scheduler:DefaultBatchFrames"] = "2", ["Scheduler:OfferInterval"] = "00:00:00.500", ["Scheduler:LeaseTimeout"] = "00:00:10",
         };
+        var total = Stopwatch.StartNew();
         var silos = new[] { SiloProcess.Start("chaos-a", settings), SiloProcess.Start("chaos-b", settings), SiloProcess.Start("chaos-c", settings) };
         try
         {
-            var (host, client) = await ConnectAsync(serviceId);
+            var (host, client) = await ConnectAsync(serviceId, admin.ApiKey);
             using (host)
             {
+                output.WriteLine($"connected after {total.Elapsed.TotalSeconds:F1} s");
                 var spec = new JobSpec { Kind = JobKind.ImageSet, ModelId = "tiny", Classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], Frames = 600, Seed = 11, OutputSize = 16 };
                 var (jobId, result) = await client.SubmitAsync(spec);
                 Assert.True(result.Accepted, string.Join("; ", result.Errors));
                 JobStatus status;
                 do { await Task.Delay(50); status = (await client.GetStatusAsync(jobId))!; } while (status.FramesDone < 60 && !status.IsTerminal);
                 Assert.False(status.IsTerminal, "the job finished before a silo could be killed");
+                output.WriteLine($"{status.FramesDone} frames after {total.Elapsed.TotalSeconds:F1} s");
 
                 var victim = silos[2];
                 var clock = Stopwatch.StartNew();
@@ -42,7 +49,9 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
 
                 var (referenceId, referenceResult) = await client.SubmitAsync(spec);
                 Assert.True(referenceResult.Accepted);
+                clock.Restart();
                 var reference = await UntilTerminalAsync(client, referenceId, TimeSpan.FromSeconds(120));
+                output.WriteLine($"reference run (no failure) took {clock.Elapsed.TotalSeconds:F1} s");
                 var blobs = new BlobStorage.LocalFolderBlobStore(blobRoot);
                 var failed = await ManifestReader.ReadAsync(blobs, done.ManifestBlob!);
                 var unfailed = await ManifestReader.ReadAsync(blobs, reference.ManifestBlob!);
@@ -74,13 +83,13 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
                 var status = await client.GetStatusAsync(jobId);
                 if (status?.IsTerminal == true) return status;
             }
-            catch (TimeoutException) { } // a call routed to the dead silo before the cluster noticed
+            catch (Exception e) when (e is TimeoutException or OrleansException) { } // routed to the dead silo before the cluster noticed
             await Task.Delay(200);
         }
         throw new TimeoutException($"job {jobId} did not finish in {timeout}");
     }
 
-    static async Task<(Microsoft.Extensions.Hosting.IHost, GenerationClient)> ConnectAsync(string serviceId)
+    static async Task<(Microsoft.Extensions.Hosting.IHost, GenerationClient)> ConnectAsync(string serviceId, string apiKey)
     {
         var options = new ClientConnectionOptions
         {
@@ -90,7 +99,7 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
-            try { return await ClientHost.ConnectAsync(options); }
+            try { return await ClientHost.ConnectAsync(options, apiKey); }
             catch (InvalidOperationException) when (DateTime.UtcNow < deadline) { await Task.Delay(500); }
         }
     }
