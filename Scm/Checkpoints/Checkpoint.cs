@@ -56,54 +56,10 @@ public static class Checkpoint
     public static (ScmUNet Network, ModelCard Card) Load(string cardPath, Device device)
     {
         var card = ReadCard(cardPath);
-        string weightsPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(cardPath))!, card.Weights);
-        if (!File.Exists(weightsPath)) throw new CheckpointException($"Weights not found: {weightsPath} (named by {cardPath}).");
-
         var network = new ScmUNet(card.Network);
-        var header = SafetensorsHeader.Read(weightsPath);
-        CheckAgainstNetwork(weightsPath, header, network);
-
-        Dictionary<string, Tensor> loaded;
-        try { loaded = Safetensors.LoadStateDict(weightsPath); }
-        catch (Exception e) { throw new CheckpointException($"{weightsPath}: could not read tensors: {e.Message}", e); }
-        try
-        {
-            using var noGrad = no_grad();
-            foreach (var (name, target) in network.state_dict())
-                target.copy_(loaded[name]);
-        }
-        finally
-        {
-            foreach (var t in loaded.Values) t.Dispose();
-        }
+        WeightsLoader.LoadInto(network, cardPath, card.Weights, "the architecture in its model card");
         network.to(device);
         network.eval();
         return (network, card);
     }
-
-    static void CheckAgainstNetwork(string weightsPath, SafetensorsHeader header, ScmUNet network)
-    {
-        var expected = network.state_dict();
-        var problems = new List<string>();
-        var missing = expected.Keys.Where(k => !header.Tensors.ContainsKey(k)).ToList();
-        var unexpected = header.Tensors.Keys.Where(k => !expected.ContainsKey(k)).ToList();
-        if (missing.Count > 0) problems.Add($"missing tensors: {Preview(missing)}");
-        if (unexpected.Count > 0) problems.Add($"unexpected tensors: {Preview(unexpected)}");
-        foreach (var (name, tensor) in expected)
-        {
-            if (!header.Tensors.TryGetValue(name, out var entry)) continue;
-            if (entry.DType != "F32") problems.Add($"'{name}' has dtype {entry.DType}, expected F32");
-            if (!entry.Shape.SequenceEqual(tensor.shape))
-                problems.Add($"'{name}' has shape [{string.Join(", ", entry.Shape)}], the architecture expects [{string.Join(", ", tensor.shape)}]");
-            else if (entry.End - entry.Begin != tensor.numel() * 4 && entry.DType == "F32")
-                problems.Add($"'{name}' holds {entry.End - entry.Begin} bytes for {tensor.numel()} floats");
-        }
-        if (problems.Count > 0)
-            throw new CheckpointException(
-                $"{weightsPath} does not match the architecture in its model card: {string.Join("; ", problems.Take(8))}" +
-                (problems.Count > 8 ? $"; and {problems.Count - 8} more" : ""));
-    }
-
-    static string Preview(List<string> names) =>
-        string.Join(", ", names.Take(5)) + (names.Count > 5 ? $" (+{names.Count - 5} more)" : "");
 }

@@ -56,53 +56,10 @@ public static class ClassifierCheckpoint
     public static (MnistClassifier Classifier, ClassifierCard Card) Load(string cardPath, Device device)
     {
         var card = ReadCard(cardPath);
-        string weightsPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(cardPath))!, card.Weights);
-        if (!File.Exists(weightsPath)) throw new CheckpointException($"Weights not found: {weightsPath} (named by {cardPath}).");
-
         var classifier = new MnistClassifier(card.Network);
-        CheckAgainstNetwork(weightsPath, SafetensorsHeader.Read(weightsPath), classifier);
-        Dictionary<string, Tensor> loaded;
-        try { loaded = Safetensors.LoadStateDict(weightsPath); }
-        catch (Exception e) { throw new CheckpointException($"{weightsPath}: could not read tensors: {e.Message}", e); }
-        try
-        {
-            using var noGrad = no_grad();
-            foreach (var (name, target) in classifier.state_dict())
-                target.copy_(loaded[name]);
-        }
-        finally
-        {
-            foreach (var t in loaded.Values) t.Dispose();
-        }
+        WeightsLoader.LoadInto(classifier, cardPath, card.Weights, "the classifier in its card");
         classifier.to(device);
         classifier.eval();
         return (classifier, card);
-    }
-
-    static void CheckAgainstNetwork(string weightsPath, SafetensorsHeader header, MnistClassifier classifier)
-    {
-        var expected = classifier.state_dict();
-        var problems = new List<string>();
-        var missing = expected.Keys.Where(k => !header.Tensors.ContainsKey(k)).ToList();
-        var unexpected = header.Tensors.Keys.Where(k => !expected.ContainsKey(k)).ToList();
-        if (missing.Count > 0) problems.Add($"missing tensors: {string.Join(", ", missing.Take(5))}");
-        if (unexpected.Count > 0) problems.Add($"unexpected tensors: {string.Join(", ", unexpected.Take(5))}");
-        foreach (var (name, tensor) in expected)
-        {
-            if (!header.Tensors.TryGetValue(name, out var entry)) continue;
-            var (dtype, bytes) = tensor.dtype switch
-            {
-                ScalarType.Float32 => ("F32", 4),
-                ScalarType.Int64 => ("I64", 8),
-                var other => throw new InvalidOperationException($"Unexpected parameter dtype {other} in the classifier."),
-            };
-            if (entry.DType != dtype) problems.Add($"'{name}' has dtype {entry.DType}, expected {dtype}");
-            else if (!entry.Shape.SequenceEqual(tensor.shape))
-                problems.Add($"'{name}' has shape [{string.Join(", ", entry.Shape)}], the architecture expects [{string.Join(", ", tensor.shape)}]");
-            else if (entry.End - entry.Begin != tensor.numel() * bytes)
-                problems.Add($"'{name}' holds {entry.End - entry.Begin} bytes for {tensor.numel()} values");
-        }
-        if (problems.Count > 0)
-            throw new CheckpointException($"{weightsPath} does not match the classifier in its card: {string.Join("; ", problems.Take(8))}");
     }
 }

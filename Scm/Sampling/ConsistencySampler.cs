@@ -46,14 +46,7 @@ public sealed class ConsistencySampler
         for (int i = 0; i < specs.Count; i++) ValidateConditioning(specs[i], i);
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
-        var chunks = new List<Tensor>();
-        for (int start = 0; start < specs.Count; start += ComputeBatch)
-        {
-            int real = Math.Min(ComputeBatch, specs.Count - start);
-            var chunk = Enumerable.Range(start, ComputeBatch).Select(i => specs[Math.Min(i, specs.Count - 1)]).ToList();
-            chunks.Add(SampleChunk(chunk, schedule, cancellationToken).narrow(0, 0, real));
-        }
-        var x0 = chunks.Count == 1 ? chunks[0] : cat(chunks, 0);
+        var x0 = ComputeChunks.Run(specs, ComputeBatch, chunk => SampleChunk(chunk, schedule, cancellationToken));
         return x0.clamp(-1, 1).cpu().MoveToOuterDisposeScope();
     }
 

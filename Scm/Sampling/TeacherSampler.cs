@@ -86,14 +86,7 @@ public sealed class TeacherSampler
         if (guided && numClasses == 0) throw new ArgumentException("Classifier-free guidance needs a class-conditional teacher; this one is unconditional.");
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
-        var chunks = new List<Tensor>();
-        for (int start = 0; start < specs.Count; start += ComputeBatch)
-        {
-            int real = Math.Min(ComputeBatch, specs.Count - start);
-            var chunk = Enumerable.Range(start, ComputeBatch).Select(i => specs[Math.Min(i, specs.Count - 1)]).ToList();
-            chunks.Add(SolveChunk(chunk, schedule, guided, cancellationToken).narrow(0, 0, real));
-        }
-        return (chunks.Count == 1 ? chunks[0] : cat(chunks, 0)).MoveToOuterDisposeScope();
+        return ComputeChunks.Run(specs, ComputeBatch, chunk => SolveChunk(chunk, schedule, guided, cancellationToken)).MoveToOuterDisposeScope();
     }
 
     /// <summary>One compute chunk through the whole solver.</summary>
