@@ -66,10 +66,10 @@ public sealed class JobCoordinatorGrain(
         await OfferPendingAsync();
         StartHeartbeat();
         logger.LogInformation("Job {Job} ({Tenant}) accepted: {Frames} frames in {Items} items", JobId, tenant, spec.Frames, Job.Items.Count);
-        return new SubmitResult { Accepted = true, Status = Status() };
+        return new SubmitResult { Accepted = true, Status = Job.ToStatus(JobId) };
     }
 
-    public Task<JobStatus?> GetStatus() => Task.FromResult(Job.State == JobState.Unknown ? null : Status());
+    public Task<JobStatus?> GetStatus() => Task.FromResult(Job.State == JobState.Unknown ? null : Job.ToStatus(JobId));
 
     public async Task<bool> Cancel()
     {
@@ -146,7 +146,7 @@ public sealed class JobCoordinatorGrain(
         item.Attempt++;
         item.State = ItemState.Queued;
         await job.WriteStateAsync();
-        await Scheduler.Offer([ToWorkItem(batchIndex)]);
+        await Scheduler.Offer([Job.ToWorkItem(JobId, batchIndex)]);
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -194,18 +194,8 @@ public sealed class JobCoordinatorGrain(
     {
         var pending = Enumerable.Range(0, Job.Items.Count)
             .Where(i => Job.Items[i].State is ItemState.Queued or ItemState.Leased)
-            .Select(ToWorkItem).ToArray();
+            .Select(i => Job.ToWorkItem(JobId, i)).ToArray();
         await Scheduler.Offer(pending);
-    }
-
-    WorkItem ToWorkItem(int batchIndex)
-    {
-        var item = Job.Items[batchIndex];
-        return new WorkItem
-        {
-            JobId = JobId, Tenant = Job.Tenant, BatchIndex = batchIndex, FirstFrame = item.FirstFrame, FrameCount = item.FrameCount,
-            Attempt = item.Attempt, Spec = Job.Spec!, BlobPrefix = Job.BlobPrefix, SubmittedAt = Job.CreatedAt,
-        };
     }
 
     void ScheduleFinalize()
@@ -219,26 +209,14 @@ public sealed class JobCoordinatorGrain(
     {
         try
         {
-            var spec = Job.Spec!;
-            ManifestVideo? video = null;
-            if (spec.Mp4)
-            {
-                if (VideoAssembler.FfmpegAvailable())
-                    video = await VideoAssembler.AssembleAsync(blobs, Job.BlobPrefix, spec.Frames, spec.Fps, cancellationToken);
-                else if (!Job.Warnings.Contains(VideoAssembler.MissingFfmpegHint))
-                    Job.Warnings.Add(VideoAssembler.MissingFfmpegHint);
-            }
-            var completedAt = DateTime.UtcNow;
-            var manifest = ManifestWriter.Build(JobId, Job, video, completedAt);
-            var manifestBlob = Job.BlobPrefix + "manifest.json";
-            await blobs.PutAsync(manifestBlob, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestWriter.JsonOptions), "application/json", cancellationToken);
+            var (manifestBlob, video, completedAt) = await ManifestWriter.WriteOutputsAsync(blobs, JobId, Job, cancellationToken);
             Job.ManifestBlob = manifestBlob;
             Job.VideoBlob = video?.Blob;
             Job.State = JobState.Completed;
             Job.CompletedAt = completedAt;
             await job.WriteStateAsync();
             await EndedAsync();
-            logger.LogInformation("Job {Job} completed: {Frames} frames, manifest {Manifest}", JobId, spec.Frames, manifestBlob);
+            logger.LogInformation("Job {Job} completed: {Frames} frames, manifest {Manifest}", JobId, Job.Frames.Length, manifestBlob);
         }
         catch (Exception e)
         {
@@ -248,12 +226,10 @@ public sealed class JobCoordinatorGrain(
         }
     }
 
-    int FramesDone => Job.Frames.Count(f => f is not null);
-
     /// <summary>Usage accounting on the tenant grain: cumulative, so a repeated report adds nothing. Best effort.</summary>
     async Task ReportProgressAsync()
     {
-        try { await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobProgress(JobId, FramesDone, Job.DeviceSeconds); }
+        try { await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobProgress(JobId, Job.FramesDone, Job.DeviceSeconds); }
         catch (Exception e) { logger.LogWarning(e, "Job {Job}: could not report progress to tenant {Tenant}", JobId, Job.Tenant); }
     }
 
@@ -267,7 +243,7 @@ public sealed class JobCoordinatorGrain(
         {
             try
             {
-                await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobEnded(JobId, FramesDone, Job.DeviceSeconds);
+                await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobEnded(JobId, Job.FramesDone, Job.DeviceSeconds);
                 Job.TenantReleased = true;
                 await job.WriteStateAsync();
             }
@@ -292,17 +268,4 @@ public sealed class JobCoordinatorGrain(
             logger.LogDebug(e, "Could not unregister reminder of job {Job}", JobId);
         }
     }
-
-    JobStatus Status() => new()
-    {
-        JobId = JobId, Tenant = Job.Tenant, State = Job.State, Spec = Job.Spec,
-        FramesTotal = Job.Frames.Length, FramesDone = Job.Frames.Count(f => f is not null),
-        BatchesTotal = Job.Items.Count,
-        BatchesQueued = Job.Items.Count(i => i.State == ItemState.Queued),
-        BatchesLeased = Job.Items.Count(i => i.State == ItemState.Leased),
-        BatchesDone = Job.Items.Count(i => i.State == ItemState.Done),
-        Retries = Job.Retries, Error = Job.Error, CreatedAt = Job.CreatedAt, StartedAt = Job.StartedAt, CompletedAt = Job.CompletedAt,
-        ManifestBlob = Job.ManifestBlob, VideoBlob = Job.VideoBlob, DeviceSeconds = Job.DeviceSeconds, BlobPrefix = Job.BlobPrefix,
-        Warnings = Job.Warnings.ToArray(),
-    };
 }

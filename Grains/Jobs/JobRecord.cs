@@ -26,6 +26,31 @@ public sealed class JobRecord
     [Id(15)] public int NumClasses { get; set; }
     /// <summary>The tenant grain has been told that this (terminal) job ended and released its reservation.</summary>
     [Id(16)] public bool TenantReleased { get; set; }
+
+    public int FramesDone => Frames.Count(f => f is not null);
+
+    public WorkItem ToWorkItem(string jobId, int batchIndex)
+    {
+        var item = Items[batchIndex];
+        return new WorkItem
+        {
+            JobId = jobId, Tenant = Tenant, BatchIndex = batchIndex, FirstFrame = item.FirstFrame, FrameCount = item.FrameCount,
+            Attempt = item.Attempt, Spec = Spec!, BlobPrefix = BlobPrefix, SubmittedAt = CreatedAt,
+        };
+    }
+
+    public JobStatus ToStatus(string jobId) => new()
+    {
+        JobId = jobId, Tenant = Tenant, State = State, Spec = Spec,
+        FramesTotal = Frames.Length, FramesDone = FramesDone,
+        BatchesTotal = Items.Count,
+        BatchesQueued = Items.Count(i => i.State == ItemState.Queued),
+        BatchesLeased = Items.Count(i => i.State == ItemState.Leased),
+        BatchesDone = Items.Count(i => i.State == ItemState.Done),
+        Retries = Retries, Error = Error, CreatedAt = CreatedAt, StartedAt = StartedAt, CompletedAt = CompletedAt,
+        ManifestBlob = ManifestBlob, VideoBlob = VideoBlob, DeviceSeconds = DeviceSeconds, BlobPrefix = BlobPrefix,
+        Warnings = Warnings.ToArray(),
+    };
 }
 
 [GenerateSerializer]

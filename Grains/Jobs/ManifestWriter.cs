@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BlobStorage;
 using System.Text.Json.Serialization;
 using Grains.Interfaces;
 
@@ -30,5 +31,28 @@ public static class ManifestWriter
             WallSeconds = ((job.StartedAt is { } s ? completedAt - s : TimeSpan.Zero)).TotalSeconds,
             DeviceSeconds = job.DeviceSeconds, Retries = job.Retries,
         };
+    }
+
+    /// <summary>
+    /// Assembles the MP4 (when asked and ffmpeg is available; otherwise records a warning on the job), then writes
+    /// the manifest last: its presence means every blob it lists is stored.
+    /// </summary>
+    public static async Task<(string ManifestBlob, ManifestVideo? Video, DateTime CompletedAt)> WriteOutputsAsync(
+        IBlobStore blobs, string jobId, JobRecord job, CancellationToken cancellationToken)
+    {
+        var spec = job.Spec!;
+        ManifestVideo? video = null;
+        if (spec.Mp4)
+        {
+            if (VideoAssembler.FfmpegAvailable())
+                video = await VideoAssembler.AssembleAsync(blobs, job.BlobPrefix, spec.Frames, spec.Fps, cancellationToken);
+            else if (!job.Warnings.Contains(VideoAssembler.MissingFfmpegHint))
+                job.Warnings.Add(VideoAssembler.MissingFfmpegHint);
+        }
+        var completedAt = DateTime.UtcNow;
+        var manifestBlob = job.BlobPrefix + "manifest.json";
+        var manifest = Build(jobId, job, video, completedAt);
+        await blobs.PutAsync(manifestBlob, JsonSerializer.SerializeToUtf8Bytes(manifest, JsonOptions), "application/json", cancellationToken);
+        return (manifestBlob, video, completedAt);
     }
 }
