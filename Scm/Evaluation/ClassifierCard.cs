@@ -19,14 +19,8 @@ public sealed record ClassifierCard
     public double HeldOutAccuracy { get; init; }
     public ClassifierTrainingSummary? Training { get; init; }
 
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        // "network": null fails as a JsonException naming the member, not as a NullReferenceException later.
-        RespectNullableAnnotations = true,
-    };
+    /// <summary>The same card conventions as model cards: snake_case, nulls omitted, null required fields rejected.</summary>
+    public static JsonSerializerOptions JsonOptions => Checkpoints.ModelCard.JsonOptions;
 }
 
 public sealed record ClassifierTrainingSummary
