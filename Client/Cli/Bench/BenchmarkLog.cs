@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+
+namespace Cli;
+
+/// <summary>
+/// Appends a measured row to docs/BENCHMARKS.md under the benchmark's own heading ("## P1 ...", "## P2 ..."), with
+/// the date, the machine and the exact command, so every number in the doc can be traced to the run that made it.
+/// Each section holds a markdown table whose header the benchmark supplies the first time it writes.
+/// </summary>
+public static class BenchmarkLog
+{
+    public static string DocPath => Path.Combine(RepoPaths.Root, "docs", "BENCHMARKS.md");
+
+    /// <summary>One line describing this machine: CPU model, logical cores, OS, .NET.</summary>
+    public static string Machine()
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null) cpu = line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        return $"{cpu}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}";
+    }
+
+    /// <summary>The command line as typed, for the "command" column.</summary>
+    public static string CommandLine() =>
+        "scmctl " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+
+    /// <summary>
+    /// Appends <paramref name="cells"/> as a row of the table in section <paramref name="sectionHeading"/> (created
+    /// with <paramref name="columns"/> if missing). Cells must not contain '|'.
+    /// </summary>
+    public static void AppendRow(string sectionHeading, IReadOnlyList<string> columns, IReadOnlyList<string> cells, string? path = null)
+    {
+        if (columns.Count != cells.Count) throw new ArgumentException($"{cells.Count} cells for {columns.Count} columns.", nameof(cells));
+        path ??= DocPath;
+        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : ["# Benchmarks", ""];
+        string row = "| " + string.Join(" | ", cells.Select(c => c.Replace("|", "/"))) + " |";
+        int heading = lines.FindIndex(l => l.Trim() == sectionHeading);
+        if (heading < 0)
+        {
+            if (lines.Count > 0 && lines[^1].Length > 0) lines.Add("");
+            lines.AddRange([sectionHeading, "", "| " + string.Join(" | ", columns) + " |", "|" + string.Concat(columns.Select(_ => " --- |")), row, ""]);
+        }
+        else
+        {
+            // Insert after the last table line of this section (or start the table if the section has none yet).
+            int next = lines.FindIndex(heading + 1, l => l.StartsWith("## ", StringComparison.Ordinal));
+            if (next < 0) next = lines.Count;
+            int lastTableLine = -1;
+            for (int i = heading + 1; i < next; i++) if (lines[i].StartsWith('|')) lastTableLine = i;
+            if (lastTableLine < 0)
+                lines.InsertRange(heading + 1, ["", "| " + string.Join(" | ", columns) + " |", "|" + string.Concat(columns.Select(_ => " --- |")), row]);
+            else
+                lines.Insert(lastTableLine + 1, row);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllLines(path, lines);
+    }
+}
