@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Runtime.InteropServices;
 
 namespace Cli;
@@ -10,6 +11,21 @@ namespace Cli;
 public static class BenchmarkLog
 {
     public static string DocPath => Path.Combine(RepoPaths.Root, "docs", "BENCHMARKS.md");
+
+    /// <summary>`--report PATH`: where a bench appends its row (default docs/BENCHMARKS.md; "none" to skip).</summary>
+    public static Option<string> ReportOption() => new("--report")
+    {
+        Description = "Markdown file to append the result row to (default: docs/BENCHMARKS.md in the repository; 'none' = do not write).",
+        DefaultValueFactory = _ => DocPath,
+    };
+
+    /// <summary>Appends the row unless the report option said "none"; returns where it went (or null).</summary>
+    public static string? AppendRowIfWanted(string report, string sectionHeading, IReadOnlyList<string> columns, IReadOnlyList<string> cells)
+    {
+        if (string.Equals(report, "none", StringComparison.OrdinalIgnoreCase)) return null;
+        AppendRow(sectionHeading, columns, cells, report);
+        return report;
+    }
 
     /// <summary>One line describing this machine: CPU model, logical cores, OS, .NET.</summary>
     public static string Machine()
