@@ -1,15 +1,15 @@
 using BlobStorage;
 using Grains.Hosting;
 using Grains.Options;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
+using Silo;
 
 // A silo of the generation cluster. Configuration: appsettings.json, then SCM_* environment variables
 // (e.g. SCM_Cluster__Clustering=Redis), then the command line (--Cluster:SiloPort=11112).
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddEnvironmentVariables("SCM_");
 builder.Configuration.AddCommandLine(args);
-var problems = GenerationClusterHosting.ValidateConfiguration(builder.Configuration).ToList();
+var http = builder.Configuration.GetSection(SiloHttpOptions.Section).Get<SiloHttpOptions>() ?? new SiloHttpOptions();
+var problems = GenerationClusterHosting.ValidateConfiguration(builder.Configuration).Concat(http.Validate()).ToList();
 try { BlobStorageOptionsFrom(builder.Configuration).Validate(); }
 catch (BlobStorageConfigurationException e) { problems.Add(e.Message); }
 if (problems.Count > 0)
@@ -27,7 +27,12 @@ catch (Exception e) when (e is ConfigurationException or BlobStorageConfiguratio
     Console.Error.WriteLine(e.Message);
     return 2;
 }
-await builder.Build().RunAsync();
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(http.Port));
+builder.Services.AddSiloHealthChecks();
+
+var app = builder.Build();
+app.MapSiloHealth();
+await app.RunAsync();
 return 0;
 
 static BlobStorageOptions BlobStorageOptionsFrom(IConfiguration configuration)

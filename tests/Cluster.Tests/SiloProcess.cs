@@ -10,13 +10,16 @@ public sealed class SiloProcess : IAsyncDisposable
     readonly Process process;
     public string Name { get; }
     public int GatewayPort { get; }
+    /// <summary>The silo's HTTP endpoint (health, metrics, API when enabled) on loopback.</summary>
+    public Uri HttpBase { get; }
     public string LogPath { get; }
 
-    SiloProcess(Process process, string name, int gatewayPort, string logPath)
+    SiloProcess(Process process, string name, int gatewayPort, int httpPort, string logPath)
     {
         this.process = process;
         Name = name;
         GatewayPort = gatewayPort;
+        HttpBase = new Uri($"http://127.0.0.1:{httpPort}/");
         LogPath = logPath;
     }
 
@@ -24,13 +27,14 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static SiloProcess Start(string name, IDictionary<string, string> settings)
     {
-        int siloPort = FreePort(), gatewayPort = FreePort();
+        int siloPort = FreePort(), gatewayPort = FreePort(), httpPort = FreePort();
         var logPath = Path.Combine(Path.GetTempPath(), $"scm-silo-{name}-{Guid.NewGuid():N}.log");
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scm-silo.dll"));
         var all = new Dictionary<string, string>(settings)
         {
             ["Cluster:SiloName"] = name, ["Cluster:SiloPort"] = siloPort.ToString(), ["Cluster:GatewayPort"] = gatewayPort.ToString(),
+            ["Http:Port"] = httpPort.ToString(),
         };
         foreach (var (key, value) in all) info.ArgumentList.Add($"--{key}={value}");
         var process = Process.Start(info)!;
@@ -39,7 +43,25 @@ public sealed class SiloProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new SiloProcess(process, name, gatewayPort, logPath);
+        return new SiloProcess(process, name, gatewayPort, httpPort, logPath);
+    }
+
+    /// <summary>Polls /readyz until the silo reports itself an active cluster member.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = HttpBase, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"silo {Name} exited with code {process.ExitCode}; log: {LogPath}");
+            try
+            {
+                if ((await http.GetAsync("readyz")).IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"silo {Name} not ready after {timeout}; log: {LogPath}");
+            await Task.Delay(250);
+        }
     }
 
     public void Kill() => process.Kill(entireProcessTree: true);

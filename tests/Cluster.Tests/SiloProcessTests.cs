@@ -24,6 +24,9 @@ public class SiloProcessTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var second = SiloProcess.Start("proc-b", settings);
         try
         {
+            // Readiness on the HTTP endpoint means "active member": what Kubernetes routes on.
+            await first.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            await second.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
             var options = new ClientConnectionOptions
             {
                 Clustering = "Redis", RedisConnectionString = ClusterHarness.RedisConnectionString, ClusterId = serviceId, ServiceId = serviceId,
