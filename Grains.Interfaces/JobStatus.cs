@@ -25,6 +25,8 @@ public sealed record JobStatus
     [Id(17)] public double DeviceSeconds { get; init; }
     [Id(18)] public string BlobPrefix { get; init; } = "";
     [Id(19)] public string[] Warnings { get; init; } = [];
+    /// <summary>Name of the silo whose coordinator activation answered (it moves when that silo dies).</summary>
+    [Id(20)] public string? CoordinatorSilo { get; init; }
 
     public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 }

@@ -3,8 +3,10 @@ using BlobStorage;
 using Grains.Interfaces;
 using Grains.Models;
 using Grains.Options;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace Grains.Jobs;
 
@@ -25,6 +27,7 @@ public sealed class JobCoordinatorGrain(
     const string KeepAliveReminder = "job-keepalive";
     readonly SchedulerOptions options = schedulerOptions.Value;
     bool finalizing;
+    string? siloName;
 
     JobRecord Job => job.State;
     string JobId => this.GetPrimaryKeyString();
@@ -69,7 +72,11 @@ public sealed class JobCoordinatorGrain(
         return new SubmitResult { Accepted = true, Status = Job.ToStatus(JobId) };
     }
 
-    public Task<JobStatus?> GetStatus() => Task.FromResult(Job.State == JobState.Unknown ? null : Job.ToStatus(JobId));
+    public Task<JobStatus?> GetStatus() =>
+        Task.FromResult(Job.State == JobState.Unknown ? null : Job.ToStatus(JobId) with { CoordinatorSilo = SiloName });
+
+    /// <summary>Operators and chaos tests need to know where the job's coordinator lives; resolved lazily so the constructor stays as is.</summary>
+    string SiloName => siloName ??= ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name;
 
     public async Task<bool> Cancel()
     {
