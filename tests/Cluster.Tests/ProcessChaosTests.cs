@@ -54,8 +54,8 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
             var recovery = await ObserveRecoveryAsync(cluster, jobId, victim.Name, before, clock, ct);
             var detectedAfter = await detection;
             output.WriteLine($"declared dead after {detectedAfter?.TotalSeconds:F2} s; coordinator answering again on {recovery.Final.CoordinatorSilo} " +
-                $"after {recovery.CoordinatorBack?.TotalSeconds:F2} s; lost work re-queued after {recovery.Requeued?.TotalSeconds:F2} s; " +
-                $"first new frames after {recovery.FirstProgress?.TotalSeconds:F2} s; job {recovery.Final.State} after {recovery.Terminal.TotalSeconds:F1} s");
+                $"after {recovery.CoordinatorBack?.TotalSeconds:F2} s; first retry after {recovery.FirstRetry?.TotalSeconds:F2} s; " +
+                $"first new frames after {recovery.FirstProgress?.TotalSeconds:F2} s; longest stall {recovery.LongestStall.TotalSeconds:F2} s; job {recovery.Final.State} after {recovery.Terminal.TotalSeconds:F1} s");
 
             Assert.NotNull(detectedAfter);
             Assert.NotEqual(victim.Name, recovery.Final.CoordinatorSilo);
@@ -66,8 +66,9 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
                 ["framesChecked"] = frames,
                 ["detectedDeadSeconds"] = ReliabilityLog.Seconds(detectedAfter),
                 ["coordinatorAnsweringSeconds"] = ReliabilityLog.Seconds(recovery.CoordinatorBack),
-                ["lostWorkRequeuedSeconds"] = ReliabilityLog.Seconds(recovery.Requeued),
+                ["firstRetrySeconds"] = ReliabilityLog.Seconds(recovery.FirstRetry),
                 ["firstNewFramesSeconds"] = ReliabilityLog.Seconds(recovery.FirstProgress),
+                ["longestStallSeconds"] = ReliabilityLog.Seconds(recovery.LongestStall),
                 ["completedSeconds"] = ReliabilityLog.Seconds(recovery.Terminal),
                 ["retriedAttempts"] = recovery.Final.Retries,
                 ["unansweredStatusPolls"] = recovery.Unanswered,
@@ -93,16 +94,21 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
         return null;
     }
 
-    internal sealed record Recovery(JobStatus Final, TimeSpan Terminal, TimeSpan? CoordinatorBack, TimeSpan? Requeued, TimeSpan? FirstProgress, int Unanswered);
+    /// <param name="FirstRetry">A lost lease came back as a failed attempt (null when the scheduler died with the silo:
+    /// then the coordinators' re-offers restore the work without counting an attempt).</param>
+    /// <param name="LongestStall">Longest time without a new frame, from the fault to completion.</param>
+    internal sealed record Recovery(JobStatus Final, TimeSpan Terminal, TimeSpan? CoordinatorBack, TimeSpan? FirstRetry, TimeSpan? FirstProgress,
+        TimeSpan LongestStall, int Unanswered);
 
     /// <summary>
-    /// Polls the job until it is terminal, noting when its coordinator answers from a live silo, when the dead silo's
-    /// leases came back as failed attempts (retries go up), and when new frames were stored again.
+    /// Polls the job until it is terminal, noting when its coordinator answers from a live silo, when a lost lease came
+    /// back as a failed attempt (retries go up), when new frames were stored again and the longest stall.
     /// </summary>
     internal static async Task<Recovery> ObserveRecoveryAsync(ChaosCluster cluster, string jobId, string victim, JobStatus before, Stopwatch clock, CancellationToken ct)
     {
-        TimeSpan? coordinatorBack = null, requeued = null, firstProgress = null;
-        int unanswered = 0;
+        TimeSpan? coordinatorBack = null, firstRetry = null, firstProgress = null;
+        TimeSpan lastNewFrames = TimeSpan.Zero, longestStall = TimeSpan.Zero;
+        int unanswered = 0, frames = before.FramesDone;
         while (clock.Elapsed < TimeSpan.FromMinutes(4))
         {
             var status = await ChaosCluster.TryStatusAsync(cluster.Admin, jobId, ct);
@@ -110,9 +116,15 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
             else
             {
                 if (coordinatorBack is null && status.CoordinatorSilo != victim) coordinatorBack = clock.Elapsed;
-                if (requeued is null && status.Retries > before.Retries) requeued = clock.Elapsed;
+                if (firstRetry is null && status.Retries > before.Retries) firstRetry = clock.Elapsed;
                 if (firstProgress is null && status.FramesDone > before.FramesDone) firstProgress = clock.Elapsed;
-                if (status.IsTerminal) return new Recovery(status, clock.Elapsed, coordinatorBack, requeued, firstProgress, unanswered);
+                if (status.FramesDone > frames || status.IsTerminal)
+                {
+                    longestStall = TimeSpan.FromTicks(Math.Max(longestStall.Ticks, (clock.Elapsed - lastNewFrames).Ticks));
+                    lastNewFrames = clock.Elapsed;
+                    frames = status.FramesDone;
+                }
+                if (status.IsTerminal) return new Recovery(status, clock.Elapsed, coordinatorBack, firstRetry, firstProgress, longestStall, unanswered);
             }
             await Task.Delay(100, ct);
         }

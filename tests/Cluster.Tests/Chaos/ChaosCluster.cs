@@ -35,8 +35,9 @@ internal sealed class ChaosCluster : IAsyncDisposable
             ["Tenants:AdminKeyHash"] = admin.HashLine,
             ["Cluster:Clustering"] = "Redis", ["Cluster:Storage"] = "Redis", ["Cluster:RedisConnectionString"] = redis.ConnectionString,
             ["Cluster:ServiceId"] = serviceId, ["Cluster:ClusterId"] = serviceId,
-            // One CPU worker per silo, one torch thread each: three silos share two cores without oversubscribing them.
-            ["Devices:Devices"] = "cpu", ["Devices:MaxBatchFrames"] = "4", ["Devices:CpuThreads"] = "1",
+            // One CPU worker per silo, one torch thread each: three silos share two cores without oversubscribing them, and
+            // the reference checksums are computed at the same thread count (frame bits depend on it).
+            ["Devices:Devices"] = "cpu", ["Devices:MaxBatchFrames"] = "4", ["Devices:CpuThreads"] = ReferenceFrames.Threads.ToString(),
             ["Blob:Provider"] = "Azure", ["Blob:AzureConnectionString"] = azurite.ConnectionString, ["Blob:Container"] = container,
             ["Models:Registry:tiny"] = TestModels.TinyCard,
             // Test-speed failure detection (~1.5-3 s instead of Orleans' ~12 s default); see docs/RELIABILITY.md.

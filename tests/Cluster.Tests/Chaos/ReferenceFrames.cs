@@ -22,7 +22,19 @@ public static class ReferenceFrames
     public static Task<string[]> Sha256Async(JobSpec spec, CancellationToken cancellationToken = default) =>
         cache.GetOrAdd(Key(spec), _ => new Lazy<Task<string[]>>(() => Task.Run(() => Compute(spec, cancellationToken), cancellationToken))).Value;
 
+    /// <summary>The chaos cluster's silos run one torch thread (Devices:CpuThreads); bits depend on the thread count.</summary>
+    public const int Threads = 1;
+
     static string[] Compute(JobSpec spec, CancellationToken cancellationToken)
+    {
+        // Process-wide: safe because the chaos collection runs alone, after every in-process cluster test.
+        int threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(Threads);
+        try { return ComputeWithThreads(spec, cancellationToken); }
+        finally { TorchSharp.torch.set_num_threads(threads); }
+    }
+
+    static string[] ComputeWithThreads(JobSpec spec, CancellationToken cancellationToken)
     {
         var (network, card) = Checkpoint.Load(TestModels.TinyCard, TorchSharp.torch.CPU);
         using (network)
