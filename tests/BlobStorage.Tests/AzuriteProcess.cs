@@ -93,6 +93,39 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// SIGTERM by pid, then SIGKILL after <paramref name="grace"/>: Azurite saves its blob metadata on the way out. Use
+    /// this when acknowledged writes must survive the outage: Azurite keeps blob metadata in LokiJS with a 5 s autosave,
+    /// so a SIGKILL can lose blobs it acknowledged in its last seconds (real Azure Storage commits before it answers).
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (process is null)
+        {
+            return;
+        }
+
+        if (!process.HasExited && SendSignal(process.Id, SigTerm) == 0)
+        {
+            using var timeout = new CancellationTokenSource(grace);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Azurite has been seen ignoring SIGTERM: fall through to SIGKILL.
+            }
+        }
+
+        await KillAsync();
+    }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     /// <summary>SIGKILL by pid: the harshest outage, with no chance to flush or close connections politely.</summary>
     public async Task KillAsync()
     {

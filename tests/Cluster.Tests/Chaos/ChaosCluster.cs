@@ -57,7 +57,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
     public GenerationClient Admin { get; private set; } = null!;
     public IClusterClient Client { get; private set; } = null!;
     /// <summary>Set by a failing test: the silo logs stay in the temp folder for a post-mortem.</summary>
-    public bool KeepLogs { get; set; }
+    public bool KeepLogs { get; set; } = Environment.GetEnvironmentVariable("SCM_CHAOS_KEEP_LOGS") == "1";
 
     public static async Task<ChaosCluster> StartAsync(ITestOutputHelper output, int siloCount = 3, CancellationToken cancellationToken = default)
     {
@@ -74,6 +74,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
             for (int i = 0; i < siloCount; i++) cluster.silos.Add(SiloProcess.Start($"chaos-{(char)('a' + i)}", cluster.settings));
             await Task.WhenAll(cluster.silos.Select(s => s.WaitUntilReadyAsync(ReadyTimeout)));
             await cluster.ConnectAsync(cancellationToken);
+            foreach (var silo in cluster.silos) output.WriteLine($"{silo.Name} log: {silo.LogPath}");
             output.WriteLine($"own redis-server pid {redis.Pid} port {redis.Port}, own Azurite pid {azurite.Pid} port {azurite.Port}, " +
                 $"silos {string.Join(", ", cluster.silos.Select(s => $"{s.Name} pid {s.Pid}"))}: ready after {clock.Elapsed.TotalSeconds:F1} s");
             return cluster;
