@@ -51,7 +51,7 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
             output.WriteLine($"SIGKILL to {victim.Name} (pid {victim.Pid}); coordinator on {coordinatorSilo}; {before.FramesDone}/{Spec.Frames} frames, {before.Retries} retries");
 
             var detection = WaitDeclaredDeadAsync(cluster, victim.Name, clock, ct);
-            var recovery = await ObserveRecoveryAsync(cluster, jobId, victim.Name, before, clock, ct);
+            var recovery = await ObserveRecoveryAsync(cluster.Admin, jobId, victim.Name, before, clock, output.WriteLine, ct);
             var detectedAfter = await detection;
             output.WriteLine($"declared dead after {detectedAfter?.TotalSeconds:F2} s; coordinator answering again on {recovery.Final.CoordinatorSilo} " +
                 $"after {recovery.CoordinatorBack?.TotalSeconds:F2} s; first retry after {recovery.FirstRetry?.TotalSeconds:F2} s; " +
@@ -104,14 +104,22 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
     /// Polls the job until it is terminal, noting when its coordinator answers from a live silo, when a lost lease came
     /// back as a failed attempt (retries go up), when new frames were stored again and the longest stall.
     /// </summary>
-    internal static async Task<Recovery> ObserveRecoveryAsync(ChaosCluster cluster, string jobId, string victim, JobStatus before, Stopwatch clock, CancellationToken ct)
+    internal static async Task<Recovery> ObserveRecoveryAsync(ClusterClient.GenerationClient api, string jobId, string victim, JobStatus before, Stopwatch clock,
+        Action<string> log, CancellationToken ct)
     {
+        var lastLog = clock.Elapsed;
+        Exception? lastError = null;
         TimeSpan? coordinatorBack = null, firstRetry = null, firstProgress = null;
         TimeSpan lastNewFrames = TimeSpan.Zero, longestStall = TimeSpan.Zero;
         int unanswered = 0, frames = before.FramesDone;
         while (clock.Elapsed < TimeSpan.FromMinutes(4))
         {
-            var status = await ChaosCluster.TryStatusAsync(cluster.Admin, jobId, ct);
+            var status = await ChaosCluster.TryStatusAsync(api, jobId, ct, e => lastError = e);
+            if (clock.Elapsed - lastLog > TimeSpan.FromSeconds(10))
+            {
+                lastLog = clock.Elapsed;
+                log($"{clock.Elapsed.TotalSeconds:F1} s: {(status is null ? $"no status: {lastError?.GetType().Name}: {lastError?.Message}" : $"{status.State}, {status.FramesDone} frames, {status.Retries} retries, coordinator on {status.CoordinatorSilo}")}");
+            }
             if (status is null) unanswered++;
             else
             {

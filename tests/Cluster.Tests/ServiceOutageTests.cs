@@ -47,7 +47,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
             output.WriteLine($"redis-server back (pid {cluster.Redis.Pid}) after {restarted.TotalSeconds:F2} s with {keysAfter.Count} keys");
             Assert.Empty(keysBefore.Except(keysAfter));
 
-            var recovery = await ProcessChaosTests.ObserveRecoveryAsync(cluster, jobId, victim: "", before, clock, ct);
+            var recovery = await ProcessChaosTests.ObserveRecoveryAsync(acme, jobId, victim: "", before, clock, output.WriteLine, ct);
             var final = await AfterStatusAsync(cluster, acme, jobId, ct);
             int frames = await JobChecks.AssertEveryFrameOnceAsync(cluster.Blobs, final, await reference, ct);
             int dead = 0;
@@ -122,7 +122,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.InRange(maxDuringOutage - before.FramesDone, 0, inFlightCapacity);
 
             var outageEnd = await ChaosCluster.TryStatusAsync(cluster.Admin, jobId, ct) ?? before;
-            var recovery = await ProcessChaosTests.ObserveRecoveryAsync(cluster, jobId, victim: "", outageEnd, clock, ct);
+            var recovery = await ProcessChaosTests.ObserveRecoveryAsync(cluster.Admin, jobId, victim: "", outageEnd, clock, output.WriteLine, ct);
             int frames = await JobChecks.AssertEveryFrameOnceAsync(cluster.Blobs, recovery.Final, await reference, ct);
             int retryWarnings = cluster.LogLines("failed transiently").Count();
             Assert.True(retryWarnings > 0, "no blob retry was logged: the outage did not hit a write");

@@ -114,10 +114,15 @@ internal sealed class ChaosCluster : IAsyncDisposable
     }
 
     /// <summary>Null while the call cannot be answered (routed to a dead silo, or storage is down).</summary>
-    public static async Task<JobStatus?> TryStatusAsync(GenerationClient api, string jobId, CancellationToken cancellationToken = default)
+    public static async Task<JobStatus?> TryStatusAsync(GenerationClient api, string jobId, CancellationToken cancellationToken = default,
+        Action<Exception>? onError = null)
     {
         try { return await api.GetStatusAsync(jobId, cancellationToken); }
-        catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException) { return null; }
+        catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
+        {
+            onError?.Invoke(e);
+            return null;
+        }
     }
 
     /// <summary>Whether the cluster's membership table has declared the named silo dead.</summary>
