@@ -168,7 +168,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
             };
     }
 
-    async Task ExpireLeasesAsync(CancellationToken cancellationToken)
+    Task ExpireLeasesAsync(CancellationToken cancellationToken)
     {
         var now = DateTime.UtcNow;
         var alive = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet();
@@ -186,16 +186,24 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
             foreach (var item in lease.Items)
             {
                 leasedKeys.Remove((item.JobId, item.BatchIndex, item.Attempt));
-                try
-                {
-                    await GrainFactory.GetGrain<IJobCoordinatorGrain>(item.JobId).BatchFailed(item.BatchIndex, item.Attempt, lease.WorkerId, reason);
-                }
-                catch (Exception e)
-                {
-                    // The coordinator re-offers its pending items when it is re-activated; nothing is lost.
-                    logger.LogWarning(e, "Could not report expired item {Job}/{Batch}", item.JobId, item.BatchIndex);
-                }
+                ReportExpired(item, lease.WorkerId, reason);
             }
         }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Tells the coordinator without awaiting it in this grain's turn: its BatchFailed calls back into the scheduler
+    /// (Offer, Blocklist, Withdraw), and a timer turn awaiting it blocked those calls, a cycle that only Orleans' 30 s
+    /// response timeout broke, stalling every worker of the cluster after a silo died (found by ProcessChaosTests).
+    /// Reports are attempt-checked, so a late one is harmless; a lost one costs nothing either: the coordinator's
+    /// heartbeat re-offers every item that is not done.
+    /// </summary>
+    void ReportExpired(WorkItem item, string workerId, string reason)
+    {
+        var report = GrainFactory.GetGrain<IJobCoordinatorGrain>(item.JobId).BatchFailed(item.BatchIndex, item.Attempt, workerId, reason);
+        _ = report.ContinueWith(
+            failed => logger.LogWarning(failed.Exception, "Could not report expired item {Job}/{Batch}", item.JobId, item.BatchIndex),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 }
