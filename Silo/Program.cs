@@ -28,6 +28,9 @@ catch (Exception e) when (e is ConfigurationException or BlobStorageConfiguratio
     return 2;
 }
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(http.Port));
+// Host:ShutdownTimeout bounds the graceful stop (Orleans leaves the membership, grains deactivate) after SIGTERM;
+// a pod's terminationGracePeriodSeconds must be longer (infra/k8s).
+builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("Host"));
 builder.Services.AddSiloHealthChecks();
 
 var app = builder.Build();

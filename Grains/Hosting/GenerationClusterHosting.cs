@@ -29,7 +29,8 @@ public static class GenerationClusterHosting
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(host.RedisConnectionString!));
             silo.Configure<ClusterOptions>(o => { o.ClusterId = host.ClusterId; o.ServiceId = host.ServiceId; });
-            silo.ConfigureEndpoints(IPAddress.Loopback, host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
+            var advertised = host.AdvertisedIp is { } ip ? IPAddress.Parse(ip) : IPAddress.Loopback;
+            silo.ConfigureEndpoints(advertised, host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
         }
         else
         {

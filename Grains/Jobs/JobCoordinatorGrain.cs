@@ -40,15 +40,7 @@ public sealed class JobCoordinatorGrain(
     {
         if (Job.State != JobState.Unknown)
             return SubmitResult.Rejected([$"jobId: '{JobId}' already exists"]);
-        var errors = JobSpecValidator.Validate(spec, limits.Value).ToList();
-        ModelInfo? model = null;
-        if (errors.Count == 0)
-        {
-            try { model = await catalog.DescribeAsync(spec.ModelId); }
-            catch (UnknownModelException e) { errors.Add(e.Message); }
-            catch (Exception e) { errors.Add($"modelId: model '{spec.ModelId}' cannot be used: {e.Message}"); }
-            if (model is not null) errors.AddRange(JobSpecValidator.Validate(spec, limits.Value, model));
-        }
+        var (model, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
         if (errors.Count > 0) return SubmitResult.Rejected(errors);
 
         int batchFrames = spec.BatchFrames ?? model!.DefaultBatchFrames;
