@@ -1,6 +1,7 @@
 using BlobStorage;
 using Grains.Hosting;
 using Grains.Options;
+using HttpApi;
 using Silo;
 
 // A silo of the generation cluster. Configuration: appsettings.json, then SCM_* environment variables
@@ -29,9 +30,11 @@ catch (Exception e) when (e is ConfigurationException or BlobStorageConfiguratio
 }
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(http.Port));
 builder.Services.AddSiloHealthChecks();
+builder.AddHttpApi(); // HttpApi:Enabled (default false): /v1 routes and /openapi/v1.json
 
 var app = builder.Build();
 app.MapSiloHealth();
+app.MapHttpApi();
 await app.RunAsync();
 return 0;
 
