@@ -9,13 +9,19 @@ namespace HttpApi;
 /// the request's API key on every call. Authentication, validation, quotas and tenant isolation therefore live in one
 /// place (the grain) and behave identically for both clients. Each call gets a deadline and the request's abort token.
 /// </summary>
-public sealed class ClusterApiCaller(IGrainFactory grains, IOptions<HttpApiOptions> options)
+public sealed class ClusterApiCaller(IGrainFactory grains, IOptions<HttpApiOptions> options, IOptions<JobLimits>? limits = null)
 {
     public const string ApiKeyHeader = "X-Api-Key";
 
     IClusterApiGrain Api => grains.GetGrain<IClusterApiGrain>(0);
 
     public HttpApiOptions Options => options.Value;
+
+    /// <summary>
+    /// The silo's configured limits (section "Limits"), for the same early check the Orleans client makes with its
+    /// defaults: the error then names the limit the coordinator will enforce. The grains still check everything.
+    /// </summary>
+    public JobLimits Limits => limits?.Value ?? new JobLimits();
 
     /// <summary>
     /// "Authorization: Bearer scm_..." first, else "X-Api-Key". An absent key is passed on as empty so that the grain

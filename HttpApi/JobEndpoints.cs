@@ -23,12 +23,12 @@ public static class JobEndpoints
     public static RouteGroupBuilder MapJobs(this RouteGroupBuilder v1)
     {
         var jobs = v1.MapGroup("/jobs");
-        jobs.MapPost("/", Submit).WithName("SubmitJob").WithSummary("Submit a job")
+        jobs.MapPost("", Submit).WithName("SubmitJob").WithSummary("Submit a job")
             .WithDescription("Body: a job spec. Optional query jobId (1-64 of [A-Za-z0-9-_]; default: generated). 202 with Location of the job.")
             .Accepts<JobSpec>("application/json")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status429TooManyRequests);
-        jobs.MapGet("/", List).WithName("ListJobs").WithSummary("The caller's jobs, oldest first");
+        jobs.MapGet("", List).WithName("ListJobs").WithSummary("The caller's jobs, oldest first");
         jobs.MapGet("/{id}", Get).WithName("GetJob").WithSummary("A job's status").ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapPost("/{id}:cancel", Cancel).WithName("CancelJob").WithSummary("Cancel a queued or running job")
             .WithDescription("Idempotent for a cancelled job; 409 for a completed or failed one.")
@@ -53,6 +53,8 @@ public static class JobEndpoints
         var read = await JobSpecReader.ReadAsync(http.Request, api.Options.MaxRequestBodyBytes, http.RequestAborted);
         if (read.Problem is ValidationProblem invalid) return invalid;
         if (read.Problem is ProblemHttpResult problem) return problem;
+        var invalidSpec = JobSpecValidator.Validate(read.Spec, api.Limits);
+        if (invalidSpec.Count > 0) return Problems.Invalid(invalidSpec, "The job spec is invalid");
         jobId ??= $"j{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
 
         var result = await api.Submit(http, jobId, read.Spec!);
