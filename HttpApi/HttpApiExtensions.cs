@@ -24,8 +24,13 @@ public static class HttpApiExtensions
         builder.Services.AddSingleton<IValidateOptions<HttpApiOptions>, OptionsValidator>();
         builder.Services.AddSingleton<ClusterApiCaller>();
         builder.Services.AddProblemDetails();
-        // Enums as names ("Completed", "Video") in responses, events and the OpenAPI schemas alike.
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        // Enums as names ("Completed", "Video") in responses, events and the OpenAPI schemas alike; numbers as
+        // numbers, so the published schemas match JobSpecReader's strict parsing (no "8" for 8).
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
         builder.Services.AddOpenApi("v1", OpenApiDocumentSetup.Configure);
         return builder;
     }
@@ -36,7 +41,7 @@ public static class HttpApiExtensions
             return app;
         app.MapOpenApi(); // /openapi/v1.json
         app.MapGroup("/v1").WithTags("jobs").AddEndpointFilter(MapClusterErrors)
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .MapJobs();
         return app;

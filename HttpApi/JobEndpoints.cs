@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
 
 namespace HttpApi;
 
@@ -25,7 +26,16 @@ public static class JobEndpoints
         var jobs = v1.MapGroup("/jobs");
         jobs.MapPost("", Submit).WithName("SubmitJob").WithSummary("Submit a job")
             .WithDescription("Body: a job spec. Optional query jobId (1-64 of [A-Za-z0-9-_]; default: generated). 202 with Location of the job.")
-            .Accepts<JobSpec>("application/json")
+            // Described by a transformer rather than Accepts<JobSpec>(): Accepts would make routing answer a wrong
+            // Content-Type with an empty 415 before the handler, where it gets a problem document instead.
+            .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) => operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true, Description = "A job spec; unknown properties are rejected.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(JobSpec), null, cancellationToken) },
+                },
+            })
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status429TooManyRequests);
         jobs.MapGet("", List).WithName("ListJobs").WithSummary("The caller's jobs, oldest first");
@@ -37,11 +47,11 @@ public static class JobEndpoints
             .WithDescription("text/event-stream of 'status' events (data: the job) whenever progress changes; the last one is terminal, then the stream ends.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id}/frames/{index:int}", Frame).WithName("GetFrame").WithSummary("One rendered frame (PNG)")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<Stream>(StatusCodes.Status200OK, "image/png").ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id}/video", Video).WithName("GetVideo").WithSummary("The job's MP4 (when the spec asked for mp4)")
-            .Produces(StatusCodes.Status200OK, contentType: "video/mp4").ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<Stream>(StatusCodes.Status200OK, "video/mp4").ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id}/manifest", Manifest).WithName("GetManifest").WithSummary("The completed job's manifest (frames, SHA-256, seeds, timings)")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<Stream>(StatusCodes.Status200OK, "application/json").ProducesProblem(StatusCodes.Status404NotFound);
         return jobs;
     }
 

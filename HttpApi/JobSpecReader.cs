@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Grains.Interfaces;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace HttpApi;
 
@@ -34,10 +33,6 @@ public static class JobSpecReader
     {
         if (!request.HasJsonContentType()) return new(null, Problems.UnsupportedMediaType());
         if (request.ContentLength > maxBytes) return new(null, Problems.TooLarge(maxBytes));
-        // Also caps chunked bodies: Kestrel stops reading past the limit and throws a 413 BadHttpRequestException.
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = maxBytes;
-
         byte[] body;
         try
         {
@@ -45,7 +40,7 @@ public static class JobSpecReader
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return new(null, Problems.TooLarge(maxBytes));
+            return new(null, Problems.TooLarge(maxBytes)); // the server-wide limit (Kestrel's 30 MB) was hit first
         }
         catch (PayloadTooLarge)
         {
@@ -145,6 +140,10 @@ public static class JobSpecReader
 
     static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "...";
 
+    /// <summary>
+    /// Counts what arrives, so chunked bodies (no Content-Length) are capped too. Lowering Kestrel's per-request
+    /// limit instead would make Kestrel answer with its own empty 413 rather than our problem document.
+    /// </summary>
     static async Task<byte[]> ReadLimitedAsync(Stream body, long maxBytes, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
