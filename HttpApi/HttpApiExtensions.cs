@@ -14,12 +14,19 @@ namespace HttpApi;
 /// </summary>
 public static class HttpApiExtensions
 {
+    /// <summary>Every problem with the HttpApi section, each naming its key (none when the API is off).</summary>
+    public static IEnumerable<string> ValidateConfiguration(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(HttpApiOptions.Section).Get<HttpApiOptions>() ?? new HttpApiOptions();
+        return options.Enabled ? options.Validate() : [];
+    }
+
     public static WebApplicationBuilder AddHttpApi(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(HttpApiOptions.Section);
         if (!(section.Get<HttpApiOptions>()?.Enabled ?? false)) return builder;
 
-        // Bad values stop the silo at start, each problem naming its key.
+        // Hosts that skip ValidateConfiguration still fail at start, each problem naming its key.
         builder.Services.AddOptions<HttpApiOptions>().Bind(section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<HttpApiOptions>, OptionsValidator>();
         builder.Services.AddSingleton<ClusterApiCaller>();
