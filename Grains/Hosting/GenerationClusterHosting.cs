@@ -3,6 +3,7 @@ using Grains.Interfaces;
 using Grains.Models;
 using Grains.Options;
 using Grains.Placement;
+using Grains.Telemetry;
 using Grains.Workers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -89,6 +90,7 @@ public static class GenerationClusterHosting
         if (tenants.RestrictClientCalls) silo.AddIncomingGrainCallFilter<Tenants.ClientCallFilter>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();
+        services.AddGenerationMetrics();
         services.AddSingleton<DeviceInventory>();
         services.TryAddSingleton<IFaultInjector, NoFaults>();
         services.AddPlacementDirector<DevicePlacementStrategy, DevicePlacementDirector>();
