@@ -3,6 +3,8 @@ namespace Grains.Interfaces;
 /// <summary>
 /// Checks every field of a <see cref="JobSpec"/>; each error names the field and the allowed range.
 /// Shared by the client (early feedback) and the coordinator (the authority, which also knows the model).
+/// Values echoed back are shortened and escaped (<see cref="Echo"/>): a 10 MB string or a million-entry array must not
+/// come back as a 10 MB error, and control or bidi characters must not forge lines in a log or terminal.
 /// </summary>
 public static class JobSpecValidator
 {
@@ -20,7 +22,7 @@ public static class JobSpecValidator
         if (spec.Fps < 1 || spec.Fps > limits.MaxFps) errors.Add($"fps: must be in [1, {limits.MaxFps}], got {spec.Fps}");
         if (spec.Steps < 1 || spec.Steps > limits.MaxSteps) errors.Add($"steps: must be in [1, {limits.MaxSteps}], got {spec.Steps}");
         if (spec.OutputSize < 8 || spec.OutputSize > limits.MaxOutputSize) errors.Add($"outputSize: must be in [8, {limits.MaxOutputSize}], got {spec.OutputSize}");
-        if (spec.Resize is not ("bilinear" or "nearest")) errors.Add($"resize: must be 'bilinear' or 'nearest', got '{spec.Resize}'");
+        if (spec.Resize is not ("bilinear" or "nearest")) errors.Add($"resize: must be 'bilinear' or 'nearest', got {Echo(spec.Resize)}");
         if (spec.Priority < 0 || spec.Priority > limits.MaxPriority) errors.Add($"priority: must be in [0, {limits.MaxPriority}], got {spec.Priority}");
         if (spec.BatchFrames is { } b && (b < 1 || b > limits.MaxBatchFrames)) errors.Add($"batchFrames: must be in [1, {limits.MaxBatchFrames}], got {b}");
         if (!double.IsFinite(spec.Guidance) || spec.Guidance < 0 || spec.Guidance > limits.MaxGuidance)
@@ -39,7 +41,7 @@ public static class JobSpecValidator
             {
                 if (!double.IsFinite(t) || t <= 0 || t >= previous)
                 {
-                    errors.Add($"intermediateTimes: must decrease strictly within (0, {TMax}), got [{string.Join(", ", times)}]");
+                    errors.Add($"intermediateTimes: must decrease strictly within (0, {TMax}), got {Echo(times)}");
                     break;
                 }
                 previous = t;
@@ -49,10 +51,39 @@ public static class JobSpecValidator
         if (model is not null)
         {
             if (spec.Classes is { Length: > 0 } && spec.Classes.Any(c => c < 0 || c >= model.NumClasses))
-                errors.Add($"classes: model '{model.Id}' has classes 0..{model.NumClasses - 1}, got [{string.Join(", ", spec.Classes)}]");
+                errors.Add($"classes: model '{model.Id}' has classes 0..{model.NumClasses - 1}, got {Echo(spec.Classes)}");
             if (spec.Guidance != 1.0 && !model.SupportsGuidance)
                 errors.Add($"guidance: model '{model.Id}' was not distilled with guidance; use 1");
         }
         return errors;
     }
+
+    const int EchoChars = 64;
+    const int EchoItems = 16;
+
+    /// <summary>A client-supplied string for an error message: quoted, at most 64 characters, non-printing ones as \uXXXX.</summary>
+    public static string Echo(string? value)
+    {
+        if (value is null) return "null";
+        var text = new System.Text.StringBuilder("'");
+        foreach (var c in value.Length > EchoChars ? value[..EchoChars] : value)
+        {
+            // Control (C0/C1), format (zero-width, bidi overrides), line separators and surrogates (so also emoji, and
+            // never half a pair cut at the limit) are escaped.
+            var category = char.GetUnicodeCategory(c);
+            if (category is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
+                or System.Globalization.UnicodeCategory.Surrogate or System.Globalization.UnicodeCategory.LineSeparator
+                or System.Globalization.UnicodeCategory.ParagraphSeparator)
+                text.Append($"\\u{(int)c:X4}");
+            else text.Append(c);
+        }
+        text.Append('\'');
+        if (value.Length > EchoChars) text.Append($" (first {EchoChars} of {value.Length} characters)");
+        return text.ToString();
+    }
+
+    /// <summary>A client-supplied array for an error message: at most 16 values, then the count.</summary>
+    public static string Echo<T>(IReadOnlyCollection<T> values) where T : IFormattable =>
+        "[" + string.Join(", ", values.Take(EchoItems).Select(v => v.ToString(null, System.Globalization.CultureInfo.InvariantCulture))) +
+        (values.Count > EchoItems ? $", ... ({values.Count} values)]" : "]");
 }

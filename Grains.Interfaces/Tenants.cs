@@ -33,6 +33,28 @@ public sealed record TenantQuota
     }
 }
 
+/// <summary>Fair-share weights and tenant ids as the API accepts them.</summary>
+public static class TenantRules
+{
+    /// <summary>
+    /// Bounds of a tenant's weight. The scheduler orders tenants by usage / weight: a subnormal weight turns that into
+    /// infinity for every such tenant (no order among them), and 1e308 into 0; a factor of 10^6 between tenants is plenty.
+    /// </summary>
+    public const double MinWeight = 0.001, MaxWeight = 1000;
+
+    public static string? CheckWeight(double weight) => double.IsFinite(weight) && weight is >= MinWeight and <= MaxWeight
+        ? null
+        : $"weight: must be in [{MinWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {MaxWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}], got {weight.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>Tenant ids, job ids: they become grain keys and blob path segments, so a small safe alphabet.</summary>
+    public static bool IsValidId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) => id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    public const string IdRule = "1-64 characters from [A-Za-z0-9-_]";
+
+    /// <summary>Key ids are 16 lowercase hex characters (<see cref="ApiKeys"/>).</summary>
+    public static bool IsValidKeyId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? keyId) => keyId is { Length: 16 } && keyId.All(char.IsAsciiHexDigitLower);
+}
+
 /// <summary>Silo configuration section "Tenants".</summary>
 public sealed class TenantOptions
 {

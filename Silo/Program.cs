@@ -1,6 +1,7 @@
 using BlobStorage;
 using Grains.Hosting;
 using Grains.Options;
+using HttpApi;
 using Silo;
 
 // A silo of the generation cluster. Configuration: appsettings.json, then SCM_* environment variables
@@ -9,7 +10,8 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.Configuration.AddEnvironmentVariables("SCM_");
 builder.Configuration.AddCommandLine(args);
 var http = builder.Configuration.GetSection(SiloHttpOptions.Section).Get<SiloHttpOptions>() ?? new SiloHttpOptions();
-var problems = GenerationClusterHosting.ValidateConfiguration(builder.Configuration).Concat(http.Validate()).ToList();
+var problems = GenerationClusterHosting.ValidateConfiguration(builder.Configuration).Concat(http.Validate())
+    .Concat(SiloMetrics.ValidateObservability(builder.Configuration)).Concat(HttpApiExtensions.ValidateConfiguration(builder.Configuration)).ToList();
 try { BlobStorageOptionsFrom(builder.Configuration).Validate(); }
 catch (BlobStorageConfigurationException e) { problems.Add(e.Message); }
 if (problems.Count > 0)
@@ -20,7 +22,8 @@ if (problems.Count > 0)
 try
 {
     builder.Services.AddBlobStore(builder.Configuration.GetSection("Blob"));
-    builder.UseOrleans(silo => silo.UseConfiguredClustering(builder.Configuration).AddGenerationCluster(builder.Configuration));
+    builder.UseOrleans(silo => silo.UseConfiguredClustering(builder.Configuration).AddGenerationCluster(builder.Configuration)
+        .AddSiloDashboard(builder.Configuration));
 }
 catch (Exception e) when (e is ConfigurationException or BlobStorageConfigurationException)
 {
@@ -28,10 +31,17 @@ catch (Exception e) when (e is ConfigurationException or BlobStorageConfiguratio
     return 2;
 }
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(http.Port));
+// Host:ShutdownTimeout bounds the graceful stop (Orleans leaves the membership, grains deactivate) after SIGTERM;
+// a pod's terminationGracePeriodSeconds must be longer (infra/k8s).
+builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("Host"));
 builder.Services.AddSiloHealthChecks();
+builder.Services.AddSiloMetrics(builder.Configuration);
+builder.AddHttpApi(); // HttpApi:Enabled (default false): /v1 routes and /openapi/v1.json
 
 var app = builder.Build();
 app.MapSiloHealth();
+app.MapSiloObservability();
+app.MapHttpApi();
 await app.RunAsync();
 return 0;
 

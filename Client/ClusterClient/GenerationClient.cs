@@ -22,7 +22,7 @@ public sealed class GenerationClient(IClusterClient client, ClientConnectionOpti
     public async Task<(string JobId, SubmitResult Result)> SubmitAsync(JobSpec spec, string? jobId = null, CancellationToken cancellationToken = default)
     {
         jobId ??= NewJobId();
-        if (!IsValidJobId(jobId)) return (jobId, SubmitResult.Rejected(["jobId: 1-64 characters from [A-Za-z0-9-_]"]));
+        if (!TenantRules.IsValidId(jobId)) return (jobId, SubmitResult.Rejected([$"jobId: {TenantRules.IdRule}"]));
         var local = JobSpecValidator.Validate(spec, new JobLimits());
         if (local.Count > 0) return (jobId, SubmitResult.Rejected(local));
         var result = await Deadline(Api.Submit(Key, jobId, spec), cancellationToken);
@@ -65,7 +65,7 @@ public sealed class GenerationClient(IClusterClient client, ClientConnectionOpti
         JobStatus? last = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var status = await GetStatusAsync(jobId, cancellationToken) ?? throw new KeyNotFoundException($"jobId: no job '{jobId}'");
+            var status = await GetStatusAsync(jobId, cancellationToken) ?? throw new KeyNotFoundException($"jobId: no job {JobSpecValidator.Echo(jobId)}");
             if (last is null || status.FramesDone != last.FramesDone || status.State != last.State) yield return status;
             if (status.IsTerminal) yield break;
             last = status;
@@ -85,7 +85,7 @@ public sealed class GenerationClient(IClusterClient client, ClientConnectionOpti
     /// <summary>Downloads a completed job's frames, manifest and MP4 from blob storage into a folder.</summary>
     public async Task<IReadOnlyList<string>> FetchAsync(string jobId, IBlobStore blobs, string targetDirectory, CancellationToken cancellationToken = default)
     {
-        var status = await GetStatusAsync(jobId, cancellationToken) ?? throw new KeyNotFoundException($"jobId: no job '{jobId}'");
+        var status = await GetStatusAsync(jobId, cancellationToken) ?? throw new KeyNotFoundException($"jobId: no job {JobSpecValidator.Echo(jobId)}");
         if (status.State != JobState.Completed)
             throw new InvalidOperationException($"job '{jobId}' is {status.State}; only completed jobs can be fetched (their manifest lists every frame).");
         Directory.CreateDirectory(targetDirectory);
@@ -101,8 +101,6 @@ public sealed class GenerationClient(IClusterClient client, ClientConnectionOpti
         }
         return written;
     }
-
-    static bool IsValidJobId(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     async Task<T> Deadline<T>(Task<T> call, CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using Grains.Interfaces;
 using Grains.Models;
 using Grains.Options;
 using Grains.Placement;
+using Grains.Telemetry;
 using Grains.Workers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +30,8 @@ public static class GenerationClusterHosting
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(host.RedisConnectionString!));
             silo.Configure<ClusterOptions>(o => { o.ClusterId = host.ClusterId; o.ServiceId = host.ServiceId; });
-            silo.ConfigureEndpoints(IPAddress.Loopback, host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
+            var advertised = host.AdvertisedIp is { } ip ? IPAddress.Parse(ip) : IPAddress.Loopback;
+            silo.ConfigureEndpoints(advertised, host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
         }
         else
         {
@@ -88,6 +90,7 @@ public static class GenerationClusterHosting
         if (tenants.RestrictClientCalls) silo.AddIncomingGrainCallFilter<Tenants.ClientCallFilter>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();
+        services.AddGenerationMetrics();
         services.AddSingleton<DeviceInventory>();
         services.TryAddSingleton<IFaultInjector, NoFaults>();
         services.AddPlacementDirector<DevicePlacementStrategy, DevicePlacementDirector>();

@@ -3,6 +3,7 @@ using BlobStorage;
 using Grains.Interfaces;
 using Grains.Models;
 using Grains.Options;
+using Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ public sealed class JobCoordinatorGrain(
     IBlobStore blobs,
     IOptions<SchedulerOptions> schedulerOptions,
     IOptions<JobLimits> limits,
+    GenerationMetrics metrics,
     ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
 {
     const string KeepAliveReminder = "job-keepalive";
@@ -43,15 +45,7 @@ public sealed class JobCoordinatorGrain(
     {
         if (Job.State != JobState.Unknown)
             return SubmitResult.Rejected([$"jobId: '{JobId}' already exists"]);
-        var errors = JobSpecValidator.Validate(spec, limits.Value).ToList();
-        ModelInfo? model = null;
-        if (errors.Count == 0)
-        {
-            try { model = await catalog.DescribeAsync(spec.ModelId); }
-            catch (UnknownModelException e) { errors.Add(e.Message); }
-            catch (Exception e) { errors.Add($"modelId: model '{spec.ModelId}' cannot be used: {e.Message}"); }
-            if (model is not null) errors.AddRange(JobSpecValidator.Validate(spec, limits.Value, model));
-        }
+        var (model, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
         if (errors.Count > 0) return SubmitResult.Rejected(errors);
 
         int batchFrames = spec.BatchFrames ?? model!.DefaultBatchFrames;
@@ -84,6 +78,7 @@ public sealed class JobCoordinatorGrain(
         Job.State = JobState.Cancelled;
         Job.CompletedAt = DateTime.UtcNow;
         await job.WriteStateAsync();
+        metrics.JobCompleted(Job.Tenant, Job.State);
         await Scheduler.Withdraw(JobId);
         await EndedAsync();
         logger.LogInformation("Job {Job} cancelled", JobId);
@@ -112,6 +107,7 @@ public sealed class JobCoordinatorGrain(
         if (item.State == ItemState.Done) return; // a duplicate of an item already stored: identical bytes
         if (result.Frames.Length != item.FrameCount || result.Frames.Any(f => f.Index < item.FirstFrame || f.Index >= item.FirstFrame + item.FrameCount))
         {
+            metrics.ItemFailed(Job.Tenant, FailureReason.WrongFrames);
             await BatchFailed(result.BatchIndex, result.Attempt, result.WorkerId, "worker reported the wrong frames");
             return;
         }
@@ -126,6 +122,7 @@ public sealed class JobCoordinatorGrain(
         }
         if (Job.Items.All(i => i.State == ItemState.Done)) Job.State = JobState.Finalizing;
         await job.WriteStateAsync();
+        metrics.FramesCompleted(Job.Tenant, Job.Spec!.ModelId, item.FrameCount);
         await ReportProgressAsync();
         if (Job.State == JobState.Finalizing) ScheduleFinalize();
     }
@@ -144,6 +141,7 @@ public sealed class JobCoordinatorGrain(
             Job.CompletedAt = DateTime.UtcNow;
             Job.Error = $"batch {batchIndex} (frames {item.FirstFrame}-{item.FirstFrame + item.FrameCount - 1}) failed {item.Failures} times; last: {item.LastError}";
             await job.WriteStateAsync();
+            metrics.JobCompleted(Job.Tenant, Job.State);
             await Scheduler.Withdraw(JobId);
             await EndedAsync();
             return;
@@ -153,6 +151,7 @@ public sealed class JobCoordinatorGrain(
         item.Attempt++;
         item.State = ItemState.Queued;
         await job.WriteStateAsync();
+        metrics.ItemRetried(Job.Tenant);
         await Scheduler.Offer([Job.ToWorkItem(JobId, batchIndex)]);
     }
 
@@ -222,6 +221,7 @@ public sealed class JobCoordinatorGrain(
             Job.State = JobState.Completed;
             Job.CompletedAt = completedAt;
             await job.WriteStateAsync();
+            metrics.JobCompleted(Job.Tenant, Job.State);
             await EndedAsync();
             logger.LogInformation("Job {Job} completed: {Frames} frames, manifest {Manifest}", JobId, Job.Frames.Length, manifestBlob);
         }

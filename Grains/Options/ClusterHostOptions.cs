@@ -14,6 +14,11 @@ public sealed class ClusterHostOptions
     public string ServiceId { get; set; } = "scm-generation";
     /// <summary>Unique per silo; workers are pinned to silos by this name. Default: machine name + silo port.</summary>
     public string? SiloName { get; set; }
+    /// <summary>
+    /// Redis clustering only: the IP address this silo advertises to the others and to clients (in Kubernetes the pod
+    /// IP, from the downward API). Default: loopback, which is right only when every silo and client shares one host.
+    /// </summary>
+    public string? AdvertisedIp { get; set; }
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
     /// <summary>Localhost clustering only: the first silo's port (other silos on the machine join it).</summary>
@@ -28,6 +33,8 @@ public sealed class ClusterHostOptions
             errors.Add("Cluster:RedisConnectionString is required when Clustering or Storage is 'Redis' (e.g. 127.0.0.1:6379)");
         foreach (var (name, port) in new[] { ("SiloPort", SiloPort), ("GatewayPort", GatewayPort), ("PrimarySiloPort", PrimarySiloPort) })
             if (port is < 1 or > 65535) errors.Add($"Cluster:{name} must be in [1, 65535], got {port}");
+        if (AdvertisedIp is { } ip && !System.Net.IPAddress.TryParse(ip, out _))
+            errors.Add($"Cluster:AdvertisedIp must be an IP address such as 10.0.0.5, got '{ip}'");
         if (SiloName is { } n && (n.Length == 0 || n.Contains('/'))) errors.Add("Cluster:SiloName must be non-empty and contain no '/'");
         if (errors.Count > 0) throw new ConfigurationException(errors);
     }

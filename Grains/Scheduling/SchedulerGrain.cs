@@ -1,6 +1,7 @@
 using Grains.Interfaces;
 using Grains.Options;
 using Grains.Placement;
+using Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -20,6 +21,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     readonly SchedulerOptions options;
     readonly IClusterMembershipService membership;
     readonly ILogger<SchedulerGrain> logger;
+    readonly GenerationMetrics metrics;
     readonly FairShareQueue queue;
     readonly Dictionary<Guid, LeaseRecord> leases = new();
     readonly HashSet<(string, int, int)> leasedKeys = new();
@@ -28,8 +30,10 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     double secondsPerFrameEstimate = 0.01;
     long leasesGranted, leasesExpired;
 
-    public SchedulerGrain(IOptions<SchedulerOptions> options, IClusterMembershipService membership, ILogger<SchedulerGrain> logger)
+    public SchedulerGrain(IOptions<SchedulerOptions> options, IClusterMembershipService membership, ILogger<SchedulerGrain> logger,
+        GenerationMetrics metrics)
     {
+        this.metrics = metrics;
         this.options = options.Value;
         this.membership = membership;
         this.logger = logger;
@@ -51,6 +55,12 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
             DueTime = options.ExpiryScanInterval, Period = options.ExpiryScanInterval, KeepAlive = true,
         });
         logger.LogInformation("Scheduler activated; coordinators will re-offer their pending work");
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.PublishScheduler(null, 0); // the next activation, maybe on another silo, exports the gauges
+        return Task.CompletedTask;
     }
 
     public Task SetWeight(string tenant, double weight)
@@ -142,6 +152,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         leases[record.Id] = record;
         foreach (var item in items) leasedKeys.Add((item.JobId, item.BatchIndex, item.Attempt));
         leasesGranted++;
+        metrics.LeaseGranted();
         return new WorkLease { LeaseId = record.Id, Items = record.Items, ExpiresAt = record.ExpiresAt };
     }
 
@@ -170,6 +181,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
 
     Task ExpireLeasesAsync(CancellationToken cancellationToken)
     {
+        metrics.PublishScheduler(queue.Snapshot(), leases.Count);
         var now = DateTime.UtcNow;
         var alive = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet();
         var expired = leases.Values.Where(l => l.ExpiresAt <= now || !alive.Contains(l.SiloName)).ToList();
@@ -179,6 +191,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         {
             leases.Remove(lease.Id);
             leasesExpired++;
+            metrics.LeaseExpired(siloLeft: !alive.Contains(lease.SiloName));
             string reason = alive.Contains(lease.SiloName)
                 ? $"lease expired after {options.LeaseTimeout.TotalSeconds:F0} s on worker {lease.WorkerId}"
                 : $"silo {lease.SiloName} of worker {lease.WorkerId} left the cluster";
@@ -186,6 +199,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
             foreach (var item in lease.Items)
             {
                 leasedKeys.Remove((item.JobId, item.BatchIndex, item.Attempt));
+                metrics.ItemFailed(item.Tenant, alive.Contains(lease.SiloName) ? FailureReason.LeaseTimeout : FailureReason.SiloLeft);
                 ReportExpired(item, lease.WorkerId, reason);
             }
         }

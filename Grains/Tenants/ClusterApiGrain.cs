@@ -1,4 +1,6 @@
 using Grains.Interfaces;
+using Grains.Jobs;
+using Grains.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -11,7 +13,8 @@ namespace Grains.Tenants;
 /// only its own jobs, admin operations need the admin role. Coordinators, tenants and the scheduler stay internal.
 /// </summary>
 [StatelessWorker]
-public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, ILogger<ClusterApiGrain> logger) : Grain, IClusterApiGrain
+public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOptions<JobLimits> limits, ModelCatalog catalog,
+    ILogger<ClusterApiGrain> logger) : Grain, IClusterApiGrain
 {
     async Task<Principal> Authenticate(string apiKey)
     {
@@ -31,9 +34,11 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, ILogg
     public async Task<SubmitResult> Submit(string apiKey, string jobId, JobSpec spec)
     {
         var principal = await Authenticate(apiKey);
-        if (!IsValidId(jobId)) return SubmitResult.Rejected(["jobId: 1-64 characters from [A-Za-z0-9-_]"]);
-        var local = JobSpecValidator.Validate(spec, new JobLimits { MaxFrames = int.MaxValue, MaxOutputSize = int.MaxValue });
-        if (local.Count > 0) return SubmitResult.Rejected(local);
+        if (!IsValidId(jobId)) return SubmitResult.Rejected([$"jobId: {TenantRules.IdRule}"]);
+        // Everything the coordinator would refuse is refused before the tenant reserves quota: a refused spec must
+        // leave no reservation and no count of submitted jobs behind.
+        var (_, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
+        if (errors.Count > 0) return SubmitResult.Rejected(errors);
         var tenant = GrainFactory.GetGrain<ITenantGrain>(principal.Tenant);
         // Reserve first: the tenant grain is single-threaded, so concurrent submits cannot over-admit.
         var admission = await tenant.Admit(jobId, spec);
@@ -92,14 +97,15 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, ILogg
         tenant ??= principal.Tenant;
         if (tenant != principal.Tenant && !principal.IsAdmin)
             throw new ApiAuthException(AuthProblem.NotAdmin, $"only an admin may read another tenant's usage");
+        if (!IsValidId(tenant)) throw new ArgumentException($"tenant: {TenantRules.IdRule}");
         return await GrainFactory.GetGrain<ITenantGrain>(tenant).GetInfo() ?? throw UnknownTenant(tenant);
     }
 
     public async Task<IssuedKey> CreateTenant(string apiKey, string tenant, bool isAdmin = false, QuotaPatch? quota = null, double weight = 1)
     {
         await Admin(apiKey);
-        if (!IsValidId(tenant)) throw new ArgumentException("tenant: 1-64 characters from [A-Za-z0-9-_]");
-        if (!double.IsFinite(weight) || weight <= 0) throw new ArgumentException($"weight: must be > 0, got {weight}");
+        if (!IsValidId(tenant)) throw new ArgumentException($"tenant: {TenantRules.IdRule}");
+        if (TenantRules.CheckWeight(weight) is { } weightError) throw new ArgumentException(weightError);
         var q = (quota ?? new QuotaPatch()).ApplyTo(tenantOptions.Value.DefaultQuota);
         var errors = q.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
@@ -119,12 +125,14 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, ILogg
     public async Task<TenantInfo> SetQuota(string apiKey, string tenant, QuotaPatch patch)
     {
         await Admin(apiKey);
+        if (patch is null) throw new ArgumentException("quota: a patch is required");
         return await (await Existing(tenant)).SetQuota(patch);
     }
 
     public async Task<TenantInfo> SetWeight(string apiKey, string tenant, double weight)
     {
         await Admin(apiKey);
+        if (TenantRules.CheckWeight(weight) is { } weightError) throw new ArgumentException(weightError);
         return await (await Existing(tenant)).SetWeight(weight);
     }
 
@@ -137,11 +145,14 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, ILogg
     public async Task<int> Revoke(string apiKey, string tenant, string? keyId = null)
     {
         await Admin(apiKey);
+        if (keyId is not null && !TenantRules.IsValidKeyId(keyId)) throw new ArgumentException("keyId: 16 lowercase hex characters");
         return await (await Existing(tenant)).Revoke(keyId);
     }
 
     async Task<ITenantGrain> Existing(string tenant)
     {
+        // A name that no tenant can have is refused before it becomes a grain key (and without echoing 10 KB back).
+        if (!IsValidId(tenant)) throw new ArgumentException($"tenant: {TenantRules.IdRule}");
         var grain = GrainFactory.GetGrain<ITenantGrain>(tenant);
         if (await grain.GetInfo() is null) throw UnknownTenant(tenant);
         return grain;
@@ -150,12 +161,12 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, ILogg
     static ArgumentException UnknownTenant(string tenant) => new($"tenant: '{tenant}' does not exist");
 
     /// <summary>Another tenant's job is indistinguishable from a missing one.</summary>
-    async Task<JobStatus?> OwnStatus(Principal principal, string jobId)
+    async Task<JobStatus?> OwnStatus(Principal principal, string? jobId)
     {
         if (!IsValidId(jobId)) return null;
         var status = await GrainFactory.GetGrain<IJobCoordinatorGrain>(jobId).GetStatus();
         return status is not null && status.Tenant == principal.Tenant ? status : null;
     }
 
-    static bool IsValidId(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+    static bool IsValidId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) => TenantRules.IsValidId(id);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grains.Interfaces;
 using Microsoft.Extensions.Logging;
 
@@ -113,7 +112,7 @@ public sealed class TenantGrain(
     public async Task<TenantInfo> SetQuota(QuotaPatch patch)
     {
         EnsureExists();
-        var quota = patch.ApplyTo(T.Quota);
+        var quota = (patch ?? throw new ArgumentException("quota: a patch is required")).ApplyTo(T.Quota);
         var errors = quota.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
         T.Quota = quota;
@@ -124,7 +123,7 @@ public sealed class TenantGrain(
     public async Task<TenantInfo> SetWeight(double weight)
     {
         EnsureExists();
-        if (!double.IsFinite(weight) || weight <= 0) throw new ArgumentException($"weight: must be > 0, got {weight.ToString(CultureInfo.InvariantCulture)}");
+        if (TenantRules.CheckWeight(weight) is { } error) throw new ArgumentException(error);
         T.Weight = weight;
         await tenant.WriteStateAsync();
         await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).Upsert(Id, weight);

@@ -6,6 +6,7 @@ using Grains.Jobs;
 using Grains.Models;
 using Grains.Options;
 using Grains.Placement;
+using Grains.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,7 @@ public sealed class WorkerGrain(
     ILocalSiloDetails silo,
     IOptions<DeviceOptions> deviceOptions,
     IHostApplicationLifetime lifetime,
+    GenerationMetrics metrics,
     ILogger<WorkerGrain> logger) : Grain, IWorkerGrain
 {
     string workerId = "";
@@ -115,18 +117,20 @@ public sealed class WorkerGrain(
         {
             var injected = await faults.BeforeItemAsync(item, workerId, cancellationToken);
             if (injected is null) runnable.Add(item);
-            else outcomes.Add(await FailAsync(item, $"injected failure: {injected}"));
+            else outcomes.Add(await FailAsync(item, FailureReason.Injected, $"injected failure: {injected}"));
         }
         if (runnable.Count == 0) return outcomes;
 
         LoadedModel model;
         byte[][][] pngs;
         double seconds;
+        long started;
         try
         {
             model = await models.GetAsync(runnable[0].Spec.ModelId, device, cancellationToken);
             loadedModel = model.Id;
             await model.Gate.WaitAsync(cancellationToken);
+            started = Stopwatch.GetTimestamp();
             try { (pngs, seconds) = await Task.Run(() => SampleAndEncode(model, runnable, cancellationToken), cancellationToken); }
             finally { model.Gate.Release(); }
         }
@@ -134,10 +138,11 @@ public sealed class WorkerGrain(
         {
             lastError = e.Message;
             logger.LogWarning(e, "Worker {Worker}: batch of {Items} items failed", workerId, runnable.Count);
-            foreach (var item in runnable) outcomes.Add(await FailAsync(item, e.Message));
+            foreach (var item in runnable) outcomes.Add(await FailAsync(item, FailureReason.Sampling, e.Message));
             return outcomes;
         }
         busySeconds += seconds;
+        metrics.BatchSampled(model.Id, device, runnable, seconds);
         int totalFrames = runnable.Sum(i => i.FrameCount);
 
         for (int i = 0; i < runnable.Count; i++)
@@ -158,9 +163,10 @@ public sealed class WorkerGrain(
             {
                 lastError = e.Message;
                 logger.LogWarning(e, "Worker {Worker}: storing or reporting {Job}/{Batch} failed", workerId, item.JobId, item.BatchIndex);
-                outcomes.Add(await FailAsync(item, $"store/report failed: {e.Message}", share));
+                outcomes.Add(await FailAsync(item, FailureReason.Store, $"store/report failed: {e.Message}", share));
             }
         }
+        metrics.BatchStored(model.Id, device, Stopwatch.GetElapsedTime(started));
         return outcomes;
     }
 
@@ -199,8 +205,9 @@ public sealed class WorkerGrain(
         return frames;
     }
 
-    async Task<LeaseOutcome> FailAsync(WorkItem item, string reason, double seconds = 0)
+    async Task<LeaseOutcome> FailAsync(WorkItem item, string failure, string reason, double seconds = 0)
     {
+        metrics.ItemFailed(item.Tenant, failure);
         await Quietly(() => Coordinator(item).BatchFailed(item.BatchIndex, item.Attempt, workerId, reason));
         return Outcome(item, false, seconds);
     }

@@ -24,6 +24,19 @@ public static class WeightsLoader
         try
         {
             using var noGrad = no_grad();
+            // Safetensors carries no checksum: bytes overwritten in the data section load silently. Non-finite
+            // values are the corruption that can be seen (and would turn every frame into NaN), so they fail here.
+            var corrupt = new List<string>();
+            foreach (var (name, source) in loaded)
+            {
+                if (!source.is_floating_point()) continue;
+                using var finite = isfinite(source);
+                long bad = source.numel() - finite.sum().item<long>();
+                if (bad > 0) corrupt.Add($"'{name}' has {bad} non-finite values");
+            }
+            if (corrupt.Count > 0)
+                throw new CheckpointException($"{weightsPath}: corrupt tensor data: {string.Join("; ", corrupt.Take(8))}" +
+                                              (corrupt.Count > 8 ? $"; and {corrupt.Count - 8} more" : ""));
             foreach (var (name, target) in module.state_dict())
                 target.copy_(loaded[name]);
         }

@@ -66,6 +66,14 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public void Kill() => process.Kill(entireProcessTree: true);
 
+    /// <summary>For a silo expected to stop by itself (e.g. refused configuration): its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(deadline.Token);
+        return process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited) process.Kill(entireProcessTree: true);

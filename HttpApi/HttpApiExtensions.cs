@@ -1,0 +1,90 @@
+using System.Text.Json.Serialization;
+using Grains.Interfaces;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace HttpApi;
+
+/// <summary>
+/// Hooks the HTTP API into the silo's web host: <c>builder.AddHttpApi()</c> and <c>app.MapHttpApi()</c>. With
+/// HttpApi:Enabled false (the default) both do nothing, so neither the routes nor the OpenAPI document exist (404).
+/// </summary>
+public static class HttpApiExtensions
+{
+    /// <summary>Every problem with the HttpApi section, each naming its key (none when the API is off).</summary>
+    public static IEnumerable<string> ValidateConfiguration(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(HttpApiOptions.Section).Get<HttpApiOptions>() ?? new HttpApiOptions();
+        return options.Enabled ? options.Validate() : [];
+    }
+
+    public static WebApplicationBuilder AddHttpApi(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(HttpApiOptions.Section);
+        if (!(section.Get<HttpApiOptions>()?.Enabled ?? false)) return builder;
+
+        // Hosts that skip ValidateConfiguration still fail at start, each problem naming its key.
+        builder.Services.AddOptions<HttpApiOptions>().Bind(section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<HttpApiOptions>, OptionsValidator>();
+        builder.Services.AddSingleton<ClusterApiCaller>();
+        builder.Services.AddProblemDetails();
+        // Enums as names ("Completed", "Video") in responses, events and the OpenAPI schemas alike; numbers as
+        // numbers, so the published schemas match JobSpecReader's strict parsing (no "8" for 8).
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        builder.Services.AddOpenApi("v1", OpenApiDocumentSetup.Configure);
+        return builder;
+    }
+
+    public static WebApplication MapHttpApi(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<IConfiguration>().GetSection(HttpApiOptions.Section).GetValue<bool>(nameof(HttpApiOptions.Enabled)))
+            return app;
+        app.MapOpenApi(); // /openapi/v1.json
+        app.MapGroup("/v1").WithTags("jobs").AddEndpointFilter(MapClusterErrors)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .MapJobs();
+        return app;
+    }
+
+    /// <summary>Turns the cluster's refusals and outages into problem responses for every /v1 route.</summary>
+    static async ValueTask<object?> MapClusterErrors(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (ApiAuthException e)
+        {
+            if (e.Problem is not (AuthProblem.NotAdmin or AuthProblem.NotPermitted))
+                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer realm=\"scm\"";
+            return Problems.Auth(e);
+        }
+        catch (TimeoutException)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "5";
+            return Problems.Unavailable("the cluster did not answer in time (HttpApi:CallTimeout)");
+        }
+        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "5";
+            return Problems.Unavailable("the cluster is not reachable from this silo right now");
+        }
+    }
+
+    sealed class OptionsValidator : IValidateOptions<HttpApiOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, HttpApiOptions options)
+        {
+            var errors = options.Validate().ToList();
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using BlobStorage;
+using Grains.Interfaces;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
+
+namespace HttpApi;
+
+/// <summary>
+/// The /v1/jobs routes. Each handler authenticates through <see cref="ClusterApiCaller"/> (the API grain), so a
+/// tenant reaches only its own jobs and another tenant's job answers exactly like a missing one (404).
+/// Cancel is the custom method POST /v1/jobs/{id}:cancel rather than DELETE: the job is not removed, its status,
+/// frames and manifest stay readable.
+/// </summary>
+public static class JobEndpoints
+{
+    public static string JobPath(string jobId) => "/v1/jobs/" + Uri.EscapeDataString(jobId);
+
+    public static RouteGroupBuilder MapJobs(this RouteGroupBuilder v1)
+    {
+        var jobs = v1.MapGroup("/jobs");
+        jobs.MapPost("", Submit).WithName("SubmitJob").WithSummary("Submit a job")
+            .WithDescription("Body: a job spec. Optional query jobId (1-64 of [A-Za-z0-9-_]; default: generated). 202 with Location of the job.")
+            // Described by a transformer rather than Accepts<JobSpec>(): Accepts would make routing answer a wrong
+            // Content-Type with an empty 415 before the handler, where it gets a problem document instead.
+            .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) => operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true, Description = "A job spec; unknown properties are rejected.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(JobSpec), null, cancellationToken) },
+                },
+            })
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        jobs.MapGet("", List).WithName("ListJobs").WithSummary("The caller's jobs, oldest first");
+        jobs.MapGet("/{id}", Get).WithName("GetJob").WithSummary("A job's status").ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapPost("/{id}:cancel", Cancel).WithName("CancelJob").WithSummary("Cancel a queued or running job")
+            .WithDescription("Idempotent for a cancelled job; 409 for a completed or failed one.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        jobs.MapGet("/{id}/events", Events).WithName("WatchJob").WithSummary("Progress as server-sent events")
+            .WithDescription("text/event-stream of 'status' events (data: the job) whenever progress changes; the last one is terminal, then the stream ends.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapGet("/{id}/frames/{index:int}", Frame).WithName("GetFrame").WithSummary("One rendered frame (PNG)")
+            .Produces<Stream>(StatusCodes.Status200OK, "image/png").ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapGet("/{id}/video", Video).WithName("GetVideo").WithSummary("The job's MP4 (when the spec asked for mp4)")
+            .Produces<Stream>(StatusCodes.Status200OK, "video/mp4").ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapGet("/{id}/manifest", Manifest).WithName("GetManifest").WithSummary("The completed job's manifest (frames, SHA-256, seeds, timings)")
+            .Produces<Stream>(StatusCodes.Status200OK, "application/json").ProducesProblem(StatusCodes.Status404NotFound);
+        return jobs;
+    }
+
+    static async Task<Results<Accepted<JobResource>, ValidationProblem, ProblemHttpResult>> Submit(
+        HttpContext http, ClusterApiCaller api, [FromQuery] string? jobId)
+    {
+        // Authenticate before looking at the body: an anonymous caller learns nothing about validation.
+        await api.WhoAmI(http);
+        var read = await JobSpecReader.ReadAsync(http.Request, api.Options.MaxRequestBodyBytes, http.RequestAborted);
+        if (read.Problem is ValidationProblem invalid) return invalid;
+        if (read.Problem is ProblemHttpResult problem) return problem;
+        var invalidSpec = JobSpecValidator.Validate(read.Spec, api.Limits);
+        if (invalidSpec.Count > 0) return Problems.Invalid(invalidSpec, "The job spec is invalid");
+        jobId ??= $"j{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+
+        var result = await api.Submit(http, jobId, read.Spec!);
+        if (result.Accepted) return TypedResults.Accepted(JobPath(jobId), JobResource.From(result.Status!));
+        if (result.Errors.Length > 0 && result.Errors.All(e => e.StartsWith("quota ", StringComparison.Ordinal)))
+            return Problems.QuotaExceeded(result.Errors, await api.Usage(http));
+        if (result.Errors.Any(e => e.StartsWith("jobId:", StringComparison.Ordinal) && e.EndsWith("already exists", StringComparison.Ordinal)))
+            return Problems.Conflict($"jobId: '{jobId}' already exists; choose another id");
+        return Problems.Invalid(result.Errors, "The job spec is invalid");
+    }
+
+    static async Task<Ok<JobList>> List(HttpContext http, ClusterApiCaller api) =>
+        TypedResults.Ok(new JobList((await api.List(http)).Select(JobResource.From).ToArray()));
+
+    static async Task<Results<Ok<JobResource>, ProblemHttpResult>> Get(HttpContext http, ClusterApiCaller api, string id) =>
+        await api.Status(http, id) is { } status ? TypedResults.Ok(JobResource.From(status)) : Problems.JobNotFound(id);
+
+    static async Task<Results<Ok<JobResource>, ProblemHttpResult>> Cancel(HttpContext http, ClusterApiCaller api, string id)
+    {
+        if (await api.Status(http, id) is null) return Problems.JobNotFound(id);
+        await api.Cancel(http, id);
+        // Re-read: the job may have finished between the two calls, which decides between 200 and 409.
+        var status = await api.Status(http, id);
+        if (status is null) return Problems.JobNotFound(id);
+        return status.State == JobState.Cancelled
+            ? TypedResults.Ok(JobResource.From(status))
+            : Problems.Conflict($"job '{id}' is {status.State}; only queued or running jobs can be cancelled");
+    }
+
+    static async Task<Results<ServerSentEventsResult<JobResource>, ProblemHttpResult>> Events(HttpContext http, ClusterApiCaller api, string id)
+    {
+        var first = await api.Status(http, id);
+        if (first is null) return Problems.JobNotFound(id);
+        var stream = JobEventStream.Watch(api, ClusterApiCaller.ApiKeyOf(http.Request), first, http.RequestAborted);
+        return TypedResults.ServerSentEvents(stream);
+    }
+
+    static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Frame(
+        HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id, int index)
+    {
+        var status = await api.Status(http, id);
+        if (status is null) return Problems.JobNotFound(id);
+        if (index < 0 || index >= status.FramesTotal)
+            return Problems.NotFound($"job '{id}' has frames 0..{status.FramesTotal - 1}, not {index}");
+        var bytes = await blobs.GetAsync(WorkItem.FrameBlob(status.BlobPrefix, index), http.RequestAborted);
+        if (bytes is null) return Problems.NotFound($"frame {index} of job '{id}' is not rendered yet ({status.FramesDone} of {status.FramesTotal} done)");
+        return File(bytes, "image/png", $"{id}-{index:D6}.png");
+    }
+
+    static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Video(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)
+    {
+        var status = await api.Status(http, id);
+        if (status is null) return Problems.JobNotFound(id);
+        if (status.VideoBlob is null)
+        {
+            var why = status.Spec?.Mp4 != true ? "its spec did not ask for one (mp4: true)"
+                : status.State != JobState.Completed ? $"it is {status.State}; the video is assembled when every frame is rendered"
+                : string.Join("; ", status.Warnings.DefaultIfEmpty("none was stored"));
+            return Problems.NotFound($"job '{id}' has no video: {why}");
+        }
+        var bytes = await blobs.GetAsync(status.VideoBlob, http.RequestAborted);
+        return bytes is null ? Problems.NotFound($"the video of job '{id}' is missing from blob storage") : File(bytes, "video/mp4", $"{id}.mp4");
+    }
+
+    static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Manifest(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)
+    {
+        var status = await api.Status(http, id);
+        if (status is null) return Problems.JobNotFound(id);
+        if (status.ManifestBlob is null) return Problems.NotFound($"job '{id}' is {status.State}; its manifest is written when it completes");
+        var bytes = await blobs.GetAsync(status.ManifestBlob, http.RequestAborted);
+        return bytes is null ? Problems.NotFound($"the manifest of job '{id}' is missing from blob storage") : File(bytes, "application/json", null);
+    }
+
+    /// <summary>Outputs never change once written (deterministic frames), so the SHA-256 is a strong ETag; ranges let players seek.</summary>
+    static FileContentHttpResult File(byte[] bytes, string contentType, string? downloadName) =>
+        TypedResults.File(bytes, contentType, downloadName, enableRangeProcessing: true,
+            entityTag: new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(SHA256.HashData(bytes))}\""));
+}

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using static Cluster.Tests.HttpApiTesting;
+
+namespace Cluster.Tests;
+
+/// <summary>Rejections (validation, strict JSON, size, quota), the OpenAPI document and the opt-in switch, over real HTTP.</summary>
+[Collection(HttpApiCollection.Name)]
+public class HttpApiRequestTests(HttpApiSilo silo)
+{
+    [Fact]
+    public async Task A_quota_rejection_is_429_naming_the_quota_and_the_current_usage()
+    {
+        using var http = silo.Http(silo.KeySmallQuota);
+        var problem = await ProblemOf(await http.PostAsync("v1/jobs", Json("""{"modelId":"tiny","frames":8,"outputSize":16}""")),
+            HttpStatusCode.TooManyRequests);
+        var quota = Assert.Single(problem.GetProperty("quotas").EnumerateArray());
+        Assert.Equal("maxQueuedFrames", quota.GetProperty("quota").GetString());
+        Assert.Equal($"quota maxQueuedFrames: 0 frames queued + 8 would exceed {HttpApiSilo.SmallQueuedFrames}", quota.GetProperty("detail").GetString());
+        Assert.Equal(0, problem.GetProperty("usage").GetProperty("queuedFrames").GetInt32());
+        Assert.Equal(HttpApiSilo.SmallQueuedFrames, problem.GetProperty("limits").GetProperty("maxQueuedFrames").GetInt32());
+        Assert.Empty((await JsonOf(await http.GetAsync("v1/jobs"))).GetProperty("jobs").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Validation_errors_name_each_field_with_the_validators_message_and_limit()
+    {
+        using var http = silo.Http(silo.KeyA);
+        var problem = await ProblemOf(await http.PostAsync("v1/jobs",
+            Json("""{"modelId":"tiny","frames":0,"fps":0,"outputSize":4,"resize":"cubic","steps":2,"intermediateTimes":[1.1,0.5]}""")),
+            HttpStatusCode.BadRequest);
+        Assert.Equal(["frames: must be in [1, 10000], got 0"], FieldErrors(problem, "frames"));
+        Assert.Equal(["fps: must be in [1, 60], got 0"], FieldErrors(problem, "fps"));
+        Assert.Equal(["outputSize: must be in [8, 1024], got 4"], FieldErrors(problem, "outputSize"));
+        Assert.Equal(["resize: must be 'bilinear' or 'nearest', got 'cubic'"], FieldErrors(problem, "resize"));
+        Assert.Contains("needs steps - 1 = 1 values, got 2", FieldErrors(problem, "intermediateTimes")[0]);
+
+        // Checks that need the model happen in the cluster; they come back the same way.
+        var classes = await ProblemOf(await http.PostAsync("v1/jobs", Json("""{"modelId":"tiny","classes":[3,12],"outputSize":16}""")), HttpStatusCode.BadRequest);
+        Assert.Equal(["classes: model 'tiny' has classes 0..9, got [3, 12]"], FieldErrors(classes, "classes"));
+        var model = await ProblemOf(await http.PostAsync("v1/jobs", Json("""{"modelId":"nope","outputSize":16}""")), HttpStatusCode.BadRequest);
+        Assert.StartsWith("modelId: unknown model 'nope'", FieldErrors(model, "modelId")[0]);
+        var jobId = await ProblemOf(await http.PostAsync("v1/jobs?jobId=bad%20id!", Json("""{"modelId":"tiny","outputSize":16}""")), HttpStatusCode.BadRequest);
+        Assert.Equal(["jobId: 1-64 characters from [A-Za-z0-9-_]"], FieldErrors(jobId, "jobId"));
+    }
+
+    [Fact]
+    public async Task Unknown_properties_wrong_types_and_nulls_are_rejected_by_name()
+    {
+        using var http = silo.Http(silo.KeyA);
+        var typo = await ProblemOf(await http.PostAsync("v1/jobs", Json("""{"modelId":"tiny","frams":8}""")), HttpStatusCode.BadRequest);
+        Assert.StartsWith("frams: unknown property", FieldErrors(typo, "frams")[0]);
+
+        var types = await ProblemOf(await http.PostAsync("v1/jobs",
+            Json("""{"frames":"8","kind":"Movie","mp4":1,"classes":[1,"2"],"modelId":null,"seed":-1,"batchFrames":null}""")), HttpStatusCode.BadRequest);
+        Assert.Equal(["frames: must be an integer, got the string \"8\""], FieldErrors(types, "frames"));
+        Assert.Equal(["kind: must be one of \"ImageSet\", \"Video\", got the string \"Movie\""], FieldErrors(types, "kind"));
+        Assert.Equal(["mp4: must be true or false, got the number 1"], FieldErrors(types, "mp4"));
+        Assert.StartsWith("classes: must be an array of integers", FieldErrors(types, "classes")[0]);
+        Assert.Equal(["modelId: must be a string, got null"], FieldErrors(types, "modelId"));
+        Assert.Equal(["seed: must be a non-negative integer, got the number -1"], FieldErrors(types, "seed"));
+        Assert.False(types.GetProperty("errors").TryGetProperty("batchFrames", out _)); // nullable: null means the default
+
+        var twice = await ProblemOf(await http.PostAsync("v1/jobs", Json("""{"frames":8,"frames":9}""")), HttpStatusCode.BadRequest);
+        Assert.Equal(["frames: given more than once"], FieldErrors(twice, "frames"));
+    }
+
+    [Fact]
+    public async Task Malformed_bodies_wrong_media_types_and_oversize_bodies_are_refused()
+    {
+        using var http = silo.Http(silo.KeyA);
+        var broken = await ProblemOf(await http.PostAsync("v1/jobs", Json("""{"frames": 8""")), HttpStatusCode.BadRequest);
+        Assert.StartsWith("body: not valid JSON", FieldErrors(broken, "body")[0]);
+        var array = await ProblemOf(await http.PostAsync("v1/jobs", Json("[1, 2]")), HttpStatusCode.BadRequest);
+        Assert.Equal(["body: must be a JSON object (a job spec), got an array"], FieldErrors(array, "body"));
+        await ProblemOf(await http.PostAsync("v1/jobs", new StringContent("frames=8", Encoding.UTF8, "application/x-www-form-urlencoded")),
+            HttpStatusCode.UnsupportedMediaType);
+
+        var huge = "{\"modelId\":\"tiny\"" + new string(' ', 70_000) + "}";
+        var sized = await ProblemOf(await http.PostAsync("v1/jobs", Json(huge)), HttpStatusCode.RequestEntityTooLarge);
+        Assert.Contains("65536", sized.GetProperty("detail").GetString());
+        // Without Content-Length (chunked) the limit holds while reading.
+        var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(huge)));
+        chunked.Headers.ContentType = new("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/jobs") { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        await ProblemOf(await http.SendAsync(request), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_every_route_the_key_schemes_and_the_problem_responses()
+    {
+        using var http = silo.Http(null);
+        var response = await http.GetAsync("openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var document = await JsonOf(response);
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
+        var paths = document.GetProperty("paths");
+        Assert.Equal(
+            ["/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/jobs/{id}/frames/{index}", "/v1/jobs/{id}/manifest", "/v1/jobs/{id}/video", "/v1/jobs/{id}:cancel"],
+            paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var submit = paths.GetProperty("/v1/jobs").GetProperty("post");
+        var codes = submit.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "202", "400", "401", "409", "413", "415", "429", "503" }, codes);
+        Assert.True(submit.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.True(paths.GetProperty("/v1/jobs/{id}:cancel").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/jobs/{id}/frames/{index}").GetProperty("get").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").TryGetProperty("image/png", out _));
+        var schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("bearer", schemes.GetProperty("ApiKey").GetProperty("scheme").GetString());
+        Assert.Equal("X-Api-Key", schemes.GetProperty("X-Api-Key").GetProperty("name").GetString());
+        Assert.Equal(2, document.GetProperty("security").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task With_the_API_disabled_the_routes_and_the_document_do_not_exist()
+    {
+        using var http = new HttpClient { BaseAddress = silo.Disabled.HttpBase };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.SendAsync(Get("v1/jobs", silo.KeyA))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("v1/jobs", Json("""{"modelId":"tiny"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("openapi/v1.json")).StatusCode);
+    }
+}
