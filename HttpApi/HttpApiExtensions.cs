@@ -47,6 +47,9 @@ public static class HttpApiExtensions
         if (!app.Services.GetRequiredService<IConfiguration>().GetSection(HttpApiOptions.Section).GetValue<bool>(nameof(HttpApiOptions.Enabled)))
             return app;
         app.MapOpenApi(); // /openapi/v1.json
+        // What routing refuses by itself (an unknown /v1 path, a wrong method) would otherwise be a bodiless 404/405;
+        // with AddProblemDetails this writes a problem document instead, like every other /v1 answer.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/v1"), v1 => v1.UseStatusCodePages());
         app.MapGroup("/v1").WithTags("jobs").AddEndpointFilter(MapClusterErrors)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)

@@ -48,6 +48,9 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id}/frames/{index:int}", Frame).WithName("GetFrame").WithSummary("One rendered frame (PNG)")
             .Produces<Stream>(StatusCodes.Status200OK, "image/png").ProducesProblem(StatusCodes.Status404NotFound);
+        // Any index the int route refuses ("abc", "1e3", "99999999999"): a 400 naming the field rather than routing's
+        // bodiless 404. The constrained route above takes precedence for every int.
+        jobs.MapGet("/{id}/frames/{index}", BadFrameIndex).ExcludeFromDescription();
         jobs.MapGet("/{id}/video", Video).WithName("GetVideo").WithSummary("The job's MP4 (when the spec asked for mp4)")
             .Produces<Stream>(StatusCodes.Status200OK, "video/mp4").ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id}/manifest", Manifest).WithName("GetManifest").WithSummary("The completed job's manifest (frames, SHA-256, seeds, timings)")
@@ -108,10 +111,16 @@ public static class JobEndpoints
         var status = await api.Status(http, id);
         if (status is null) return Problems.JobNotFound(id);
         if (index < 0 || index >= status.FramesTotal)
-            return Problems.NotFound($"job '{id}' has frames 0..{status.FramesTotal - 1}, not {index}");
+            return Problems.NotFound($"frame index {index} is outside job '{id}' (frames 0..{status.FramesTotal - 1})");
         var bytes = await blobs.GetAsync(WorkItem.FrameBlob(status.BlobPrefix, index), http.RequestAborted);
         if (bytes is null) return Problems.NotFound($"frame {index} of job '{id}' is not rendered yet ({status.FramesDone} of {status.FramesTotal} done)");
         return File(bytes, "image/png", $"{id}-{index:D6}.png");
+    }
+
+    static async Task<ValidationProblem> BadFrameIndex(HttpContext http, ClusterApiCaller api, string index)
+    {
+        await api.WhoAmI(http); // as for every route: an anonymous caller learns nothing
+        return Problems.Invalid("index", $"must be a frame number (an integer from 0), got {JobSpecValidator.Echo(index)}");
     }
 
     static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Video(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)

@@ -35,9 +35,12 @@ public static class Problems
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: detail);
 
-    /// <summary>Also for another tenant's job: the answer must not reveal that it exists.</summary>
+    /// <summary>
+    /// Also for another tenant's job: the answer must not reveal that it exists. The id comes from the path, so it is
+    /// echoed bounded and escaped (a 4 KB id or a bidi override must not come back as such).
+    /// </summary>
     public static ProblemHttpResult JobNotFound(string jobId) =>
-        NotFound($"no job '{jobId}'");
+        NotFound($"no job {JobSpecValidator.Echo(jobId)}");
 
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);
@@ -48,7 +51,7 @@ public static class Problems
 
     public static ProblemHttpResult UnsupportedMediaType() =>
         TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
-            detail: "send the job spec as JSON with 'Content-Type: application/json'");
+            detail: "send the job spec as UTF-8 JSON with 'Content-Type: application/json'");
 
     public static ProblemHttpResult Unavailable(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cluster unavailable", detail: detail);

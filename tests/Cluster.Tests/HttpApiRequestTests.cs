@@ -54,12 +54,12 @@ public class HttpApiRequestTests(HttpApiSilo silo)
 
         var types = await ProblemOf(await http.PostAsync("v1/jobs",
             Json("""{"frames":"8","kind":"Movie","mp4":1,"classes":[1,"2"],"modelId":null,"seed":-1,"batchFrames":null}""")), HttpStatusCode.BadRequest);
-        Assert.Equal(["frames: must be an integer, got the string \"8\""], FieldErrors(types, "frames"));
-        Assert.Equal(["kind: must be one of \"ImageSet\", \"Video\", got the string \"Movie\""], FieldErrors(types, "kind"));
+        Assert.Equal(["frames: must be an integer (32-bit), got the string '8'"], FieldErrors(types, "frames"));
+        Assert.Equal(["kind: must be one of 'ImageSet', 'Video', got the string 'Movie'"], FieldErrors(types, "kind"));
         Assert.Equal(["mp4: must be true or false, got the number 1"], FieldErrors(types, "mp4"));
-        Assert.StartsWith("classes: must be an array of integers", FieldErrors(types, "classes")[0]);
+        Assert.Equal(["classes: must be an array of integers (32-bit), got the string '2' at [1]"], FieldErrors(types, "classes"));
         Assert.Equal(["modelId: must be a string, got null"], FieldErrors(types, "modelId"));
-        Assert.Equal(["seed: must be a non-negative integer, got the number -1"], FieldErrors(types, "seed"));
+        Assert.Equal(["seed: must be a non-negative integer (64-bit), got the number -1"], FieldErrors(types, "seed"));
         Assert.False(types.GetProperty("errors").TryGetProperty("batchFrames", out _)); // nullable: null means the default
 
         var twice = await ProblemOf(await http.PostAsync("v1/jobs", Json("""{"frames":8,"frames":9}""")), HttpStatusCode.BadRequest);
@@ -71,9 +71,9 @@ public class HttpApiRequestTests(HttpApiSilo silo)
     {
         using var http = silo.Http(silo.KeyA);
         var broken = await ProblemOf(await http.PostAsync("v1/jobs", Json("""{"frames": 8""")), HttpStatusCode.BadRequest);
-        Assert.StartsWith("body: not valid JSON", FieldErrors(broken, "body")[0]);
+        Assert.StartsWith("body: not valid JSON at line 1, byte ", FieldErrors(broken, "body")[0]);
         var array = await ProblemOf(await http.PostAsync("v1/jobs", Json("[1, 2]")), HttpStatusCode.BadRequest);
-        Assert.Equal(["body: must be a JSON object (a job spec), got an array"], FieldErrors(array, "body"));
+        Assert.Equal(["body: must be a JSON object (a job spec), got an array of 2 items"], FieldErrors(array, "body"));
         await ProblemOf(await http.PostAsync("v1/jobs", new StringContent("frames=8", Encoding.UTF8, "application/x-www-form-urlencoded")),
             HttpStatusCode.UnsupportedMediaType);
 

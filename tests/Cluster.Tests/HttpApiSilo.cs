@@ -23,12 +23,17 @@ public sealed class HttpApiSilo : IAsyncLifetime
     /// <summary>A tenant whose MaxQueuedFrames (4) is smaller than any job the tests submit.</summary>
     public string KeySmallQuota { get; private set; } = "";
     public const int SmallQueuedFrames = 4;
+    /// <summary>A tenant only the fuzz test uses, so that it can check afterwards that nothing was created.</summary>
+    public string KeyFuzz { get; private set; } = "";
+    /// <summary>The bootstrap admin key's id (a right id with a wrong secret must be refused as WrongKey).</summary>
+    public string AdminKeyId { get; private set; } = "";
     readonly string blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "http-blobs-" + Guid.NewGuid().ToString("N"));
 
     public async Task InitializeAsync()
     {
         var serviceId = "scm-http-" + Guid.NewGuid().ToString("N")[..10];
         var (adminKey, adminHash) = ClusterHarness.NewAdminKey();
+        AdminKeyId = ApiKeys.Parse(adminKey).KeyId;
         var settings = new Dictionary<string, string>
         {
             ["Cluster:Clustering"] = "Redis", ["Cluster:RedisConnectionString"] = ClusterHarness.RedisConnectionString,
@@ -58,6 +63,7 @@ public sealed class HttpApiSilo : IAsyncLifetime
             KeyA = (await admin.CreateTenantAsync("http-a")).ApiKey;
             KeyB = (await admin.CreateTenantAsync("http-b")).ApiKey;
             KeySmallQuota = (await admin.CreateTenantAsync("http-q", new QuotaPatch { MaxQueuedFrames = SmallQueuedFrames })).ApiKey;
+            KeyFuzz = (await admin.CreateTenantAsync("http-fuzz")).ApiKey;
             await host.StopAsync();
         }
     }

@@ -57,7 +57,7 @@ public class MalformedInputTests(ITestOutputHelper output)
         var failures = new List<string>();
         foreach (var c in MalformedInputs.JsonCases())
         {
-            var (spec, errors) = JsonSpecParser.Parse(c.Json, new JobLimits());
+            var (spec, errors) = Parse(c.Json);
             if (spec is not null) failures.Add($"{c.Name}: accepted as {spec}");
             else if (c.Field is null
                 ? errors.Count != 1 || !errors[0].Contains("line ", StringComparison.Ordinal) || errors[0].Length > MaxErrorLength
@@ -70,10 +70,39 @@ public class MalformedInputTests(ITestOutputHelper output)
     [Fact]
     public void The_valid_json_body_parses_to_the_valid_spec()
     {
-        var (spec, errors) = JsonSpecParser.Parse(MalformedInputs.ValidJson, new JobLimits());
+        var (spec, errors) = Parse(MalformedInputs.ValidJson);
         Assert.Empty(errors);
         Assert.Equal(MalformedInputs.Valid with { Classes = spec!.Classes }, spec);
         Assert.Equal(MalformedInputs.Valid.Classes, spec.Classes);
+    }
+
+    [Fact]
+    public void Enum_names_are_read_exactly_not_as_flags_padded_or_numbers()
+    {
+        Assert.Equal(JobKind.Video, JobSpecJson.Read(MalformedInputs.With("kind", "\"video\"")).Spec?.Kind);
+        foreach (var raw in new[] { "\"ImageSet,Video\"", "\"imageset \"", "\" Video\"", "1", "\"1\"" })
+            Assert.Equal(["kind: must be one of 'ImageSet', 'Video', got " + (raw[0] == '"' ? $"the string '{raw[1..^1]}'" : "the number 1")],
+                JobSpecJson.Read(MalformedInputs.With("kind", raw)).Errors);
+    }
+
+    [Fact]
+    public void Unknown_property_names_are_echoed_bounded_and_escaped()
+    {
+        var bidi = JobSpecJson.Read(MalformedInputs.With("fr\u202Eames:x", "1")).Errors;
+        Assert.StartsWith("body: unknown property 'fr\\u202Eames:x'; a job spec has", Assert.Single(bidi));
+        var huge = Assert.Single(JobSpecJson.Read(MalformedInputs.With(new string('n', 100_000), "1")).Errors);
+        Assert.Contains("(first 64 of 100000 characters)", huge);
+        Assert.True(huge.Length < MaxErrorLength, huge);
+        Assert.StartsWith("frams: unknown property 'frams'", Assert.Single(JobSpecJson.Read(MalformedInputs.With("frams", "1")).Errors));
+    }
+
+    /// <summary>The JSON step, then the validator: what the HTTP API does before asking the cluster.</summary>
+    static (JobSpec? Spec, IReadOnlyList<string> Errors) Parse(string json)
+    {
+        var (spec, errors) = JobSpecJson.Read(json);
+        if (errors.Count > 0) return (null, errors);
+        errors = JobSpecValidator.Validate(spec, new JobLimits());
+        return errors.Count > 0 ? (null, errors) : (spec, errors);
     }
 
     [Fact]

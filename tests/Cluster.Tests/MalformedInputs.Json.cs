@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace Cluster.Tests;
 
 /// <summary>
-/// A malformed JSON job spec. <see cref="Field"/>: the JSON property the error must name; null for a body that is not
-/// a JSON object at all (syntax, trailing data, depth), whose error must say where (line and byte) instead.
+/// A malformed JSON job spec. <see cref="Field"/>: the JSON property the error must name ("body" for a root that is
+/// not an object); null for a body that is not JSON at all (syntax, trailing data, depth), whose one error must say
+/// where (line and byte) instead.
 /// </summary>
 public sealed record JsonCase(string Name, string Json, string? Field, string? Limit = null)
 {
@@ -25,7 +26,8 @@ public static partial class MalformedInputs
     /// </summary>
     public static string With(string property, string rawValue)
     {
-        var without = JsonSpecParser.Properties(ValidJson).Where(p => p.Name != property).Select(p => $"\"{p.Name}\":{p.Raw}");
+        using var valid = JsonDocument.Parse(ValidJson);
+        var without = valid.RootElement.EnumerateObject().Where(p => p.Name != property).Select(p => $"\"{p.Name}\":{p.Value.GetRawText()}");
         return "{" + string.Join(",", without.Append($"\"{property}\":{rawValue}")) + "}";
     }
 
@@ -84,10 +86,10 @@ public static partial class MalformedInputs
         // Not a JSON object: syntax, trailing data, wrong root, depth, encoding.
         yield return new("empty body", "", null);
         yield return new("whitespace body", "  \n ", null);
-        yield return new("null root", "null", "spec");
-        yield return new("array root", "[" + ValidJson + "]", null);
-        yield return new("number root", "42", null);
-        yield return new("string root", "\"" + ValidJson.Replace("\"", "\\\"") + "\"", null);
+        yield return new("null root", "null", "body");
+        yield return new("array root", "[" + ValidJson + "]", "body");
+        yield return new("number root", "42", "body");
+        yield return new("string root", "\"" + ValidJson.Replace("\"", "\\\"") + "\"", "body");
         yield return new("trailing garbage", ValidJson + " x", null);
         yield return new("trailing object", ValidJson + ValidJson, null);
         yield return new("trailing brace", ValidJson + "}", null);
