@@ -9,6 +9,16 @@ public sealed record FlopCount(long Convolutions, long Linears, long AttentionMa
     public long Total => Convolutions + Linears + AttentionMatmuls;
 }
 
+/// <summary>One convolution of the network as it runs on one sample (padding keeps the size unless strided).</summary>
+/// <param name="InputResolution">Height = width of the convolution's input.</param>
+public sealed record ConvolutionShape(int InChannels, int OutChannels, int Kernel, int Stride, int InputResolution)
+{
+    public int OutputResolution => InputResolution / Stride;
+
+    /// <summary>2 Cin Cout k^2 H_out W_out: a multiply-add counts as 2.</summary>
+    public long Flops => 2L * InChannels * OutChannels * Kernel * Kernel * OutputResolution * OutputResolution;
+}
+
 /// <summary>
 /// Counts the FLOPs of <see cref="ScmUNet"/> analytically from its <see cref="NetworkConfig"/>, walking the same
 /// architecture as the constructor. A multiply-add counts as 2 FLOPs; biases, normalisations, activations,
@@ -20,28 +30,52 @@ public static class FlopCounter
 {
     public static FlopCount PerSample(NetworkConfig config)
     {
-        config.Validate();
-        long convolutions = 0, linears = 0, attention = 0;
-        int c0 = config.ModelChannels, emb = config.EmbeddingChannels;
+        long linears = 0, attention = 0;
+        var convolutions = Walk(config, (emb, outChannels) => linears += 2 * Linear(emb, outChannels),
+            (channels, pixels) => attention += 2 * (2 * pixels * pixels * channels));
+        linears += EmbeddingLinears(config);
+        return new FlopCount(convolutions.Sum(c => c.Flops), linears, attention);
+    }
 
-        linears += Linear(c0, emb) + Linear(emb, emb);
+    /// <summary>
+    /// Every convolution of one forward pass, in execution order: what a benchmark times in isolation to see how
+    /// much of the network's time the FLOP-carrying work takes.
+    /// </summary>
+    public static IReadOnlyList<ConvolutionShape> Convolutions(NetworkConfig config) => Walk(config, (_, _) => { }, (_, _) => { });
+
+    static long EmbeddingLinears(NetworkConfig config)
+    {
+        int c0 = config.ModelChannels, emb = config.EmbeddingChannels;
+        long linears = Linear(c0, emb) + Linear(emb, emb);
         if (config.NumClasses > 0) linears += Linear(config.NumClasses, emb);
         if (config.GuidanceEmbedding) linears += Linear(c0, emb);
+        return linears;
+    }
+
+    /// <summary>Walks the architecture like the constructor; reports AdaGN layers (embedding, channels) and attention (channels, pixels).</summary>
+    static List<ConvolutionShape> Walk(NetworkConfig config, Action<int, int> adaptiveNorm, Action<int, long> selfAttention)
+    {
+        config.Validate();
+        var convolutions = new List<ConvolutionShape>();
+        int c0 = config.ModelChannels, emb = config.EmbeddingChannels;
+        void Conv(int inChannels, int outChannels, int kernel, int inputResolution, int stride = 1) =>
+            convolutions.Add(new ConvolutionShape(inChannels, outChannels, kernel, stride, inputResolution));
 
         void Stage(int inChannels, int outChannels, int resolution, bool withAttention)
         {
-            long pixels = (long)resolution * resolution;
-            convolutions += Conv(inChannels, outChannels, 3, pixels) + Conv(outChannels, outChannels, 3, pixels);
-            if (inChannels != outChannels) convolutions += Conv(inChannels, outChannels, 1, pixels);
-            linears += 2 * Linear(emb, outChannels); // AdaGN scale and shift
+            Conv(inChannels, outChannels, 3, resolution);
+            Conv(outChannels, outChannels, 3, resolution);
+            if (inChannels != outChannels) Conv(inChannels, outChannels, 1, resolution);
+            adaptiveNorm(emb, outChannels); // AdaGN scale and shift
             if (!withAttention) return;
-            convolutions += Conv(outChannels, 3 * outChannels, 1, pixels) + Conv(outChannels, outChannels, 1, pixels);
+            Conv(outChannels, 3 * outChannels, 1, resolution);
+            Conv(outChannels, outChannels, 1, resolution);
             // Per head: [hw, d] x [d, hw] and [d, hw] x [hw, hw]; summed over heads d becomes the channel count.
-            attention += 2 * (2 * pixels * pixels * outChannels);
+            selfAttention(outChannels, (long)resolution * resolution);
         }
 
         int levels = config.ChannelMultipliers.Length, channels = c0, size = config.Resolution;
-        convolutions += Conv(config.ImageChannels, c0, 3, (long)size * size);
+        Conv(config.ImageChannels, c0, 3, size);
         var skips = new Stack<int>();
         skips.Push(c0);
         for (int level = 0; level < levels; level++)
@@ -55,8 +89,8 @@ public static class FlopCounter
             }
             if (level < levels - 1)
             {
+                Conv(channels, channels, 3, size, stride: 2); // downsample
                 size /= 2;
-                convolutions += Conv(channels, channels, 3, (long)size * size); // stride-2 downsample, counted at its output
                 skips.Push(channels);
             }
         }
@@ -75,15 +109,12 @@ public static class FlopCounter
             if (level > 0)
             {
                 size *= 2;
-                convolutions += Conv(channels, channels, 3, (long)size * size); // after nearest-neighbour upsampling
+                Conv(channels, channels, 3, size); // after nearest-neighbour upsampling
             }
         }
-        convolutions += Conv(channels, config.ImageChannels, 3, (long)size * size);
-        return new FlopCount(convolutions, linears, attention);
+        Conv(channels, config.ImageChannels, 3, size);
+        return convolutions;
     }
-
-    static long Conv(int inChannels, int outChannels, int kernel, long outputPixels) =>
-        2L * inChannels * outChannels * kernel * kernel * outputPixels;
 
     static long Linear(int inFeatures, int outFeatures) => 2L * inFeatures * outFeatures;
 }

@@ -82,4 +82,18 @@ public class FlopCounterTests
         long total = FlopCounter.PerSample(Mnist).Total;
         Assert.InRange(total, 100_000_000L, 2_000_000_000L);
     }
+
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void The_convolution_list_matches_the_networks_conv_layers(string name)
+    {
+        // Benchmarks time these shapes in isolation, so they must be the network's own layers (as a multiset).
+        var config = name switch { "tiny" => Tiny(), "guided" => Tiny() with { GuidanceEmbedding = true }, _ => Mnist };
+        var network = NewNetwork(config);
+        var layers = network.named_modules().Select(m => m.module).OfType<TorchSharp.Modules.Conv2d>()
+            .Select(c => $"{c.weight!.shape[1]}->{c.weight.shape[0]} k{c.weight.shape[2]} s{c.stride[0]}").Order().ToList();
+        var listed = FlopCounter.Convolutions(config).Select(c => $"{c.InChannels}->{c.OutChannels} k{c.Kernel} s{c.Stride}").Order().ToList();
+        Assert.Equal(layers, listed);
+        Assert.Equal(FlopCounter.PerSample(config).Convolutions, FlopCounter.Convolutions(config).Sum(c => c.Flops));
+    }
 }
