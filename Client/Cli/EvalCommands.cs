@@ -206,7 +206,7 @@ public static class EvalCommands
     }
 
     /// <summary>FD of real train digits (same per-class count) vs held-out: the floor FD can reach at this sample size.</summary>
-    static QualityRow ReferenceRow(MnistDigits data, MnistClassifier classifier, Tensor heldOutFeatures, int perClass)
+    internal static QualityRow ReferenceRow(MnistDigits data, MnistClassifier classifier, Tensor heldOutFeatures, int perClass)
     {
         using var scope = NewDisposeScope();
         var labels = data.TrainLabels;

@@ -38,3 +38,46 @@ public static class Measure
         return (Tensor.TotalCount, process.WorkingSet64 / 1048576.0);
     }
 }
+
+/// <summary>
+/// A 1024x1024 fp32 matmul timed one call at a time, so that a bench can interleave ceiling probes with what it
+/// measures: both then see the same background load, and the ratio of their best rates stays comparable on a
+/// busy machine.
+/// </summary>
+public sealed class MatmulProbe : IDisposable
+{
+    const long Size = 1024;
+    const double FlopsPerCall = 2.0 * Size * Size * Size;
+    readonly Tensor a, b;
+
+    public MatmulProbe()
+    {
+        using var noGrad = no_grad();
+        var generator = new TorchSharp.torch.Generator(0);
+        a = randn(Size, Size, generator: generator);
+        b = randn(Size, Size, generator: generator);
+        a.matmul(b).Dispose(); // first call: MKL/oneDNN initialisation and buffers
+    }
+
+    /// <summary>Highest rate seen so far, GFLOP/s (0 before the first <see cref="Sample"/>).</summary>
+    public double BestGflops { get; private set; }
+
+    /// <summary>Times <paramref name="calls"/> single matmuls and keeps the best rate.</summary>
+    public void Sample(int calls, CancellationToken ct)
+    {
+        using var noGrad = no_grad();
+        for (int i = 0; i < calls; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            long start = Stopwatch.GetTimestamp();
+            a.matmul(b).Dispose();
+            BestGflops = Math.Max(BestGflops, FlopsPerCall / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9);
+        }
+    }
+
+    public void Dispose()
+    {
+        a.Dispose();
+        b.Dispose();
+    }
+}

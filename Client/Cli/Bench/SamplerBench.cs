@@ -7,69 +7,128 @@ using static TorchSharp.torch;
 
 namespace Cli;
 
-/// <summary>`scmctl bench sampler`: the consistency sampler alone, per batch size, next to a matmul ceiling.</summary>
-sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int Steps, int Threads, int ComputeBatch, double Seconds, int? PngSize, int MemoryBatches)
+/// <summary>
+/// `scmctl bench sampler` (benchmark P1): the consistency sampler's achieved FLOP/s per batch size and torch thread
+/// count, divided by a 1024x1024 matmul's FLOP/s measured at the same thread count in the same run.
+/// <para>
+/// Measurement: for each thread count, <see cref="Rounds"/> rounds each time one sampler call per batch size and one
+/// matmul probe, interleaved, so background load hits sampler and ceiling alike. A cell's rate is its best round and
+/// the ceiling is the best probe: both estimate the machine without the other load, which is what their ratio
+/// compares. Medians are printed beside the best rates to show how noisy the run was.
+/// </para>
+/// </summary>
+sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCounts, int Steps, int ComputeBatch, int Rounds,
+    int? PngSize, int MemoryBatches, bool Profile, string Report)
 {
-    public void Run(TextWriter output, CancellationToken ct)
+    public const string Section = "## P1 sampler efficiency";
+    public const double Goal = 0.50;
+    static readonly string[] Columns = ["date (UTC)", "machine", "best batch / threads", "sampler GFLOP/s", "matmul GFLOP/s", "ratio", "goal >= 0.50", "command"];
+
+    sealed record Cell(int Threads, int Batch, double BestSeconds, double MedianSeconds, double PngPerSecond, double Ceiling, double SampleFlops)
     {
-        if (Threads < 1) throw new CliException("--threads must be >= 1.");
+        public double BestImagesPerSecond => Batch / BestSeconds;
+        public double Gflops => BestImagesPerSecond * SampleFlops / 1e9;
+        public double Ratio => Gflops / Ceiling;
+    }
+
+    /// <summary>Runs the sweep, appends the report row and returns the best ratio (also printed last).</summary>
+    public double Run(TextWriter output, CancellationToken ct)
+    {
+        if (ThreadCounts.Any(t => t < 1)) throw new CliException("--threads: every thread count must be >= 1.");
         if (ComputeBatch < 1) throw new CliException("--compute-batch must be >= 1.");
-        if (!(Seconds > 0)) throw new CliException("--seconds must be > 0.");
+        if (Rounds < 1) throw new CliException("--rounds must be >= 1.");
         if (MemoryBatches < 0) throw new CliException("--memory-batches must be >= 0.");
         var schedule = SamplingSchedule.ForSteps(Steps);
-        set_num_threads(Threads);
-
-        var (network, description) = LoadNetwork();
-        var config = network.Config;
-        var flops = FlopCounter.PerSample(config);
-        int pngSize = PngSize ?? config.Resolution;
-        var sampler = new ConsistencySampler(network, CPU, ComputeBatch);
-
-        output.WriteLine($"model:    {description}");
-        output.WriteLine($"network:  {config.Resolution}x{config.Resolution}x{config.ImageChannels}, {network.ParameterCount():N0} parameters, " +
-                         $"{flops.Total / 1e9:F3} GFLOP per sample per evaluation (conv {flops.Convolutions / 1e9:F3}, linear {flops.Linears / 1e9:F4}, attention {flops.AttentionMatmuls / 1e9:F3})");
-        output.WriteLine($"sampler:  {Steps} step(s), compute batch {ComputeBatch} (requests are padded to a multiple of it), {Threads} torch thread(s), CPU, fp32");
-        double ceilingBefore = Measure.MatmulGflops(ct);
-        output.WriteLine($"ceiling:  1024x1024 fp32 matmul {ceilingBefore:F1} GFLOP/s (best of ~1 s)");
-        output.WriteLine();
-        output.WriteLine("  batch   images/s   ms/batch   net GFLOP/s   of ceiling   PNG images/s (excluded)");
-
-        var rows = new List<(int Batch, double ImagesPerSecond, double MsPerBatch, double PngPerSecond)>();
-        long frame = 0;
-        foreach (int batch in BatchSizes)
+        int threadsBefore = get_num_threads();
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            List<SampleSpec> Specs() => Enumerable.Range(0, batch).Select(_ => Spec(config, frame++)).ToList();
-            sampler.Sample(Specs(), schedule, ct).Dispose(); // warm-up: kernel selection, allocator
-            int batches = 0;
-            double sampleSeconds = 0, encodeSeconds = 0;
-            while (sampleSeconds < Seconds || batches < 3)
+            var (network, description) = LoadNetwork();
+            var config = network.Config;
+            var flops = FlopCounter.PerSample(config);
+            var sampler = new ConsistencySampler(network, CPU, ComputeBatch);
+            double sampleFlops = (double)Steps * flops.Total; // useful work only: padded rows are not counted
+
+            output.WriteLine($"model:    {description}");
+            output.WriteLine($"network:  {config.Resolution}x{config.Resolution}x{config.ImageChannels}, {network.ParameterCount():N0} parameters, " +
+                             $"{flops.Total / 1e9:F3} GFLOP per sample per evaluation (conv {flops.Convolutions / 1e9:F3}, linear {flops.Linears / 1e9:F4}, attention {flops.AttentionMatmuls / 1e9:F3})");
+            output.WriteLine($"sampler:  {Steps} step(s), compute batch {ComputeBatch} (requests are padded to a multiple of it), CPU, fp32; " +
+                             $"{Rounds} interleaved rounds per thread count, rates from the best round");
+            var cells = new List<Cell>();
+            foreach (int threads in ThreadCounts)
             {
-                var specs = Specs();
+                set_num_threads(threads);
+                var measured = Sweep(sampler, schedule, config, threads, sampleFlops, ct);
+                PrintTable(output, threads, measured, PngSize ?? config.Resolution);
+                cells.AddRange(measured);
+                if (Profile) NetworkProfile.Run(network, ComputeBatch, Rounds, measured[0].Ceiling, output, ct);
+            }
+            if (MemoryBatches > 0) MemoryRun(sampler, schedule, config, output, ct);
+
+            var best = cells.MaxBy(c => c.Ratio)!;
+            bool met = best.Ratio >= Goal;
+            string? written = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
+            [
+                DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"), BenchmarkLog.Machine(),
+                $"batch {best.Batch} / {best.Threads} thread(s) ({Steps} steps, compute batch {ComputeBatch})",
+                best.Gflops.ToString("F1"), best.Ceiling.ToString("F1"), best.Ratio.ToString("F2"), met ? "met" : "missed",
+                $"`{BenchmarkLog.CommandLine()}`",
+            ]);
+            output.WriteLine();
+            if (written is not null) output.WriteLine($"row appended to {written} ({Section[3..]})");
+            output.WriteLine($"P1 sampler efficiency: {best.Gflops:F1} GFLOP/s at batch {best.Batch}, {best.Threads} thread(s) / matmul {best.Ceiling:F1} GFLOP/s " +
+                             $"= ratio {best.Ratio:F2} (goal >= {Goal:F2}: {(met ? "met" : "missed")})");
+            return best.Ratio;
+        }
+        finally
+        {
+            set_num_threads(threadsBefore);
+        }
+    }
+
+    /// <summary>All batch sizes at the current thread count: warm-up, then interleaved rounds with matmul probes.</summary>
+    List<Cell> Sweep(ConsistencySampler sampler, SamplingSchedule schedule, NetworkConfig config, int threads, double sampleFlops, CancellationToken ct)
+    {
+        int pngSize = PngSize ?? config.Resolution;
+        long frame = 0;
+        List<SampleSpec> Specs(int batch) => Enumerable.Range(0, batch).Select(_ => Spec(config, frame++)).ToList();
+        using var probe = new MatmulProbe();
+        foreach (int batch in BatchSizes) sampler.Sample(Specs(batch), schedule, ct).Dispose(); // kernel selection, allocator
+
+        var seconds = BatchSizes.Select(_ => new List<double>()).ToArray();
+        var encodeSeconds = new double[BatchSizes.Length];
+        for (int round = 0; round < Rounds; round++)
+        {
+            probe.Sample(calls: 2, ct);
+            for (int i = 0; i < BatchSizes.Length; i++)
+            {
+                var specs = Specs(BatchSizes[i]);
                 long start = Stopwatch.GetTimestamp();
                 using var images = sampler.Sample(specs, schedule, ct);
-                sampleSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+                seconds[i].Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
                 start = Stopwatch.GetTimestamp();
                 PngEncoder.EncodeBatch(images, pngSize);
-                encodeSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
-                batches++;
+                encodeSeconds[i] += Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
-            double imagesPerSecond = batches * batch / sampleSeconds;
-            rows.Add((batch, imagesPerSecond, 1000 * sampleSeconds / batches, batches * batch / encodeSeconds));
         }
-        double ceilingAfter = Measure.MatmulGflops(ct);
-        double ceiling = Math.Max(ceilingBefore, ceilingAfter);
-        foreach (var row in rows)
-        {
-            // Useful work only: padding a request up to the compute batch costs time but counts no FLOPs.
-            double gflops = row.ImagesPerSecond * Steps * flops.Total / 1e9;
-            output.WriteLine($"  {row.Batch,5}   {row.ImagesPerSecond,8:F1}   {row.MsPerBatch,8:F1}   {gflops,11:F2}   {gflops / ceiling,9:P1}   {row.PngPerSecond,10:F0} at {pngSize}x{pngSize}");
-        }
-        output.WriteLine();
-        output.WriteLine($"ceiling again after the sampler: {ceilingAfter:F1} GFLOP/s; ratios use the higher ({ceiling:F1}). " +
-                         "On a shared machine every number here moves with the other load.");
+        probe.Sample(calls: 2, ct);
+        return BatchSizes.Select((batch, i) => new Cell(threads, batch, seconds[i].Min(), Median(seconds[i]),
+            Rounds * batch / encodeSeconds[i], probe.BestGflops, sampleFlops)).ToList();
+    }
 
-        if (MemoryBatches > 0) MemoryRun(sampler, schedule, config, output, ct);
+    static void PrintTable(TextWriter output, int threads, List<Cell> cells, int pngSize)
+    {
+        output.WriteLine();
+        output.WriteLine($"{threads} torch thread(s): matmul ceiling {cells[0].Ceiling:F1} GFLOP/s (best 1024x1024 fp32 probe of the rounds)");
+        output.WriteLine("  batch   images/s best (median)   ms/batch   net GFLOP/s   ratio   PNG images/s (excluded)");
+        foreach (var c in cells)
+            output.WriteLine($"  {c.Batch,5}   {c.BestImagesPerSecond,8:F1} ({c.Batch / c.MedianSeconds,8:F1})   {1000 * c.BestSeconds,8:F1}   {c.Gflops,11:F2}   {c.Ratio,5:F2}   {c.PngPerSecond,10:F0} at {pngSize}x{pngSize}");
+    }
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
     (ScmUNet Network, string Description) LoadNetwork()
