@@ -226,7 +226,7 @@ public static class EvalCommands
     }
 
     /// <summary>The 1-minute load average (Linux), recorded because wall-clock timings on a shared machine depend on it.</summary>
-    static string? LoadAverage()
+    internal static string? LoadAverage()
     {
         try { return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : null; }
         catch (IOException) { return null; }

@@ -27,6 +27,10 @@ public static class Measure
         return best;
     }
 
+    /// <summary>The machine, and the 1-minute load average at start and now: timings on a shared machine depend on it.</summary>
+    public static string MachineAndLoad(string? loadAtStart) =>
+        BenchmarkLog.Machine() + (loadAtStart is null ? "" : $"; load average {loadAtStart} -> {EvalCommands.LoadAverage()}");
+
     /// <summary>Live TorchSharp tensors and process RSS, after a full GC so that only reachable tensors count.</summary>
     public static (long LiveTensors, double ResidentMiB) Memory()
     {

@@ -39,6 +39,7 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
         if (Rounds < 1) throw new CliException("--rounds must be >= 1.");
         if (MemoryBatches < 0) throw new CliException("--memory-batches must be >= 0.");
         var schedule = SamplingSchedule.ForSteps(Steps);
+        string? loadAtStart = EvalCommands.LoadAverage();
         int threadsBefore = get_num_threads();
         try
         {
@@ -68,7 +69,7 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
             bool met = best.Ratio >= Goal;
             string? written = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
             [
-                DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"), BenchmarkLog.Machine(),
+                DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"), Measure.MachineAndLoad(loadAtStart),
                 $"batch {best.Batch} / {best.Threads} thread(s) ({Steps} steps, compute batch {ComputeBatch})",
                 best.Gflops.ToString("F1"), best.Ceiling.ToString("F1"), best.Ratio.ToString("F2"), met ? "met" : "missed",
                 $"`{BenchmarkLog.CommandLine()}`",
