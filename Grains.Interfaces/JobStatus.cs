@@ -27,6 +27,8 @@ public sealed record JobStatus
     [Id(19)] public string[] Warnings { get; init; } = [];
     /// <summary>Name of the silo whose coordinator activation answered (it moves when that silo dies).</summary>
     [Id(20)] public string? CoordinatorSilo { get; init; }
+    /// <summary>Frames came from simulated devices (placeholders, not model output); see Warnings.</summary>
+    [Id(21)] public bool Simulated { get; init; }
 
     public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 }

@@ -58,6 +58,8 @@ public sealed record BatchResult
     [Id(3)] public FrameResult[] Frames { get; init; } = [];
     /// <summary>This item's share of the device time its batch used (by frame count).</summary>
     [Id(4)] public double DeviceSeconds { get; init; }
+    /// <summary>The frames are placeholders from a simulated device (Devices:Simulated), not model output.</summary>
+    [Id(5)] public bool Simulated { get; init; }
 }
 
 /// <summary>What a worker tells the scheduler when it is done with a lease.</summary>

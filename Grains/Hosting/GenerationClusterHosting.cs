@@ -92,6 +92,7 @@ public static class GenerationClusterHosting
         services.AddSingleton<ModelCache>();
         services.AddGenerationMetrics();
         services.AddSingleton<DeviceInventory>();
+        services.AddSingleton<SimulatedDevices>();
         services.TryAddSingleton<IFaultInjector, NoFaults>();
         services.AddPlacementDirector<DevicePlacementStrategy, DevicePlacementDirector>();
         services.AddHostedService<WorkerStarter>();

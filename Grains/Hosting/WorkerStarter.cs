@@ -21,7 +21,11 @@ public sealed class WorkerStarter(
             try { await started.Task; }
             catch (OperationCanceledException) { return; }
         }
-        logger.LogInformation("Silo {Silo} serves devices: {Devices}", silo.Name, string.Join(", ", devices.Devices));
+        if (devices.Simulated)
+            logger.LogWarning("SIMULATION: silo {Silo} serves {Count} simulated devices (Devices:Simulated); they run no model and store placeholder frames",
+                silo.Name, devices.Devices.Count);
+        else
+            logger.LogInformation("Silo {Silo} serves devices: {Devices}", silo.Name, string.Join(", ", devices.Devices));
         while (!stoppingToken.IsCancellationRequested)
         {
             foreach (var device in devices.Devices)

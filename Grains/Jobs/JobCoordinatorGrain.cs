@@ -114,6 +114,7 @@ public sealed class JobCoordinatorGrain(
         foreach (var frame in result.Frames) Job.Frames[frame.Index] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes);
         item.State = ItemState.Done;
         item.Worker = result.WorkerId;
+        if (result.Simulated) Job.MarkSimulated();
         Job.DeviceSeconds += result.DeviceSeconds;
         if (Job.State == JobState.Queued)
         {

@@ -18,6 +18,8 @@ public sealed record JobManifest
     public double WallSeconds { get; init; }
     public double DeviceSeconds { get; init; }
     public int Retries { get; init; }
+    /// <summary>True when frames came from simulated devices: placeholders, not model output.</summary>
+    public bool Simulated { get; init; }
 }
 
 public sealed record ManifestFrame(int Index, string Blob, string Sha256, int Bytes, ulong Seed, float[] Label, string NoiseFrom, string NoiseTo, double NoiseBlend);

@@ -26,6 +26,17 @@ public sealed class JobRecord
     [Id(15)] public int NumClasses { get; set; }
     /// <summary>The tenant grain has been told that this (terminal) job ended and released its reservation.</summary>
     [Id(16)] public bool TenantReleased { get; set; }
+    /// <summary>At least one item ran on a simulated device: its frames are placeholders (bench scale).</summary>
+    [Id(17)] public bool Simulated { get; set; }
+
+    public const string SimulatedWarning = "SIMULATED: frames were produced by simulated devices (Devices:Simulated); they are placeholder images, not model output";
+
+    public void MarkSimulated()
+    {
+        if (Simulated) return;
+        Simulated = true;
+        Warnings.Add(SimulatedWarning);
+    }
 
     public int FramesDone => Frames.Count(f => f is not null);
 
@@ -49,7 +60,7 @@ public sealed class JobRecord
         BatchesDone = Items.Count(i => i.State == ItemState.Done),
         Retries = Retries, Error = Error, CreatedAt = CreatedAt, StartedAt = StartedAt, CompletedAt = CompletedAt,
         ManifestBlob = ManifestBlob, VideoBlob = VideoBlob, DeviceSeconds = DeviceSeconds, BlobPrefix = BlobPrefix,
-        Warnings = Warnings.ToArray(),
+        Warnings = Warnings.ToArray(), Simulated = Simulated,
     };
 }
 

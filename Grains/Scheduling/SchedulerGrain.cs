@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Grains.Interfaces;
 using Grains.Options;
 using Grains.Placement;
@@ -27,6 +28,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     readonly HashSet<(string, int, int)> leasedKeys = new();
     readonly List<Waiter> waiters = new();
     readonly Dictionary<string, WorkerInfo> workers = new();
+    readonly SchedulerCostMeter cost = new();
     double secondsPerFrameEstimate = 0.01;
     long leasesGranted, leasesExpired;
 
@@ -71,10 +73,13 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
 
     public Task Offer(WorkItem[] items)
     {
+        long start = Stopwatch.GetTimestamp();
         foreach (var item in items)
             if (!leasedKeys.Contains((item.JobId, item.BatchIndex, item.Attempt)))
                 queue.Add(item);
         ServeWaiters();
+        cost.Offered(items.Length);
+        cost.Add(SchedulerCostMeter.Path.Offer, start);
         return Task.CompletedTask;
     }
 
@@ -92,20 +97,29 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
 
     public async Task<WorkLease?> Lease(LeaseRequest request, CancellationToken cancellationToken = default)
     {
+        long start = Stopwatch.GetTimestamp();
         Seen(request);
         var lease = TryGrant(request);
-        if (lease is not null || request.Wait <= TimeSpan.Zero) return lease;
+        if (lease is not null || request.Wait <= TimeSpan.Zero)
+        {
+            cost.Add(SchedulerCostMeter.Path.Lease, start);
+            return lease;
+        }
         var waiter = new Waiter(request, new TaskCompletionSource<WorkLease?>(TaskCreationOptions.RunContinuationsAsynchronously));
         waiters.Add(waiter);
+        cost.Add(SchedulerCostMeter.Path.Lease, start);
         var finished = await Task.WhenAny(waiter.Completion.Task, Task.Delay(request.Wait, cancellationToken));
         if (finished == waiter.Completion.Task) return await waiter.Completion.Task;
+        start = Stopwatch.GetTimestamp();
         waiters.Remove(waiter);
+        cost.Add(SchedulerCostMeter.Path.Lease, start, countCall: false);
         // A grant may have raced with the timeout; never drop a granted lease.
         return waiter.Completion.Task.IsCompleted ? await waiter.Completion.Task : null;
     }
 
     public Task Release(Guid leaseId, string workerId, LeaseOutcome[] outcomes)
     {
+        long start = Stopwatch.GetTimestamp();
         if (leases.Remove(leaseId, out var lease))
         {
             foreach (var item in lease.Items) leasedKeys.Remove((item.JobId, item.BatchIndex, item.Attempt));
@@ -127,6 +141,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
                 BusySeconds = info.BusySeconds + outcomes.Sum(o => o.DeviceSeconds),
             };
         ServeWaiters();
+        cost.Add(SchedulerCostMeter.Path.Release, start);
         return Task.CompletedTask;
     }
 
@@ -137,6 +152,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         LeasesExpired = leasesExpired,
         LeasesGranted = leasesGranted,
         Workers = workers.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal).ToArray(),
+        Cost = cost.Snapshot(),
     });
 
     WorkLease? TryGrant(LeaseRequest request)
@@ -182,11 +198,13 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     Task ExpireLeasesAsync(CancellationToken cancellationToken)
     {
         metrics.PublishScheduler(queue.Snapshot(), leases.Count);
+        long start = Stopwatch.GetTimestamp();
         var now = DateTime.UtcNow;
         var alive = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet();
         var expired = leases.Values.Where(l => l.ExpiresAt <= now || !alive.Contains(l.SiloName)).ToList();
         foreach (var silo in workers.Values.Where(w => !alive.Contains(w.SiloName)).Select(w => w.WorkerId).ToList())
             workers.Remove(silo);
+        cost.Add(SchedulerCostMeter.Path.Expiry, start);
         foreach (var lease in expired)
         {
             leases.Remove(lease.Id);

@@ -7,10 +7,16 @@ namespace Grains.Workers;
 public sealed class DeviceInventory
 {
     public IReadOnlyList<string> Devices { get; }
+    /// <summary>True when this silo serves simulated devices only (Devices:Simulated:Count > 0).</summary>
+    public bool Simulated { get; }
 
     public DeviceInventory(IOptions<DeviceOptions> options)
     {
-        Devices = Resolve(options.Value.Devices, () => TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.cuda.device_count() : 0);
+        // Simulated devices replace the real ones, so a simulation silo never touches torch.
+        Simulated = options.Value.Simulated.Count > 0;
+        Devices = Simulated
+            ? SimulatedDevices.Names(options.Value.Simulated.Count)
+            : Resolve(options.Value.Devices, () => TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.cuda.device_count() : 0);
     }
 
     /// <summary>"auto" = cuda:0..n-1 when CUDA devices exist, else one "cpu"; otherwise a comma-separated list.</summary>

@@ -24,6 +24,7 @@ namespace Grains.Workers;
 [DevicePlacement]
 public sealed class WorkerGrain(
     ModelCache models,
+    SimulatedDevices simulation,
     IBlobStore blobs,
     IFaultInjector faults,
     ILocalSiloDetails silo,
@@ -121,18 +122,29 @@ public sealed class WorkerGrain(
         }
         if (runnable.Count == 0) return outcomes;
 
-        LoadedModel model;
+        string modelId;
         byte[][][] pngs;
         double seconds;
         long started;
+        bool simulated = SimulatedDevices.IsSimulated(device);
         try
         {
-            model = await models.GetAsync(runnable[0].Spec.ModelId, device, cancellationToken);
-            loadedModel = model.Id;
-            await model.Gate.WaitAsync(cancellationToken);
-            started = Stopwatch.GetTimestamp();
-            try { (pngs, seconds) = await Task.Run(() => SampleAndEncode(model, runnable, cancellationToken), cancellationToken); }
-            finally { model.Gate.Release(); }
+            if (simulated)
+            {
+                // SIMULATION: a configured delay and placeholder frames instead of the model (bench scale).
+                modelId = loadedModel = SimulatedDevices.ModelLabel;
+                started = Stopwatch.GetTimestamp();
+                (pngs, seconds) = await simulation.RunBatchAsync(runnable, cancellationToken);
+            }
+            else
+            {
+                var model = await models.GetAsync(runnable[0].Spec.ModelId, device, cancellationToken);
+                modelId = loadedModel = model.Id;
+                await model.Gate.WaitAsync(cancellationToken);
+                started = Stopwatch.GetTimestamp();
+                try { (pngs, seconds) = await Task.Run(() => SampleAndEncode(model, runnable, cancellationToken), cancellationToken); }
+                finally { model.Gate.Release(); }
+            }
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -142,7 +154,7 @@ public sealed class WorkerGrain(
             return outcomes;
         }
         busySeconds += seconds;
-        metrics.BatchSampled(model.Id, device, runnable, seconds);
+        metrics.BatchSampled(modelId, device, runnable, seconds);
         int totalFrames = runnable.Sum(i => i.FrameCount);
 
         for (int i = 0; i < runnable.Count; i++)
@@ -155,6 +167,7 @@ public sealed class WorkerGrain(
                 await Coordinator(item).BatchCompleted(new BatchResult
                 {
                     BatchIndex = item.BatchIndex, Attempt = item.Attempt, WorkerId = workerId, Frames = frames, DeviceSeconds = share,
+                    Simulated = simulated,
                 });
                 framesDone += item.FrameCount;
                 outcomes.Add(Outcome(item, true, share));
@@ -166,7 +179,7 @@ public sealed class WorkerGrain(
                 outcomes.Add(await FailAsync(item, FailureReason.Store, $"store/report failed: {e.Message}", share));
             }
         }
-        metrics.BatchStored(model.Id, device, Stopwatch.GetElapsedTime(started));
+        metrics.BatchStored(modelId, device, Stopwatch.GetElapsedTime(started));
         return outcomes;
     }
 

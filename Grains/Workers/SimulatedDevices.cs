@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Grains.Interfaces;
+using Grains.Options;
+using Microsoft.Extensions.Options;
+using Scm.Images;
+
+namespace Grains.Workers;
+
+/// <summary>
+/// SIMULATION ONLY (see <see cref="SimulatedDeviceOptions"/>): what a worker on a "sim:N" device does instead of
+/// running the model. A batch costs the configured delay and every frame is the same placeholder PNG, which says
+/// in a tEXt chunk that it is not model output. Lets one machine host hundreds of "devices" to measure how the
+/// scheduler and coordinators scale.
+/// </summary>
+public sealed class SimulatedDevices(IOptions<DeviceOptions> options)
+{
+    public const string Prefix = "sim:";
+    public const string ModelLabel = "simulated (no model)";
+    const string Note = "SIMULATED device placeholder (Devices:Simulated), not model output";
+
+    readonly SimulatedDeviceOptions simulated = options.Value.Simulated;
+    readonly ConcurrentDictionary<int, byte[]> placeholders = new();
+
+    public static bool IsSimulated(string device) => device.StartsWith(Prefix, StringComparison.Ordinal);
+
+    public static IReadOnlyList<string> Names(int count) => Enumerable.Range(0, count).Select(i => $"{Prefix}{i}").ToArray();
+
+    /// <summary>Waits the simulated cost of the batch; returns a placeholder per frame and the seconds waited.</summary>
+    public async Task<(byte[][][] Pngs, double Seconds)> RunBatchAsync(IReadOnlyList<WorkItem> items, CancellationToken cancellationToken)
+    {
+        int frames = items.Sum(i => i.FrameCount);
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(simulated.CostOf(frames), cancellationToken);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var pngs = items.Select(item =>
+        {
+            var png = Placeholder(item.Spec.OutputSize);
+            return Enumerable.Repeat(png, item.FrameCount).ToArray();
+        }).ToArray();
+        return (pngs, seconds);
+    }
+
+    /// <summary>A diagonal-stripe image at the job's output size (cached per size; identical bytes every time).</summary>
+    public byte[] Placeholder(int size) => placeholders.GetOrAdd(size, static s =>
+    {
+        const int n = 8;
+        var pixels = new byte[n * n];
+        for (int y = 0; y < n; y++)
+            for (int x = 0; x < n; x++)
+                pixels[y * n + x] = (byte)(((x + y) / 2 % 2 == 0) ? 0x40 : 0xC0);
+        return WithTextChunk(PngEncoder.Encode(pixels, n, n, 1, s, ResizeFilter.Nearest), "Comment", Note);
+    });
+
+    /// <summary>Inserts a PNG tEXt chunk before IEND (the last 12 bytes of a PNG written by SkiaSharp).</summary>
+    static byte[] WithTextChunk(byte[] png, string keyword, string text)
+    {
+        var data = Encoding.Latin1.GetBytes(keyword + "\0" + text);
+        var chunk = new byte[12 + data.Length];
+        WriteBigEndian(chunk, 0, (uint)data.Length);
+        Encoding.ASCII.GetBytes("tEXt").CopyTo(chunk, 4);
+        data.CopyTo(chunk, 8);
+        WriteBigEndian(chunk, 8 + data.Length, Crc32(chunk.AsSpan(4, 4 + data.Length)));
+        int iend = png.Length - 12;
+        return [.. png.AsSpan(0, iend), .. chunk, .. png.AsSpan(iend)];
+    }
+
+    static void WriteBigEndian(byte[] buffer, int offset, uint value)
+    {
+        for (int i = 0; i < 4; i++) buffer[offset + i] = (byte)(value >> (24 - 8 * i));
+    }
+
+    /// <summary>The CRC-32 PNG chunks carry (ISO-HDLC polynomial, bitwise: this runs once per output size).</summary>
+    static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in bytes)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
+        }
+        return ~crc;
+    }
+}
