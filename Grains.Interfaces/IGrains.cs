@@ -12,7 +12,11 @@ public interface IJobCoordinatorGrain : IGrainWithStringKey
     /// <summary>Interleaves with long work (finalization) so status stays responsive.</summary>
     [AlwaysInterleave] Task<JobStatus?> GetStatus();
     Task<bool> Cancel();
-    Task BatchLeased(int batchIndex, int attempt, string workerId);
+    /// <summary>
+    /// Soft progress (no await inside), so it may run between the awaits of a completion's state write instead of
+    /// queueing a starting worker behind every other worker's report to the same job.
+    /// </summary>
+    [AlwaysInterleave] Task BatchLeased(int batchIndex, int attempt, string workerId);
     Task BatchCompleted(BatchResult result);
     Task BatchFailed(int batchIndex, int attempt, string workerId, string reason);
 }

@@ -30,15 +30,26 @@ public sealed class JobCoordinatorGrain(
     readonly SchedulerOptions options = schedulerOptions.Value;
     bool finalizing;
     string? siloName;
+    CoalescedWriter? persistence;
+    bool progressDirty;
+    DateTime lastProgressReport;
 
     JobRecord Job => job.State;
     string JobId => this.GetPrimaryKeyString();
     ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(0);
+    CoalescedWriter Writer => persistence ??= new CoalescedWriter(() => job.WriteStateAsync());
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (Job.State is JobState.Queued or JobState.Running or JobState.Finalizing) StartHeartbeat();
         return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (persistence?.Dirty != true) return;
+        try { await Writer.PersistAsync(); }
+        catch (Exception e) { logger.LogWarning(e, "Job {Job}: could not store its last progress; pending items are re-run on re-activation", JobId); }
     }
 
     public async Task<SubmitResult> Submit(JobSpec spec, string tenant)
@@ -57,7 +68,7 @@ public sealed class JobCoordinatorGrain(
         Job.BlobPrefix = $"tenants/{tenant}/jobs/{JobId}/";
         Job.Items = FramePlanner.Shard(spec.Frames, batchFrames).Select(s => new ItemRecord { FirstFrame = s.First, FrameCount = s.Count }).ToList();
         Job.Frames = new FrameRecord?[spec.Frames];
-        await job.WriteStateAsync();
+        await Writer.PersistAsync();
         await GrainFactory.GetGrain<IJobIndexGrain>(tenant).Add(JobId);
         await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         await OfferPendingAsync();
@@ -77,7 +88,7 @@ public sealed class JobCoordinatorGrain(
         if (Job.State is JobState.Unknown || IsTerminal) return false;
         Job.State = JobState.Cancelled;
         Job.CompletedAt = DateTime.UtcNow;
-        await job.WriteStateAsync();
+        await Writer.PersistAsync();
         metrics.JobCompleted(Job.Tenant, Job.State);
         await Scheduler.Withdraw(JobId);
         await EndedAsync();
@@ -122,10 +133,21 @@ public sealed class JobCoordinatorGrain(
             Job.StartedAt ??= DateTime.UtcNow;
         }
         if (Job.Items.All(i => i.State == ItemState.Done)) Job.State = JobState.Finalizing;
-        await job.WriteStateAsync();
+        if (Job.State == JobState.Finalizing)
+        {
+            await Writer.PersistAsync();
+            ScheduleFinalize();
+        }
+        else
+        {
+            // Acknowledged before it is stored: were this silo lost first, the item is still pending in the stored
+            // state and re-runs on re-activation, rewriting identical bytes (as for a crash just before this report).
+            // Not waiting lets completions that arrive during one write share the next (one job's items come from
+            // every device at once; a write per item serialised them all behind the store).
+            _ = PersistInBackgroundAsync();
+        }
         metrics.FramesCompleted(Job.Tenant, Job.Spec!.ModelId, item.FrameCount);
-        await ReportProgressAsync();
-        if (Job.State == JobState.Finalizing) ScheduleFinalize();
+        await ReportProgressSoonAsync();
     }
 
     public async Task BatchFailed(int batchIndex, int attempt, string workerId, string reason)
@@ -141,7 +163,7 @@ public sealed class JobCoordinatorGrain(
             Job.State = JobState.Failed;
             Job.CompletedAt = DateTime.UtcNow;
             Job.Error = $"batch {batchIndex} (frames {item.FirstFrame}-{item.FirstFrame + item.FrameCount - 1}) failed {item.Failures} times; last: {item.LastError}";
-            await job.WriteStateAsync();
+            await Writer.PersistAsync();
             metrics.JobCompleted(Job.Tenant, Job.State);
             await Scheduler.Withdraw(JobId);
             await EndedAsync();
@@ -151,7 +173,7 @@ public sealed class JobCoordinatorGrain(
         if (failuresOnWorker >= options.BlocklistAfterFailures) await Scheduler.Blocklist(JobId, workerId);
         item.Attempt++;
         item.State = ItemState.Queued;
-        await job.WriteStateAsync();
+        await Writer.PersistAsync();
         metrics.ItemRetried(Job.Tenant);
         await Scheduler.Offer([Job.ToWorkItem(JobId, batchIndex)]);
     }
@@ -189,6 +211,8 @@ public sealed class JobCoordinatorGrain(
     async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         if (IsTerminal) return;
+        if (Writer.Dirty) await PersistInBackgroundAsync();
+        if (progressDirty) await ReportProgressAsync();
         if (Job.State == JobState.Finalizing)
         {
             ScheduleFinalize();
@@ -221,7 +245,7 @@ public sealed class JobCoordinatorGrain(
             Job.VideoBlob = video?.Blob;
             Job.State = JobState.Completed;
             Job.CompletedAt = completedAt;
-            await job.WriteStateAsync();
+            await Writer.PersistAsync();
             metrics.JobCompleted(Job.Tenant, Job.State);
             await EndedAsync();
             logger.LogInformation("Job {Job} completed: {Frames} frames, manifest {Manifest}", JobId, Job.Frames.Length, manifestBlob);
@@ -234,9 +258,29 @@ public sealed class JobCoordinatorGrain(
         }
     }
 
+    async Task PersistInBackgroundAsync()
+    {
+        try { await Writer.PersistAsync(); }
+        catch (Exception e) { logger.LogWarning(e, "Job {Job}: storing progress failed; the heartbeat tries again", JobId); }
+    }
+
+    /// <summary>
+    /// Reports progress at most once per offer interval; the heartbeat sends what is left and the job's end sends
+    /// the final totals. Reports are cumulative, so a skipped one loses nothing. One tenant grain serves every job
+    /// of its tenant and writes its state per report: a report per item put all devices' completions in its queue
+    /// (bench scale: the coordinator waited on it for every item).
+    /// </summary>
+    async Task ReportProgressSoonAsync()
+    {
+        progressDirty = true;
+        if (DateTime.UtcNow - lastProgressReport >= options.OfferInterval) await ReportProgressAsync();
+    }
+
     /// <summary>Usage accounting on the tenant grain: cumulative, so a repeated report adds nothing. Best effort.</summary>
     async Task ReportProgressAsync()
     {
+        progressDirty = false;
+        lastProgressReport = DateTime.UtcNow;
         try { await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobProgress(JobId, Job.FramesDone, Job.DeviceSeconds); }
         catch (Exception e) { logger.LogWarning(e, "Job {Job}: could not report progress to tenant {Tenant}", JobId, Job.Tenant); }
     }
@@ -253,7 +297,7 @@ public sealed class JobCoordinatorGrain(
             {
                 await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobEnded(JobId, Job.FramesDone, Job.DeviceSeconds);
                 Job.TenantReleased = true;
-                await job.WriteStateAsync();
+                await Writer.PersistAsync();
             }
             catch (Exception e)
             {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using BlobStorage;
 using Grains.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -16,8 +17,13 @@ namespace Cli;
 public sealed class SimulatedCluster : IAsyncDisposable
 {
     readonly List<IHost> hosts;
+    readonly StrongBox<bool> stopping;
 
-    SimulatedCluster(List<IHost> hosts) => this.hosts = hosts;
+    SimulatedCluster(List<IHost> hosts, StrongBox<bool> stopping)
+    {
+        this.hosts = hosts;
+        this.stopping = stopping;
+    }
 
     public IClusterClient Client => hosts[0].Services.GetRequiredService<IClusterClient>();
     public int Silos => hosts.Count;
@@ -29,6 +35,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var ports = FreePorts(2 * silos);
         string serviceId = "scm-bench-scale-" + Guid.NewGuid().ToString("N")[..8];
         var hosts = new List<IHost>();
+        // Tearing the silos down makes in-flight calls fail loudly; those errors say nothing about the measurement.
+        var stopping = new StrongBox<bool>(false);
         try
         {
             for (int i = 0; i < silos; i++)
@@ -43,7 +51,9 @@ public sealed class SimulatedCluster : IAsyncDisposable
                 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
                 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
                 // Our own warnings (the SIMULATION notice, failures) stay visible; Orleans' start-up chatter does not.
-                builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddFilter("Microsoft", LogLevel.Error);
+                // One filter rule for all categories (a category rule would take precedence over a global one).
+                builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter((category, level) => !Volatile.Read(ref stopping.Value) &&
+                    level >= (category?.StartsWith("Grains", StringComparison.Ordinal) == true ? LogLevel.Warning : LogLevel.Error));
                 builder.Services.AddSingleton(blobs);
                 builder.UseOrleans(silo => silo.UseConfiguredClustering(configuration).AddGenerationCluster(configuration));
                 var host = builder.Build();
@@ -51,17 +61,18 @@ public sealed class SimulatedCluster : IAsyncDisposable
                 // The primary first: the others join through it.
                 await host.StartAsync(cancellationToken);
             }
-            return new SimulatedCluster(hosts);
+            return new SimulatedCluster(hosts, stopping);
         }
         catch
         {
-            await new SimulatedCluster(hosts).DisposeAsync();
+            await new SimulatedCluster(hosts, stopping).DisposeAsync();
             throw;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        Volatile.Write(ref stopping.Value, true);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         // Secondaries first, then the primary that the localhost membership table lives on.
         await Task.WhenAll(hosts.Skip(1).Select(h => StopQuietly(h, deadline.Token)));
