@@ -18,10 +18,23 @@ public sealed record ScaleBench(
     public const double RatioGoal = 0.90, SchedulerMsGoal = 0.5;
 
     public sealed record Row(int Devices, int Silos, int Jobs, long Frames, double Seconds, double Ideal, double Throughput,
-        long Leases, SchedulerCost Cost, double CpuCores)
+        long Leases, SchedulerCost Cost, double CpuCores, double GcPauseSeconds, double LoadAverage)
     {
         public double Ratio => Throughput / Ideal;
         public double SchedulerMsPerBatch => Leases == 0 ? 0 : 1000 * Cost.TotalSeconds / Leases;
+        /// <summary>CPU of the whole process (all silos, client, bench) per leased batch: the cluster's cost, less sensitive to other load than the ratio.</summary>
+        public double CpuMsPerBatch => Leases == 0 ? 0 : 1000 * CpuCores * Seconds / Leases;
+    }
+
+    /// <summary>Devices this machine could keep busy if the process had every core: cores x batch cost / CPU per batch.</summary>
+    public double DeviceCeiling(Row row) => row.CpuMsPerBatch <= 0 ? double.PositiveInfinity
+        : Environment.ProcessorCount * BatchCost.TotalMilliseconds / row.CpuMsPerBatch;
+
+    /// <summary>1-minute load average of the machine (other processes compete for the same cores), or NaN.</summary>
+    public static double LoadAverage()
+    {
+        try { return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return double.NaN; }
     }
 
     TimeSpan BatchCost => BatchDelay + PerFrameDelay * FramesPerBatch;
@@ -49,14 +62,14 @@ public sealed record ScaleBench(
                          $"~{BusySeconds:F1} s of work per device; jobs of <= {JobFrames} frames; up to {MaxSilos} silos in this process; " +
                          $"{Environment.ProcessorCount} cores");
         output.WriteLine();
-        output.WriteLine("  devices  silos  jobs   frames  seconds   frames/s      ideal  throughput/ideal  sched ms/batch  leases  items offered  process CPU (cores)");
+        output.WriteLine("  devices  silos  jobs   frames  seconds   frames/s      ideal  throughput/ideal  sched ms/batch  leases  CPU cores  CPU ms/batch  device ceiling  GC pause s  load avg");
         var rows = new List<Row>();
         foreach (int devices in DeviceCounts)
         {
             var row = await RunOneAsync(devices, ct);
             rows.Add(row);
-            output.WriteLine($"  {row.Devices,7}  {row.Silos,5}  {row.Jobs,4}  {row.Frames,7}  {row.Seconds,7:F2}  {row.Throughput,9:F0}  {row.Ideal,9:F0}  {row.Ratio,16:F3}  {row.SchedulerMsPerBatch,14:F3}  {row.Leases,6}  {row.Cost.ItemsOffered,13}  {row.CpuCores,5:F2} of {Environment.ProcessorCount}");
-            output.WriteLine($"           scheduler seconds: offer {row.Cost.OfferSeconds:F3} ({row.Cost.OfferCalls} calls), lease {row.Cost.LeaseSeconds:F3} ({row.Cost.LeaseCalls}), " +
+            output.WriteLine($"  {row.Devices,7}  {row.Silos,5}  {row.Jobs,4}  {row.Frames,7}  {row.Seconds,7:F2}  {row.Throughput,9:F0}  {row.Ideal,9:F0}  {row.Ratio,16:F3}  {row.SchedulerMsPerBatch,14:F3}  {row.Leases,6}  {row.CpuCores,9:F2}  {row.CpuMsPerBatch,12:F2}  {DeviceCeiling(row),14:F0}  {row.GcPauseSeconds,10:F2}  {row.LoadAverage,8:F1}");
+            output.WriteLine($"           items offered {row.Cost.ItemsOffered}; scheduler seconds: offer {row.Cost.OfferSeconds:F3} ({row.Cost.OfferCalls} calls), lease {row.Cost.LeaseSeconds:F3} ({row.Cost.LeaseCalls}), " +
                              $"release {row.Cost.ReleaseSeconds:F3} ({row.Cost.ReleaseCalls}), expiry scan {row.Cost.ExpirySeconds:F3} ({row.Cost.ExpiryScans})");
         }
         return rows;
@@ -94,14 +107,16 @@ public sealed record ScaleBench(
         await RunJobsAsync(client, "warmup", devices * FramesPerBatch, ct);
         var before = await scheduler.Snapshot();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var gcBefore = GC.GetTotalPauseDuration();
         var clock = Stopwatch.StartNew();
         int jobs = await RunJobsAsync(client, "run", totalFrames, ct);
         double seconds = clock.Elapsed.TotalSeconds;
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+        double gcPause = (GC.GetTotalPauseDuration() - gcBefore).TotalSeconds;
         var after = await scheduler.Snapshot();
         double ideal = devices * FramesPerBatch / BatchCost.TotalSeconds;
         return new Row(devices, silos, jobs, totalFrames, seconds, ideal, totalFrames / seconds,
-            after.LeasesGranted - before.LeasesGranted, Difference(after.Cost, before.Cost), cpu / seconds);
+            after.LeasesGranted - before.LeasesGranted, Difference(after.Cost, before.Cost), cpu / seconds, gcPause, LoadAverage());
     }
 
     /// <summary>Submits <paramref name="frames"/> frames as jobs of at most JobFrames and waits until all completed.</summary>

@@ -66,17 +66,19 @@ public static class ScaleCommand
         var largest = rows.MaxBy(r => r.Devices)!;
         string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
         var written = BenchmarkLog.AppendRowIfWanted(report, ScaleBench.Section,
-            ["date", "machine", "batch", "throughput / ideal by devices", "scheduler ms per batch by devices", "process CPU cores by devices", "command"],
+            ["date", "machine", "batch", "throughput / ideal by devices", "scheduler ms per batch by devices", "process CPU ms per batch by devices", "load avg", "command"],
             [
                 DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), BenchmarkLog.Machine(),
                 $"{bench.FramesPerBatch} frames, {F((bench.BatchDelay + bench.PerFrameDelay * bench.FramesPerBatch).TotalMilliseconds, "F0")} ms simulated",
                 string.Join(", ", rows.Select(r => $"{r.Devices}: {F(r.Ratio, "F3")}")),
                 string.Join(", ", rows.Select(r => $"{r.Devices}: {F(r.SchedulerMsPerBatch, "F3")}")),
-                string.Join(", ", rows.Select(r => $"{r.Devices}: {F(r.CpuCores, "F2")}")),
+                string.Join(", ", rows.Select(r => $"{r.Devices}: {F(r.CpuMsPerBatch, "F2")}")),
+                string.Join(", ", rows.Select(r => F(r.LoadAverage, "F1"))),
                 "`" + BenchmarkLog.CommandLine() + "`",
             ]);
         output.WriteLine();
         if (written is not null) output.WriteLine($"row appended to {written}");
+        output.WriteLine($"process CPU per batch at {largest.Devices} devices: {F(largest.CpuMsPerBatch, "F2")} ms, so {Environment.ProcessorCount} free cores could keep ~{F(bench.DeviceCeiling(largest), "F0")} devices busy; machine load average {F(largest.LoadAverage, "F1")}");
         output.WriteLine($"scheduler cost per batch at {largest.Devices} devices: {F(largest.SchedulerMsPerBatch, "F3")} ms (goal <= {F(ScaleBench.SchedulerMsGoal, "F1")} ms)");
         output.WriteLine($"throughput / ideal at {largest.Devices} devices ({largest.Silos} silos, SIMULATED): {F(largest.Ratio, "F3")} (goal >= {F(ScaleBench.RatioGoal, "F2")})");
     }
