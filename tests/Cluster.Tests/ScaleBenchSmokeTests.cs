@@ -34,7 +34,7 @@ public class ScaleBenchSmokeTests
         var lines = File.ReadAllLines(report);
         int heading = Array.IndexOf(lines, "## P4 scale by simulation");
         Assert.True(heading >= 0, string.Join('\n', lines));
-        var row = Assert.Single(lines.Skip(heading).Where(l => l.StartsWith("| 20", StringComparison.Ordinal)));
+        var row = Assert.Single(lines.Skip(heading), l => l.StartsWith("| 20", StringComparison.Ordinal));
         Assert.Contains("1: ", row, StringComparison.Ordinal);
         Assert.Contains("3: ", row, StringComparison.Ordinal);
         File.Delete(report);
