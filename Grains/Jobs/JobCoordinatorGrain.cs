@@ -31,13 +31,13 @@ public sealed class JobCoordinatorGrain(
     bool finalizing;
     string? siloName;
     CoalescedWriter? persistence;
-    bool progressDirty;
-    DateTime lastProgressReport;
+    ProgressThrottle? progressThrottle;
 
     JobRecord Job => job.State;
     string JobId => this.GetPrimaryKeyString();
     ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(0);
     CoalescedWriter Writer => persistence ??= new CoalescedWriter(() => job.WriteStateAsync());
+    ProgressThrottle Progress => progressThrottle ??= new ProgressThrottle(options.OfferInterval, TimeProvider.System);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -45,12 +45,8 @@ public sealed class JobCoordinatorGrain(
         return Task.CompletedTask;
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        if (persistence?.Dirty != true) return;
-        try { await Writer.PersistAsync(); }
-        catch (Exception e) { logger.LogWarning(e, "Job {Job}: could not store its last progress; pending items are re-run on re-activation", JobId); }
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        persistence?.Dirty == true ? PersistInBackgroundAsync() : Task.CompletedTask;
 
     public async Task<SubmitResult> Submit(JobSpec spec, string tenant)
     {
@@ -140,14 +136,12 @@ public sealed class JobCoordinatorGrain(
         }
         else
         {
-            // Acknowledged before it is stored: were this silo lost first, the item is still pending in the stored
-            // state and re-runs on re-activation, rewriting identical bytes (as for a crash just before this report).
-            // Not waiting lets completions that arrive during one write share the next (one job's items come from
-            // every device at once; a write per item serialised them all behind the store).
+            // Acknowledged before stored: if this silo dies first, the item is still pending in the stored state and
+            // re-runs on re-activation with identical bytes. Completions arriving during a write share the next one.
             _ = PersistInBackgroundAsync();
         }
         metrics.FramesCompleted(Job.Tenant, Job.Spec!.ModelId, item.FrameCount);
-        await ReportProgressSoonAsync();
+        if (Progress.Changed()) await ReportProgressAsync();
     }
 
     public async Task BatchFailed(int batchIndex, int attempt, string workerId, string reason)
@@ -212,7 +206,7 @@ public sealed class JobCoordinatorGrain(
     {
         if (IsTerminal) return;
         if (Writer.Dirty) await PersistInBackgroundAsync();
-        if (progressDirty) await ReportProgressAsync();
+        if (Progress.Dirty) await ReportProgressAsync();
         if (Job.State == JobState.Finalizing)
         {
             ScheduleFinalize();
@@ -261,26 +255,13 @@ public sealed class JobCoordinatorGrain(
     async Task PersistInBackgroundAsync()
     {
         try { await Writer.PersistAsync(); }
-        catch (Exception e) { logger.LogWarning(e, "Job {Job}: storing progress failed; the heartbeat tries again", JobId); }
-    }
-
-    /// <summary>
-    /// Reports progress at most once per offer interval; the heartbeat sends what is left and the job's end sends
-    /// the final totals. Reports are cumulative, so a skipped one loses nothing. One tenant grain serves every job
-    /// of its tenant and writes its state per report: a report per item put all devices' completions in its queue
-    /// (bench scale: the coordinator waited on it for every item).
-    /// </summary>
-    async Task ReportProgressSoonAsync()
-    {
-        progressDirty = true;
-        if (DateTime.UtcNow - lastProgressReport >= options.OfferInterval) await ReportProgressAsync();
+        catch (Exception e) { logger.LogWarning(e, "Job {Job}: storing progress failed; the next beat retries (if lost, pending items re-run)", JobId); }
     }
 
     /// <summary>Usage accounting on the tenant grain: cumulative, so a repeated report adds nothing. Best effort.</summary>
     async Task ReportProgressAsync()
     {
-        progressDirty = false;
-        lastProgressReport = DateTime.UtcNow;
+        Progress.Reporting();
         try { await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobProgress(JobId, Job.FramesDone, Job.DeviceSeconds); }
         catch (Exception e) { logger.LogWarning(e, "Job {Job}: could not report progress to tenant {Tenant}", JobId, Job.Tenant); }
     }
