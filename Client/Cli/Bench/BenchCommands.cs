@@ -19,6 +19,7 @@ public static class BenchCommands
     {
         var bench = new Command("bench", "Measure throughput on this machine (next to a matmul ceiling from the same run).");
         bench.Subcommands.Add(Sampler());
+        bench.Subcommands.Add(ClusterBench.Command());
         return bench;
     }
 

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using BlobStorage;
+using ClusterClient;
+using Grains.Hosting;
+using Grains.Interfaces;
+using Grains.Jobs;
+using Grains.Models;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Scm.Images;
+
+namespace Cli;
+
+/// <summary>One timed run: frames rendered, wall seconds, and the part of it the sampler was busy.</summary>
+sealed record BenchRun(string Path, int Frames, double Seconds, double SamplingSeconds)
+{
+    public double FramesPerSecond => Frames / Seconds;
+}
+
+/// <summary>
+/// The two paths P2 compares, in one process: a one-silo cluster hosted here (localhost clustering, memory state,
+/// a local-folder blob store in a temp dir, one "cpu" worker), and the same model object called directly.
+/// Both use the worker's <see cref="LoadedModel"/> (same network, same compute batch), so they render the same bits.
+/// </summary>
+sealed class ClusterBenchHost : IAsyncDisposable
+{
+    const string ModelId = "bench";
+    const string Tenant = "bench";
+    readonly IHost host;
+    readonly string root;
+    readonly GenerationClient client;
+    readonly LoadedModel model;
+    int jobs;
+
+    ClusterBenchHost(IHost host, string root, GenerationClient client, LoadedModel model)
+    {
+        this.host = host;
+        this.root = root;
+        this.client = client;
+        this.model = model;
+    }
+
+    public LoadedModel Model => model;
+
+    public static async Task<ClusterBenchHost> StartAsync(string modelCard, int batchFrames, int maxFrames, int outputSize, CancellationToken ct)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "scm-bench-cluster-" + Guid.NewGuid().ToString("N")[..8]);
+        var (adminKeyId, adminKey, salt, hash) = ApiKeys.Generate();
+        // Free ports: other benches or test clusters may run on this machine at the same time.
+        int siloPort = FreePort(), gatewayPort = FreePort();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cluster:SiloName"] = "bench", ["Cluster:SiloPort"] = $"{siloPort}", ["Cluster:GatewayPort"] = $"{gatewayPort}",
+            ["Cluster:PrimarySiloPort"] = $"{siloPort}", ["Cluster:ServiceId"] = "scm-bench", ["Cluster:ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..8],
+            ["Devices:Devices"] = "cpu", ["Devices:MaxBatchFrames"] = $"{batchFrames}",
+            ["Blob:Provider"] = "Local", ["Blob:LocalPath"] = Path.Combine(root, "cluster"),
+            [$"Models:Registry:{ModelId}"] = Path.GetFullPath(modelCard),
+            ["Tenants:AdminKeyHash"] = ApiKeys.HashLine(adminKeyId, salt, hash),
+        };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var builder = Host.CreateApplicationBuilder();
+        // Errors only: Orleans warns about ServerGC and a first watchdog check, neither of which matters here.
+        builder.Logging.SetMinimumLevel(LogLevel.Error);
+        builder.Services.AddBlobStore(configuration.GetSection("Blob"));
+        builder.UseOrleans(silo => silo.UseConfiguredClustering(configuration).AddGenerationCluster(configuration));
+        var host = builder.Build();
+        await host.StartAsync(ct);
+        var connection = new ClientConnectionOptions { CallTimeout = TimeSpan.FromSeconds(30) };
+        var cluster = host.Services.GetRequiredService<IClusterClient>();
+        var admin = new GenerationClient(cluster, connection, adminKey);
+        var key = await admin.CreateTenantAsync(Tenant, new QuotaPatch
+        {
+            MaxFramesPerJob = maxFrames, MaxQueuedFrames = maxFrames, MaxOutputSize = outputSize, DeviceSecondsPerDay = 0, FramesPerDay = 0,
+        }, cancellationToken: ct);
+        var model = await host.Services.GetRequiredService<ModelCache>().GetAsync(ModelId, "cpu", ct);
+        return new ClusterBenchHost(host, root, new GenerationClient(cluster, connection, key.ApiKey), model);
+    }
+
+    public static JobSpec Spec(int frames, int batchFrames, int steps, int outputSize) => new()
+    {
+        Kind = JobKind.ImageSet, ModelId = ModelId, Classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], Frames = frames, Seed = 6,
+        Steps = steps, OutputSize = outputSize, BatchFrames = batchFrames, Resize = "bilinear",
+    };
+
+    /// <summary>Submit to Completed, as a client sees it (status polled every 5 ms); returns the run and the frames' SHA-256.</summary>
+    public async Task<(BenchRun Run, string[] Sha256)> RunClusterAsync(JobSpec spec, CancellationToken ct)
+    {
+        string jobId = $"p2-{++jobs}";
+        var clock = Stopwatch.StartNew();
+        var (_, result) = await client.SubmitAsync(spec, jobId, ct);
+        if (!result.Accepted) throw new CliException($"bench job rejected: {string.Join("; ", result.Errors)}");
+        JobStatus? status;
+        while (true)
+        {
+            status = await client.GetStatusAsync(jobId, ct);
+            if (status?.IsTerminal == true) break;
+            await Task.Delay(5, ct);
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (status.State != JobState.Completed) throw new CliException($"bench job {jobId} ended {status.State}: {status.Error}");
+        var blobs = host.Services.GetRequiredService<IBlobStore>();
+        var bytes = await blobs.GetAsync(status.ManifestBlob!, ct) ?? throw new CliException($"bench job {jobId}: manifest missing");
+        var manifest = JsonSerializer.Deserialize<JobManifest>(bytes, ManifestWriter.JsonOptions)!;
+        return (new BenchRun("cluster", spec.Frames, seconds, status.DeviceSeconds), manifest.Frames.OrderBy(f => f.Index).Select(f => f.Sha256).ToArray());
+    }
+
+    /// <summary>
+    /// The in-process baseline: sample each batch of B frames, encode the PNGs, hash them and write them to a local
+    /// folder (the same blob store class the cluster uses), one batch after the other, as a plain program would.
+    /// </summary>
+    public async Task<(BenchRun Run, string[] Sha256)> RunDirectAsync(JobSpec spec, CancellationToken ct)
+    {
+        var store = new LocalFolderBlobStore(Path.Combine(root, "direct"));
+        int numClasses = model.Card.Network.NumClasses;
+        var schedule = FramePlanner.Schedule(spec);
+        var hashes = new string[spec.Frames];
+        double sampling = 0;
+        var clock = Stopwatch.StartNew();
+        await model.Gate.WaitAsync(ct);
+        try
+        {
+            foreach (var (first, count) in FramePlanner.Shard(spec.Frames, spec.BatchFrames!.Value))
+            {
+                var (pngs, seconds) = await Task.Run(() =>
+                {
+                    var specs = Enumerable.Range(first, count).Select(f => FramePlanner.Frame(spec, f, numClasses)).ToList();
+                    long start = Stopwatch.GetTimestamp();
+                    using var batch = model.Sampler.Sample(specs, schedule, ct);
+                    double s = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    return (PngEncoder.EncodeBatch(batch, spec.OutputSize, ResizeFilter.Bilinear), s);
+                }, ct);
+                sampling += seconds;
+                await Task.WhenAll(pngs.Select(async (png, k) =>
+                {
+                    hashes[first + k] = Convert.ToHexStringLower(SHA256.HashData(png));
+                    await store.PutAsync($"direct/frames/{first + k:D6}.png", png, "image/png", ct);
+                }));
+            }
+        }
+        finally { model.Gate.Release(); }
+        return (new BenchRun("direct", spec.Frames, clock.Elapsed.TotalSeconds, sampling), hashes);
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync(CancellationToken.None);
+        host.Dispose();
+        try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
