@@ -8,7 +8,7 @@ namespace Cli;
 /// sampler directly in the same process on the same frames and batch size. Runs alternate direct, cluster, direct,
 /// ... after a warm-up of both, so drift on a shared machine shows up in the per-run numbers.
 /// </summary>
-sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int Rounds, int Steps, int OutputSize, string Report)
+sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int Rounds, int Steps, int OutputSize, string Report, string CommandLine)
 {
     public const string Section = "## P2 cluster overhead";
     public const double Goal = 0.95;
@@ -28,21 +28,24 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         foreach (var option in new Option[] { model, frames, batchSizes, rounds, steps, size, report }) command.Options.Add(option);
         command.SetAction(async (r, ct) =>
         {
+            var (output, error) = (r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
             try
             {
+                // The row's command is what was parsed (not the process's arguments), so it is right in-process too.
+                string commandLine = "scmctl " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
                 var bench = new ClusterBench(r.GetValue(model), r.GetValue(frames), BenchCommands.ParseBatchSizes(r.GetValue(batchSizes)!),
-                    r.GetValue(rounds), r.GetValue(steps), r.GetValue(size), r.GetValue(report)!);
-                await bench.RunAsync(Console.Out, ct);
+                    r.GetValue(rounds), r.GetValue(steps), r.GetValue(size), r.GetValue(report)!, commandLine);
+                await bench.RunAsync(output, ct);
                 return 0;
             }
             catch (Exception e) when (e is CliException or CheckpointException or ArgumentException)
             {
-                Console.Error.WriteLine(e.Message);
+                error.WriteLine(e.Message);
                 return 2;
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine("Cancelled.");
+                error.WriteLine("Cancelled.");
                 return 130;
             }
         });
@@ -118,7 +121,7 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         var where = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
             DateTime.UtcNow.ToString("yyyy-MM-dd"), BenchmarkLog.Machine(), $"{Frames} x {batch}", $"{OutputSize} px, {Steps}",
-            $"{direct:F1}", $"{cluster:F1}", $"{ratio:F3}", runsCell, $"`{BenchmarkLog.CommandLine()}`",
+            $"{direct:F1}", $"{cluster:F1}", $"{ratio:F3}", runsCell, $"`{CommandLine}`",
         ]);
         if (where is not null) output.WriteLine($"  row appended to {where}");
         return ratio;

@@ -64,9 +64,10 @@ sealed class ClusterBenchHost : IAsyncDisposable
             ["Tenants:AdminKeyHash"] = ApiKeys.HashLine(adminKeyId, salt, hash),
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var builder = Host.CreateApplicationBuilder();
+        // No default configuration sources (appsettings, SCM_ variables): the bench runs on exactly the settings above.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // Errors only: Orleans warns about ServerGC and a first watchdog check, neither of which matters here.
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
+        builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Error);
         builder.Services.AddBlobStore(configuration.GetSection("Blob"));
         builder.UseOrleans(silo => silo.UseConfiguredClustering(configuration).AddGenerationCluster(configuration));
         var host = builder.Build();
