@@ -129,5 +129,6 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
 
     static void Print(TextWriter output, BenchRun run) =>
         output.WriteLine($"  {run.Path,-8} {run.Frames,5} frames in {run.Seconds,6:F2} s = {run.FramesPerSecond,7:F1} frames/s; " +
-                         $"sampler busy {run.SamplingSeconds / run.Seconds,4:P0} of the wall time");
+                         $"sampler busy {run.SamplingSeconds / run.Seconds,4:P0} of the wall time" +
+                         (run.Path == "cluster" ? $"; first lease {1000 * run.StartSeconds:F0} ms after submit" : ""));
 }
