@@ -13,7 +13,7 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
     public const string Section = "## P2 cluster overhead";
     public const double Goal = 0.95;
     static readonly string[] Columns =
-        ["date", "machine", "frames x batch", "png size, steps", "direct frames/s", "cluster frames/s", "ratio (goal >= 0.95)", "runs in order (frames/s)", "command"];
+        ["date", "machine", "load avg (start, end)", "frames x batch", "png size, steps", "direct frames/s", "cluster frames/s", "ratio (goal >= 0.95)", "runs in order (frames/s)", "command"];
 
     public static Command Command()
     {
@@ -21,7 +21,7 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         var model = new Option<string?>("--model") { Description = "Model card (default: models/mnist-scm/model.json in the repository)." };
         var frames = new Option<int>("--frames") { Description = "Frames per timed run.", DefaultValueFactory = _ => 320 };
         var batchSizes = new Option<string>("--batch-sizes") { Description = "Comma-separated batch sizes B (frames per work item = per lease = per direct sampler call); one row each.", DefaultValueFactory = _ => "16" };
-        var rounds = new Option<int>("--rounds") { Description = "Timed cluster runs per batch size, each between two direct runs.", DefaultValueFactory = _ => 2 };
+        var rounds = new Option<int>("--rounds") { Description = "Timed cluster runs per batch size, each between two direct runs.", DefaultValueFactory = _ => 3 };
         var steps = new Option<int>("--steps") { Description = "Consistency steps.", DefaultValueFactory = _ => 2 };
         var size = new Option<int>("--size") { Description = "PNG size in pixels (the job default).", DefaultValueFactory = _ => 128 };
         var report = BenchmarkLog.ReportOption();
@@ -86,6 +86,8 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         output.WriteLine($"B = {batch}: starting a one-silo cluster...");
         await using var host = await ClusterBenchHost.StartAsync(ModelPath ?? BenchCommands.DefaultModel, batch, Frames, OutputSize, ct);
         var spec = ClusterBenchHost.Spec(Frames, batch, Steps, OutputSize);
+        // Other processes share this machine; the 1-minute load average says how much (2 cores: above 2 is contention).
+        string loadBefore = LoadAverage();
 
         // Warm-up of both paths: JIT, grain activations, kernel selection, allocator.
         var warm = spec with { Frames = Math.Min(Frames, 2 * batch) };
@@ -120,15 +122,21 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         string runsCell = string.Join(", ", runs.Select(r => $"{(r.Path == "direct" ? "D" : "C")} {r.FramesPerSecond:F1}"));
         var where = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
-            DateTime.UtcNow.ToString("yyyy-MM-dd"), BenchmarkLog.Machine(), $"{Frames} x {batch}", $"{OutputSize} px, {Steps}",
+            DateTime.UtcNow.ToString("yyyy-MM-dd"), BenchmarkLog.Machine(), $"{loadBefore}, {LoadAverage()}", $"{Frames} x {batch}", $"{OutputSize} px, {Steps}",
             $"{direct:F1}", $"{cluster:F1}", $"{ratio:F3}", runsCell, $"`{CommandLine}`",
         ]);
         if (where is not null) output.WriteLine($"  row appended to {where}");
         return ratio;
     }
 
+    static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
+        catch (IOException) { return "?"; }
+    }
+
     static void Print(TextWriter output, BenchRun run) =>
         output.WriteLine($"  {run.Path,-8} {run.Frames,5} frames in {run.Seconds,6:F2} s = {run.FramesPerSecond,7:F1} frames/s; " +
-                         $"sampler busy {run.SamplingSeconds / run.Seconds,4:P0} of the wall time" +
+                         $"sampler busy {run.SamplingSeconds / run.Seconds,4:P0} of the wall time, {1000 * run.CpuSeconds / run.Frames,5:F1} CPU-ms/frame" +
                          (run.Path == "cluster" ? $"; first lease {1000 * run.StartSeconds:F0} ms after submit" : ""));
 }

@@ -20,6 +20,8 @@ namespace Cli;
 /// <summary>One timed run: frames rendered, wall seconds, the part of it the sampler was busy, and (cluster) submit to first lease.</summary>
 sealed record BenchRun(string Path, int Frames, double Seconds, double SamplingSeconds, double StartSeconds = 0)
 {
+    /// <summary>CPU time of the whole process during the run (every thread: torch, encoding, Orleans).</summary>
+    public double CpuSeconds { get; init; }
     public double FramesPerSecond => Frames / Seconds;
 }
 
@@ -96,6 +98,7 @@ sealed class ClusterBenchHost : IAsyncDisposable
     public async Task<(BenchRun Run, string[] Sha256)> RunClusterAsync(JobSpec spec, CancellationToken ct)
     {
         string jobId = $"p2-{++jobs}";
+        var cpu = ProcessCpuSeconds();
         var submitted = DateTime.UtcNow;
         var (_, result) = await client.SubmitAsync(spec, jobId, ct);
         if (!result.Accepted) throw new CliException($"bench job rejected: {string.Join("; ", result.Errors)}");
@@ -109,10 +112,11 @@ sealed class ClusterBenchHost : IAsyncDisposable
         if (status.State != JobState.Completed) throw new CliException($"bench job {jobId} ended {status.State}: {status.Error}");
         double seconds = (status.CompletedAt!.Value - submitted).TotalSeconds;
         double startup = ((status.StartedAt ?? submitted) - submitted).TotalSeconds;
+        cpu = ProcessCpuSeconds() - cpu;
         var blobs = host.Services.GetRequiredService<IBlobStore>();
         var bytes = await blobs.GetAsync(status.ManifestBlob!, ct) ?? throw new CliException($"bench job {jobId}: manifest missing");
         var manifest = JsonSerializer.Deserialize<JobManifest>(bytes, ManifestWriter.JsonOptions)!;
-        return (new BenchRun("cluster", spec.Frames, seconds, status.DeviceSeconds, startup), manifest.Frames.OrderBy(f => f.Index).Select(f => f.Sha256).ToArray());
+        return (new BenchRun("cluster", spec.Frames, seconds, status.DeviceSeconds, startup) { CpuSeconds = cpu }, manifest.Frames.OrderBy(f => f.Index).Select(f => f.Sha256).ToArray());
     }
 
     /// <summary>
@@ -126,6 +130,7 @@ sealed class ClusterBenchHost : IAsyncDisposable
         var schedule = FramePlanner.Schedule(spec);
         var hashes = new string[spec.Frames];
         double sampling = 0;
+        var cpu = ProcessCpuSeconds();
         var clock = Stopwatch.StartNew();
         await model.Gate.WaitAsync(ct);
         try
@@ -149,7 +154,14 @@ sealed class ClusterBenchHost : IAsyncDisposable
             }
         }
         finally { model.Gate.Release(); }
-        return (new BenchRun("direct", spec.Frames, clock.Elapsed.TotalSeconds, sampling), hashes);
+        double wall = clock.Elapsed.TotalSeconds;
+        return (new BenchRun("direct", spec.Frames, wall, sampling) { CpuSeconds = ProcessCpuSeconds() - cpu }, hashes);
+    }
+
+    static double ProcessCpuSeconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     static int FreePort()
