@@ -154,10 +154,15 @@ public sealed class WorkerGrain(
         {
             var model = await models.GetAsync(runnable[0].Spec.ModelId, device, cancellationToken);
             loadedModel = model.Id;
-            await model.Gate.WaitAsync(cancellationToken);
-            SampledBatch batch;
-            try { batch = await Task.Run(() => Sample(model, runnable, cancellationToken), cancellationToken); }
-            finally { model.Gate.Release(); }
+            // The device gate is shared by every silo of this process and is taken and released on the thread pool:
+            // a release queued on this activation would never run if its silo stopped meanwhile, and every other
+            // in-process worker of the device would wait forever.
+            var batch = await Task.Run(async () =>
+            {
+                await model.Gate.WaitAsync(cancellationToken);
+                try { return Sample(model, runnable, cancellationToken); }
+                finally { model.Gate.Release(); }
+            }, cancellationToken);
             sampled.Batches.Add(batch);
             counters.BusySeconds += batch.Seconds;
         }

@@ -138,5 +138,6 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
     static void Print(TextWriter output, BenchRun run) =>
         output.WriteLine($"  {run.Path,-8} {run.Frames,5} frames in {run.Seconds,6:F2} s = {run.FramesPerSecond,7:F1} frames/s; " +
                          $"sampler busy {run.SamplingSeconds / run.Seconds,4:P0} of the wall time, {1000 * run.CpuSeconds / run.Frames,5:F1} CPU-ms/frame" +
-                         (run.Path == "cluster" ? $"; first lease {1000 * run.StartSeconds:F0} ms after submit" : ""));
+                         (run.Path == "cluster" ? $"; first lease {1000 * run.StartSeconds:F0} ms after submit"
+                             : $"; PNG {run.EncodeSeconds / run.Seconds:P0}, hash + write {run.WriteSeconds / run.Seconds:P0}"));
 }

@@ -22,6 +22,9 @@ sealed record BenchRun(string Path, int Frames, double Seconds, double SamplingS
 {
     /// <summary>CPU time of the whole process during the run (every thread: torch, encoding, Orleans).</summary>
     public double CpuSeconds { get; init; }
+    /// <summary>Direct path only: PNG encoding, and hashing + writing (each file is flushed to disk before its rename).</summary>
+    public double EncodeSeconds { get; init; }
+    public double WriteSeconds { get; init; }
     public double FramesPerSecond => Frames / Seconds;
 }
 
@@ -129,7 +132,7 @@ sealed class ClusterBenchHost : IAsyncDisposable
         int numClasses = model.Card.Network.NumClasses;
         var schedule = FramePlanner.Schedule(spec);
         var hashes = new string[spec.Frames];
-        double sampling = 0;
+        double sampling = 0, encoding = 0, writing = 0;
         var cpu = ProcessCpuSeconds();
         var clock = Stopwatch.StartNew();
         await model.Gate.WaitAsync(ct);
@@ -137,25 +140,30 @@ sealed class ClusterBenchHost : IAsyncDisposable
         {
             foreach (var (first, count) in FramePlanner.Shard(spec.Frames, spec.BatchFrames!.Value))
             {
-                var (pngs, seconds) = await Task.Run(() =>
+                var (pngs, seconds, encodeSeconds) = await Task.Run(() =>
                 {
                     var specs = Enumerable.Range(first, count).Select(f => FramePlanner.Frame(spec, f, numClasses)).ToList();
                     long start = Stopwatch.GetTimestamp();
                     using var batch = model.Sampler.Sample(specs, schedule, ct);
                     double s = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                    return (PngEncoder.EncodeBatch(batch, spec.OutputSize, ResizeFilter.Bilinear), s);
+                    start = Stopwatch.GetTimestamp();
+                    var encoded = PngEncoder.EncodeBatch(batch, spec.OutputSize, ResizeFilter.Bilinear);
+                    return (encoded, s, Stopwatch.GetElapsedTime(start).TotalSeconds);
                 }, ct);
                 sampling += seconds;
+                encoding += encodeSeconds;
+                long writeStart = Stopwatch.GetTimestamp();
                 await Task.WhenAll(pngs.Select(async (png, k) =>
                 {
                     hashes[first + k] = Convert.ToHexStringLower(SHA256.HashData(png));
                     await store.PutAsync($"direct/frames/{first + k:D6}.png", png, "image/png", ct);
                 }));
+                writing += Stopwatch.GetElapsedTime(writeStart).TotalSeconds;
             }
         }
         finally { model.Gate.Release(); }
         double wall = clock.Elapsed.TotalSeconds;
-        return (new BenchRun("direct", spec.Frames, wall, sampling) { CpuSeconds = ProcessCpuSeconds() - cpu }, hashes);
+        return (new BenchRun("direct", spec.Frames, wall, sampling) { CpuSeconds = ProcessCpuSeconds() - cpu, EncodeSeconds = encoding, WriteSeconds = writing }, hashes);
     }
 
     static double ProcessCpuSeconds()
