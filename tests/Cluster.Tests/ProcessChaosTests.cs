@@ -14,7 +14,8 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
         var blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "chaos-blobs-" + Guid.NewGuid().ToString("N"));
         var admin = ClusterHarness.NewAdminKey();
         // One torch thread per silo: three silo processes share 2 cores, and pipelined workers that each sample
-        // without pause on 2 threads starved the silos' own threads until leases expired (see docs/BENCHMARKS.md, P2).
+        // without pause on 2 threads starved the silos' own threads until leases expired, and each expiry stalls the
+        // scheduler and the coordinator until the response timeout (the expiry timer awaits BatchFailed, which calls Offer).
         var settings = new Dictionary<string, string>
         {
             ["Tenants:AdminKeyHash"] = admin.HashLine,
