@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using BlobStorage;
 using Grains.Interfaces;
 using Grains.Jobs;
@@ -11,15 +10,17 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
-using Scm.Images;
-using static TorchSharp.torch;
 
 namespace Grains.Workers;
 
 /// <summary>
 /// Owns one device of one silo (key "{siloName}/{device}", pinned there by <see cref="DevicePlacementAttribute"/>).
-/// Pulls leases from the scheduler, samples all their frames in one network batch, encodes and stores PNGs,
-/// and reports each item to its coordinator. Tensor work runs on the thread pool, never on Orleans' scheduler.
+/// Pulls leases from the scheduler and samples all their frames in one network batch; a
+/// <see cref="StoreAndReportStage"/> then encodes and stores the PNGs and reports each item to its coordinator.
+/// The two stages overlap: while lease k is stored and reported, lease k+1 is leased and sampled. At most one
+/// lease waits behind the sampler, so a slow store holds the sampler back (backpressure) and a crash loses only
+/// work that leases still cover (they expire and their items are retried). Tensor work runs on the thread pool,
+/// never on Orleans' scheduler.
 /// </summary>
 [DevicePlacement]
 public sealed class WorkerGrain(
@@ -36,10 +37,9 @@ public sealed class WorkerGrain(
     string workerId = "";
     string device = "";
     bool started;
-    long framesDone;
-    double busySeconds;
     string? loadedModel;
-    string? lastError;
+    readonly WorkerCounters counters = new();
+    StoreAndReportStage stage = null!;
 
     ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(0);
 
@@ -49,6 +49,7 @@ public sealed class WorkerGrain(
         device = WorkerKey.DeviceOf(workerId);
         if (WorkerKey.SiloOf(workerId) != silo.Name)
             throw new InvalidOperationException($"Worker '{workerId}' activated on silo '{silo.Name}'; it belongs on '{WorkerKey.SiloOf(workerId)}'.");
+        stage = new StoreAndReportStage(workerId, device, GrainFactory, blobs, counters, metrics, logger);
         return Task.CompletedTask;
     }
 
@@ -68,8 +69,8 @@ public sealed class WorkerGrain(
 
     public Task<WorkerInfo> GetInfo() => Task.FromResult(new WorkerInfo
     {
-        WorkerId = workerId, SiloName = silo.Name, Device = device, LastSeen = DateTime.UtcNow, FramesDone = framesDone,
-        BusySeconds = busySeconds, LoadedModel = loadedModel, LastError = lastError,
+        WorkerId = workerId, SiloName = silo.Name, Device = device, LastSeen = DateTime.UtcNow, FramesDone = counters.FramesDone,
+        BusySeconds = counters.BusySeconds, LoadedModel = loadedModel, LastError = counters.LastError,
     });
 
     async Task RunAsync(CancellationToken timerToken)
@@ -78,163 +79,124 @@ public sealed class WorkerGrain(
         // scheduler would otherwise hold up shutdown until the response timeout.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(timerToken, lifetime.ApplicationStopping);
         var cancellationToken = stopping.Token;
-        while (!cancellationToken.IsCancellationRequested)
+        // The store/report stage of the previous lease; it never throws.
+        Task storing = Task.CompletedTask;
+        try
         {
-            WorkLease? lease;
-            try
+            while (!cancellationToken.IsCancellationRequested)
             {
-                lease = await Scheduler.Lease(new LeaseRequest
-                {
-                    WorkerId = workerId, SiloName = silo.Name, MaxFrames = deviceOptions.Value.MaxBatchFrames, LoadedModel = loadedModel,
-                }, cancellationToken);
+                var lease = await LeaseAsync(cancellationToken);
+                if (lease is null) continue;
+                var sampled = await SampleAsync(lease, cancellationToken);
+                // Backpressure: the previous lease must be stored before this one is handed over.
+                await storing;
+                storing = stage.FinishAsync(sampled, cancellationToken);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "Worker {Worker}: lease request failed; retrying", workerId);
-                try { await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken); }
-                catch (OperationCanceledException) { return; }
-                continue;
-            }
-            if (lease is null) continue;
-            var outcomes = new List<LeaseOutcome>();
-            foreach (var group in lease.Items.GroupBy(i => i.BatchKey))
-                outcomes.AddRange(await RunItemsAsync(group.ToList(), cancellationToken));
-            try { await Scheduler.Release(lease.LeaseId, workerId, outcomes.ToArray()); }
-            catch (Exception e) { logger.LogWarning(e, "Worker {Worker}: releasing lease {Lease} failed (it will expire)", workerId, lease.LeaseId); }
+        }
+        finally
+        {
+            // Never leave the stage running past this tick; on shutdown it returns as soon as it sees the token.
+            await storing;
         }
     }
 
-    async Task<List<LeaseOutcome>> RunItemsAsync(List<WorkItem> items, CancellationToken cancellationToken)
+    /// <summary>The next lease (long poll), or null when there is none yet, the call failed, or we are stopping.</summary>
+    async Task<WorkLease?> LeaseAsync(CancellationToken cancellationToken)
     {
-        var outcomes = new List<LeaseOutcome>();
-        await Task.WhenAll(items.Select(i => Quietly(() => Coordinator(i).BatchLeased(i.BatchIndex, i.Attempt, workerId))));
+        try
+        {
+            return await Scheduler.Lease(new LeaseRequest
+            {
+                WorkerId = workerId, SiloName = silo.Name, MaxFrames = deviceOptions.Value.MaxBatchFrames, LoadedModel = loadedModel,
+            }, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Worker {Worker}: lease request failed; retrying", workerId);
+            try { await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken); }
+            catch (OperationCanceledException) { }
+            return null;
+        }
+    }
+
+    /// <summary>Samples every group of the lease; items that fail before or during sampling are reported here.</summary>
+    async Task<SampledLease> SampleAsync(WorkLease lease, CancellationToken cancellationToken)
+    {
+        var sampled = new SampledLease(lease);
+        try
+        {
+            foreach (var group in lease.Items.GroupBy(i => i.BatchKey))
+                await SampleGroupAsync(group.ToList(), sampled, cancellationToken);
+            return sampled;
+        }
+        catch
+        {
+            sampled.Dispose();
+            throw;
+        }
+    }
+
+    async Task SampleGroupAsync(List<WorkItem> items, SampledLease sampled, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(items.Select(i => stage.Quietly(() => stage.Coordinator(i).BatchLeased(i.BatchIndex, i.Attempt, workerId))));
 
         var runnable = new List<WorkItem>();
         foreach (var item in items)
         {
             var injected = await faults.BeforeItemAsync(item, workerId, cancellationToken);
             if (injected is null) runnable.Add(item);
-            else outcomes.Add(await FailAsync(item, FailureReason.Injected, $"injected failure: {injected}"));
+            else sampled.Outcomes.Add(await stage.FailAsync(item, FailureReason.Injected, $"injected failure: {injected}"));
         }
-        if (runnable.Count == 0) return outcomes;
+        if (runnable.Count == 0) return;
 
-        string modelId;
-        byte[][][] pngs;
-        double seconds;
-        long started;
-        bool simulated = SimulatedDevices.IsSimulated(device);
         try
         {
-            if (simulated)
+            if (SimulatedDevices.IsSimulated(device))
             {
                 // SIMULATION: a configured delay and placeholder frames instead of the model (bench scale).
-                modelId = loadedModel = SimulatedDevices.ModelLabel;
-                started = Stopwatch.GetTimestamp();
-                (pngs, seconds) = await simulation.RunBatchAsync(runnable, cancellationToken);
+                loadedModel = SimulatedDevices.ModelLabel;
+                long started = Stopwatch.GetTimestamp();
+                var (pngs, seconds) = await simulation.RunBatchAsync(runnable, cancellationToken);
+                sampled.Batches.Add(SampledBatch.Simulated(runnable, pngs, seconds, loadedModel, started));
+                counters.BusySeconds += seconds;
+                metrics.BatchSampled(loadedModel, device, runnable, seconds);
+                return;
             }
-            else
+            var model = await models.GetAsync(runnable[0].Spec.ModelId, device, cancellationToken);
+            loadedModel = model.Id;
+            // The device gate is shared by every silo of this process and is taken and released on the thread pool:
+            // a release queued on this activation would never run if its silo stopped meanwhile, and every other
+            // in-process worker of the device would wait forever.
+            var batch = await Task.Run(async () =>
             {
-                var model = await models.GetAsync(runnable[0].Spec.ModelId, device, cancellationToken);
-                modelId = loadedModel = model.Id;
                 await model.Gate.WaitAsync(cancellationToken);
-                started = Stopwatch.GetTimestamp();
-                try { (pngs, seconds) = await Task.Run(() => SampleAndEncode(model, runnable, cancellationToken), cancellationToken); }
+                try { return Sample(model, runnable, cancellationToken); }
                 finally { model.Gate.Release(); }
-            }
+            }, cancellationToken);
+            sampled.Batches.Add(batch);
+            counters.BusySeconds += batch.Seconds;
+            metrics.BatchSampled(model.Id, device, runnable, batch.Seconds);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            lastError = e.Message;
+            counters.LastError = e.Message;
             logger.LogWarning(e, "Worker {Worker}: batch of {Items} items failed", workerId, runnable.Count);
-            foreach (var item in runnable) outcomes.Add(await FailAsync(item, FailureReason.Sampling, e.Message));
-            return outcomes;
+            foreach (var item in runnable) sampled.Outcomes.Add(await stage.FailAsync(item, FailureReason.Sampling, e.Message));
         }
-        busySeconds += seconds;
-        metrics.BatchSampled(modelId, device, runnable, seconds);
-        int totalFrames = runnable.Sum(i => i.FrameCount);
-
-        for (int i = 0; i < runnable.Count; i++)
-        {
-            var item = runnable[i];
-            double share = seconds * item.FrameCount / totalFrames;
-            try
-            {
-                var frames = await StoreAsync(item, pngs[i], cancellationToken);
-                await Coordinator(item).BatchCompleted(new BatchResult
-                {
-                    BatchIndex = item.BatchIndex, Attempt = item.Attempt, WorkerId = workerId, Frames = frames, DeviceSeconds = share,
-                    Simulated = simulated,
-                });
-                framesDone += item.FrameCount;
-                outcomes.Add(Outcome(item, true, share));
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                lastError = e.Message;
-                logger.LogWarning(e, "Worker {Worker}: storing or reporting {Job}/{Batch} failed", workerId, item.JobId, item.BatchIndex);
-                outcomes.Add(await FailAsync(item, FailureReason.Store, $"store/report failed: {e.Message}", share));
-            }
-        }
-        metrics.BatchStored(modelId, device, Stopwatch.GetElapsedTime(started));
-        return outcomes;
     }
 
-    /// <summary>One network batch for all items; PNGs per item at each job's output size.</summary>
-    static (byte[][][] Pngs, double Seconds) SampleAndEncode(LoadedModel model, List<WorkItem> items, CancellationToken cancellationToken)
+    /// <summary>One network batch for all items, timed: the time a tenant is charged in device-seconds.</summary>
+    static SampledBatch Sample(LoadedModel model, List<WorkItem> items, CancellationToken cancellationToken)
     {
         int numClasses = model.Card.Network.NumClasses;
         var specs = items.SelectMany(item => Enumerable.Range(item.FirstFrame, item.FrameCount)
             .Select(frame => FramePlanner.Frame(item.Spec, frame, numClasses))).ToList();
-        var clock = Stopwatch.StartNew();
-        using var batch = model.Sampler.Sample(specs, FramePlanner.Schedule(items[0].Spec), cancellationToken);
-        double seconds = clock.Elapsed.TotalSeconds;
-        var pngs = new byte[items.Count][][];
-        long offset = 0;
-        for (int i = 0; i < items.Count; i++)
-        {
-            using var slice = batch.narrow(0, offset, items[i].FrameCount);
-            var filter = items[i].Spec.Resize == "nearest" ? ResizeFilter.Nearest : ResizeFilter.Bilinear;
-            pngs[i] = PngEncoder.EncodeBatch(slice, items[i].Spec.OutputSize, filter);
-            offset += items[i].FrameCount;
-        }
-        return (pngs, seconds);
-    }
-
-    async Task<FrameResult[]> StoreAsync(WorkItem item, byte[][] pngs, CancellationToken cancellationToken)
-    {
-        var frames = new FrameResult[pngs.Length];
-        await Parallel.ForEachAsync(Enumerable.Range(0, pngs.Length), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (k, ct) =>
-            {
-                int index = item.FirstFrame + k;
-                var blob = WorkItem.FrameBlob(item.BlobPrefix, index);
-                await blobs.PutAsync(blob, pngs[k], "image/png", ct);
-                frames[k] = new FrameResult { Index = index, Blob = blob, Sha256 = Convert.ToHexStringLower(SHA256.HashData(pngs[k])), Bytes = pngs[k].Length };
-            });
-        return frames;
-    }
-
-    async Task<LeaseOutcome> FailAsync(WorkItem item, string failure, string reason, double seconds = 0)
-    {
-        metrics.ItemFailed(item.Tenant, failure);
-        await Quietly(() => Coordinator(item).BatchFailed(item.BatchIndex, item.Attempt, workerId, reason));
-        return Outcome(item, false, seconds);
-    }
-
-    static LeaseOutcome Outcome(WorkItem item, bool succeeded, double seconds) => new()
-    {
-        JobId = item.JobId, Tenant = item.Tenant, BatchIndex = item.BatchIndex, Succeeded = succeeded, DeviceSeconds = seconds, Frames = item.FrameCount,
-    };
-
-    IJobCoordinatorGrain Coordinator(WorkItem item) => GrainFactory.GetGrain<IJobCoordinatorGrain>(item.JobId);
-
-    async Task Quietly(Func<Task> call)
-    {
-        try { await call(); }
-        catch (Exception e) { logger.LogDebug(e, "Worker {Worker}: best-effort call failed", workerId); }
+        long started = Stopwatch.GetTimestamp();
+        var images = model.Sampler.Sample(specs, FramePlanner.Schedule(items[0].Spec), cancellationToken);
+        return SampledBatch.Sampled(items, images, Stopwatch.GetElapsedTime(started).TotalSeconds, model.Id, started);
     }
 }

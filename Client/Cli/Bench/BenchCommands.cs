@@ -21,6 +21,7 @@ public static class BenchCommands
         bench.Subcommands.Add(Sampler());
         bench.Subcommands.Add(ConsistencyVsDiffusion());
         bench.Subcommands.Add(ScaleCommand.Create());
+        bench.Subcommands.Add(ClusterBench.Command());
         return bench;
     }
 

@@ -1,0 +1,71 @@
+using Grains.Interfaces;
+using static TorchSharp.torch;
+
+namespace Grains.Workers;
+
+/// <summary>
+/// A lease whose sampling is done, handed from the worker's sampling loop to its <see cref="StoreAndReportStage"/>.
+/// Owns the sampled image tensors until the stage has encoded them (disposing it frees whatever is left).
+/// </summary>
+public sealed class SampledLease(WorkLease lease) : IDisposable
+{
+    public WorkLease Lease => lease;
+    /// <summary>Network batches, one per group of items that share a model and schedule.</summary>
+    public List<SampledBatch> Batches { get; } = new();
+    /// <summary>Per-item results so far: items that failed before or during sampling are already reported.</summary>
+    public List<LeaseOutcome> Outcomes { get; } = new();
+
+    public void Dispose()
+    {
+        foreach (var batch in Batches) batch.Dispose();
+    }
+}
+
+/// <summary>
+/// One network batch: its items in order, their images [frames, C, H, W] on the CPU (or, from a simulated device,
+/// placeholder PNGs), the sampling time, and when sampling started (batch latency runs until the frames are stored).
+/// </summary>
+public sealed class SampledBatch : IDisposable
+{
+    Tensor? images;
+
+    SampledBatch(List<WorkItem> items, Tensor? images, byte[][][]? pngs, double seconds, string model, long startedTimestamp)
+    {
+        Items = items;
+        this.images = images;
+        Pngs = pngs;
+        Seconds = seconds;
+        Model = model;
+        StartedTimestamp = startedTimestamp;
+    }
+
+    public static SampledBatch Sampled(List<WorkItem> items, Tensor images, double seconds, string model, long startedTimestamp) =>
+        new(items, images, null, seconds, model, startedTimestamp);
+
+    /// <summary>SIMULATION: frames already encoded (placeholders), no tensors.</summary>
+    public static SampledBatch Simulated(List<WorkItem> items, byte[][][] pngs, double seconds, string model, long startedTimestamp) =>
+        new(items, null, pngs, seconds, model, startedTimestamp);
+
+    public List<WorkItem> Items { get; }
+    public double Seconds { get; }
+    public string Model { get; }
+    public long StartedTimestamp { get; }
+    /// <summary>Per item, per frame: set for simulated devices, whose frames need no encoding.</summary>
+    public byte[][][]? Pngs { get; }
+    public bool IsSimulated => Pngs is not null;
+    public Tensor Images => images ?? throw new ObjectDisposedException(nameof(SampledBatch));
+
+    public void Dispose()
+    {
+        images?.Dispose();
+        images = null;
+    }
+}
+
+/// <summary>What a worker reports about itself (<see cref="WorkerInfo"/>); updated by both of its stages.</summary>
+public sealed class WorkerCounters
+{
+    public long FramesDone { get; set; }
+    public double BusySeconds { get; set; }
+    public string? LastError { get; set; }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using BlobStorage;
+using Grains.Interfaces;
+using Grains.Telemetry;
+using Microsoft.Extensions.Logging;
+using Scm.Images;
+
+namespace Grains.Workers;
+
+/// <summary>
+/// The second stage of a <see cref="WorkerGrain"/>: encodes a sampled lease's frames as PNGs, writes them to blob
+/// storage, reports every item to its coordinator and releases the lease to the scheduler. It runs on the worker's
+/// activation, interleaved with the sampling loop, so the device samples the next lease while this one is stored.
+/// Every item ends in exactly one report: completed (frames stored) or failed (the coordinator retries it). If the
+/// silo stops mid-way the lease is not released; it expires and the scheduler returns its items.
+/// </summary>
+public sealed class StoreAndReportStage(
+    string workerId, string device, IGrainFactory grains, IBlobStore blobs, WorkerCounters counters, GenerationMetrics metrics, ILogger logger)
+{
+    /// <summary>Writes of one item's frames in flight at once.</summary>
+    const int StoreParallelism = 8;
+
+    ISchedulerGrain Scheduler => grains.GetGrain<ISchedulerGrain>(0);
+
+    /// <summary>Takes ownership of <paramref name="sampled"/>. Never throws: failures become item reports.</summary>
+    public async Task FinishAsync(SampledLease sampled, CancellationToken cancellationToken)
+    {
+        using (sampled)
+        {
+            try
+            {
+                foreach (var batch in sampled.Batches)
+                    sampled.Outcomes.AddRange(await FinishBatchAsync(batch, cancellationToken));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return; // stopping: the unreleased lease expires and its items are retried
+            }
+        }
+        try { await Scheduler.Release(sampled.Lease.LeaseId, workerId, sampled.Outcomes.ToArray()); }
+        catch (Exception e) { logger.LogWarning(e, "Worker {Worker}: releasing lease {Lease} failed (it will expire)", workerId, sampled.Lease.LeaseId); }
+    }
+
+    async Task<List<LeaseOutcome>> FinishBatchAsync(SampledBatch batch, CancellationToken cancellationToken)
+    {
+        var items = batch.Items;
+        int totalFrames = items.Sum(i => i.FrameCount);
+        double Share(WorkItem item) => batch.Seconds * item.FrameCount / totalFrames;
+        var outcomes = new List<LeaseOutcome>();
+        byte[][][] pngs;
+        try
+        {
+            pngs = batch.Pngs ?? await Task.Run(() => Encode(batch), cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            counters.LastError = e.Message;
+            logger.LogWarning(e, "Worker {Worker}: encoding a batch of {Items} items failed", workerId, items.Count);
+            foreach (var item in items) outcomes.Add(await FailAsync(item, FailureReason.Store, $"encoding failed: {e.Message}", Share(item)));
+            return outcomes;
+        }
+        finally
+        {
+            batch.Dispose(); // the images are no longer needed, whatever happened
+        }
+
+        for (int i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            double share = Share(item);
+            try
+            {
+                var frames = await StoreAsync(item, pngs[i], cancellationToken);
+                await Coordinator(item).BatchCompleted(new BatchResult
+                {
+                    BatchIndex = item.BatchIndex, Attempt = item.Attempt, WorkerId = workerId, Frames = frames, DeviceSeconds = share,
+                    Simulated = batch.IsSimulated,
+                });
+                counters.FramesDone += item.FrameCount;
+                outcomes.Add(Outcome(item, true, share));
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                counters.LastError = e.Message;
+                logger.LogWarning(e, "Worker {Worker}: storing or reporting {Job}/{Batch} failed", workerId, item.JobId, item.BatchIndex);
+                outcomes.Add(await FailAsync(item, FailureReason.Store, $"store/report failed: {e.Message}", share));
+            }
+        }
+        metrics.BatchStored(batch.Model, device, Stopwatch.GetElapsedTime(batch.StartedTimestamp));
+        return outcomes;
+    }
+
+    /// <summary>PNGs per item at each job's output size.</summary>
+    static byte[][][] Encode(SampledBatch batch)
+    {
+        var pngs = new byte[batch.Items.Count][][];
+        long offset = 0;
+        for (int i = 0; i < batch.Items.Count; i++)
+        {
+            var item = batch.Items[i];
+            using var slice = batch.Images.narrow(0, offset, item.FrameCount);
+            var filter = item.Spec.Resize == "nearest" ? ResizeFilter.Nearest : ResizeFilter.Bilinear;
+            pngs[i] = PngEncoder.EncodeBatch(slice, item.Spec.OutputSize, filter);
+            offset += item.FrameCount;
+        }
+        return pngs;
+    }
+
+    async Task<FrameResult[]> StoreAsync(WorkItem item, byte[][] pngs, CancellationToken cancellationToken)
+    {
+        var frames = new FrameResult[pngs.Length];
+        await Parallel.ForEachAsync(Enumerable.Range(0, pngs.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = StoreParallelism, CancellationToken = cancellationToken },
+            async (k, ct) =>
+            {
+                int index = item.FirstFrame + k;
+                var blob = WorkItem.FrameBlob(item.BlobPrefix, index);
+                await blobs.PutAsync(blob, pngs[k], "image/png", ct);
+                frames[k] = new FrameResult { Index = index, Blob = blob, Sha256 = Convert.ToHexStringLower(SHA256.HashData(pngs[k])), Bytes = pngs[k].Length };
+            });
+        return frames;
+    }
+
+    /// <summary>Reports a failed attempt (best effort: an unreported attempt comes back when its lease expires).</summary>
+    public async Task<LeaseOutcome> FailAsync(WorkItem item, string failure, string reason, double seconds = 0)
+    {
+        metrics.ItemFailed(item.Tenant, failure);
+        await Quietly(() => Coordinator(item).BatchFailed(item.BatchIndex, item.Attempt, workerId, reason));
+        return Outcome(item, false, seconds);
+    }
+
+    public async Task Quietly(Func<Task> call)
+    {
+        try { await call(); }
+        catch (Exception e) { logger.LogDebug(e, "Worker {Worker}: best-effort call failed", workerId); }
+    }
+
+    public IJobCoordinatorGrain Coordinator(WorkItem item) => grains.GetGrain<IJobCoordinatorGrain>(item.JobId);
+
+    static LeaseOutcome Outcome(WorkItem item, bool succeeded, double seconds) => new()
+    {
+        JobId = item.JobId, Tenant = item.Tenant, BatchIndex = item.BatchIndex, Succeeded = succeeded, DeviceSeconds = seconds, Frames = item.FrameCount,
+    };
+}
