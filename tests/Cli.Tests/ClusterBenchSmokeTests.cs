@@ -1,6 +1,8 @@
 using System.CommandLine;
 
-namespace Cluster.Tests;
+namespace Cli.Tests;
+
+using TestModels = Cluster.Tests.TestModels;
 
 /// <summary>`scmctl bench cluster` end to end with tiny settings: it runs both paths, prints the ratio last and appends its row.</summary>
 public class ClusterBenchSmokeTests

@@ -1,6 +1,8 @@
 using System.CommandLine;
 
-namespace Cluster.Tests;
+namespace Cli.Tests;
+
+using TestModels = Cluster.Tests.TestModels;
 
 /// <summary>`scmctl bench scale` end to end with tiny settings: it runs, prints its summary and appends its row.</summary>
 public class ScaleBenchSmokeTests
