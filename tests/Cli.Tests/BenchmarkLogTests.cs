@@ -57,6 +57,19 @@ public sealed class BenchmarkLogTests : IDisposable
     }
 
     [Fact]
+    public void A_row_goes_under_the_sections_first_table_not_a_later_micro_benchmark_table()
+    {
+        File.WriteAllLines(Doc, ["# Benchmarks", "", "## P4 scale", "", "| date | ratio | command |", "| --- | --- | --- |", "| d1 | 0.9 | c1 |",
+            "", "Micro-benchmarks:", "", "| devices | ns |", "| --- | --- |", "| 1 | 1,671 |"]);
+
+        BenchmarkLog.AppendRow("## P4 scale", Columns, ["d2", "0.93", "c2"], Doc);
+
+        var lines = File.ReadAllLines(Doc).ToList();
+        Assert.Equal("| d2 | 0.93 | c2 |", lines[lines.IndexOf("| d1 | 0.9 | c1 |") + 1]);
+        Assert.Equal("| 1 | 1,671 |", lines[^1]);
+    }
+
+    [Fact]
     public void Report_none_writes_nothing()
     {
         Assert.Null(BenchmarkLog.AppendRowIfWanted("none", "## P1 sampler efficiency", Columns, ["d", "r", "c"]));

@@ -62,11 +62,16 @@ public static class BenchmarkLog
         }
         else
         {
-            // Insert after the last table line of this section (or start the table if the section has none yet).
+            // Insert after the last row of the section's first table (later tables, e.g. a micro-benchmark's, are
+            // prose-owned), or start the table if the section has none yet.
             int next = lines.FindIndex(heading + 1, l => l.StartsWith("## ", StringComparison.Ordinal));
             if (next < 0) next = lines.Count;
             int lastTableLine = -1;
-            for (int i = heading + 1; i < next; i++) if (lines[i].StartsWith('|')) lastTableLine = i;
+            for (int i = heading + 1; i < next; i++)
+            {
+                if (lines[i].StartsWith('|')) lastTableLine = i;
+                else if (lastTableLine >= 0) break;
+            }
             if (lastTableLine < 0)
                 lines.InsertRange(heading + 1, ["", "| " + string.Join(" | ", columns) + " |", "|" + string.Concat(columns.Select(_ => " --- |")), row]);
             else
