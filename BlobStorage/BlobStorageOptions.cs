@@ -2,7 +2,7 @@ using Azure.Storage.Blobs;
 
 namespace BlobStorage;
 
-/// <summary>Which blob store to use and how; bound from a configuration section such as "BlobStorage".</summary>
+/// <summary>Which blob store to use and how; bound from a configuration section (the silo and the CLI use "Blob").</summary>
 public sealed class BlobStorageOptions
 {
     public const string LocalProvider = "Local";

@@ -8,7 +8,7 @@ public static class BlobStorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers a singleton <see cref="IBlobStore"/> (and the bound <see cref="BlobStorageOptions"/>) from a
-    /// configuration section, e.g. <c>services.AddBlobStore(configuration.GetSection("BlobStorage"))</c>.
+    /// configuration section, e.g. <c>services.AddBlobStore(configuration.GetSection("Blob"))</c>.
     /// The section is bound and validated here, so a bad setting stops start-up instead of the first write.
     /// </summary>
     public static IServiceCollection AddBlobStore(this IServiceCollection services, IConfiguration section)

@@ -1,6 +1,6 @@
 namespace ClusterClient;
 
-/// <summary>How a client reaches the cluster. Section "Client" / SCM_Client__* environment variables.</summary>
+/// <summary>How a client reaches the cluster. scmctl fills it from its options (--redis, --gateway-port, --timeout) and the SCM_Client__RedisConnectionString / SCM_Client__GatewayPort environment variables; no configuration section is bound.</summary>
 public sealed class ClientConnectionOptions
 {
     /// <summary>"Localhost" (gateway on this machine) or "Redis" (discover gateways through Redis membership).</summary>
