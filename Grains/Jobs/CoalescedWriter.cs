@@ -14,6 +14,12 @@ public sealed class CoalescedWriter(Func<Task> write)
     /// <summary>True while a change has not been written (a write failed, or one is pending).</summary>
     public bool Dirty => dirty;
 
+    /// <summary>
+    /// Completes when every change made so far is written (or its write failed): writes a pending change, else waits
+    /// for the write in flight. For deactivation, so that no acknowledged change is left behind in memory.
+    /// </summary>
+    public Task DrainAsync() => dirty ? PersistAsync() : flushing;
+
     public Task PersistAsync()
     {
         dirty = true;

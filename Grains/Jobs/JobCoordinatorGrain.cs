@@ -46,7 +46,7 @@ public sealed class JobCoordinatorGrain(
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        persistence?.Dirty == true ? PersistInBackgroundAsync() : Task.CompletedTask;
+        persistence is null ? Task.CompletedTask : DrainQuietlyAsync(persistence);
 
     public async Task<SubmitResult> Submit(JobSpec spec, string tenant)
     {
@@ -250,6 +250,12 @@ public sealed class JobCoordinatorGrain(
             logger.LogWarning(e, "Finalizing job {Job} failed; will retry", JobId);
             finalizing = false;
         }
+    }
+
+    async Task DrainQuietlyAsync(CoalescedWriter writer)
+    {
+        try { await writer.DrainAsync(); }
+        catch (Exception e) { logger.LogWarning(e, "Job {Job}: storing progress at deactivation failed (if lost, pending items re-run)", JobId); }
     }
 
     async Task PersistInBackgroundAsync()
