@@ -67,15 +67,16 @@ public static class BenchCommands
         var threads = new Option<int>("--threads") { Description = "Torch threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var teacherNfe = new Option<int>("--teacher-nfe") { Description = "Teacher network evaluations per sample.", DefaultValueFactory = _ => 63 };
         var studentSteps = new Option<int>("--student-steps") { Description = "sCM sampling steps.", DefaultValueFactory = _ => 2 };
+        var studentTimes = new Option<string?>("--student-times") { Description = "The student's intermediate TrigFlow times, comma-separated, decreasing, steps - 1 of them (default: t_mid = 1.1 for 2 steps)." };
         var seed = new Option<ulong>("--seed") { Description = "Noise seed (the teacher starts from the student's noise).", DefaultValueFactory = _ => 2024UL };
         var report = BenchmarkLog.ReportOption();
-        foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, seed, report })
+        foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, report })
             command.Options.Add(option);
 
         command.SetAction((r, ct) => Run(() =>
         {
             var settings = new ConsistencyVsDiffusionBench(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(data)!,
-                r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps), r.GetValue(seed), r.GetValue(report)!);
+                r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps), ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!);
             settings.Run(Console.Out, ct);
         }));
         return command;
@@ -83,6 +84,14 @@ public static class BenchCommands
 
     /// <summary>1 and every core: the two ends that matter on a small CPU machine.</summary>
     static string DefaultThreadCounts() => Environment.ProcessorCount > 1 ? $"1,{Environment.ProcessorCount}" : "1";
+
+    static double[]? ParseTimes(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
+            double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double t) && double.IsFinite(t)
+                ? t : throw new CliException($"--student-times: '{part}' is not a number.")).ToArray();
+    }
 
     internal static int[] ParseBatchSizes(string text) => ParseList(text, "--batch-sizes", 4096);
 

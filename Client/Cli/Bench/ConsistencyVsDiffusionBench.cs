@@ -19,7 +19,7 @@ namespace Cli;
 /// </para>
 /// </summary>
 sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string Classifier, string Data, int Samples, int BatchSize,
-    int Threads, int TeacherNfe, int StudentSteps, ulong Seed, string Report)
+    int Threads, int TeacherNfe, int StudentSteps, double[]? StudentTimes, ulong Seed, string Report)
 {
     public const string Section = "## P3 consistency vs diffusion";
     public const double TimeGoal = 25;
@@ -72,7 +72,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         var heldOutFeatures = classifier.ExtractFeatures(data.HeldOutImages);
         double floor = EvalCommands.ReferenceRow(data, classifier, heldOutFeatures, Samples / Classes).FrechetDistance;
 
-        string studentName = $"sCM {StudentSteps}-step", teacherName = $"teacher {TeacherNfe} NFE";
+        string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})"), teacherName = $"teacher {TeacherNfe} NFE";
         output.WriteLine($"student:  {Student} ({studentName}, network evaluated on chunks of {BatchSize})");
         output.WriteLine($"teacher:  {Teacher} ({teacherName}, DPM-Solver++(2M), chunks of {BatchSize})");
         output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, {Threads} torch thread(s), CPU, fp32");
@@ -80,7 +80,9 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         var specs = Enumerable.Range(0, Samples).Select(i => SampleSpec.Image(Seed, i, i / (Samples / Classes), Classes)).ToList();
         var student = new ConsistencySampler(studentNet, CPU, BatchSize);
         var teacher = new TeacherSampler(teacherNet, CPU, BatchSize);
-        var studentSchedule = SamplingSchedule.ForSteps(StudentSteps);
+        SamplingSchedule studentSchedule;
+        try { studentSchedule = SamplingSchedule.ForSteps(StudentSteps, StudentTimes); }
+        catch (ArgumentException e) { throw new CliException($"--student-times: {e.Message}"); }
         var teacherSchedule = TeacherSchedule.ForNfe(TeacherNfe);
         Tensor SampleStudent(List<SampleSpec> batch) => student.Sample(batch, studentSchedule, ct);
         Tensor SampleTeacher(List<SampleSpec> batch) => teacher.Sample(batch, teacherSchedule, ct);
