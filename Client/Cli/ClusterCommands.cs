@@ -10,6 +10,8 @@ public static class ClusterCommands
 {
     static readonly Option<string?> Redis = new("--redis") { Description = "Redis connection string: discover the cluster through Redis membership (default: localhost gateway). Env: SCM_Client__RedisConnectionString." };
     static readonly Option<int> GatewayPort = new("--gateway-port") { Description = "Localhost gateway port.", DefaultValueFactory = _ => EnvInt("SCM_Client__GatewayPort", 30000) };
+    static readonly Option<string> ClusterId = new("--cluster-id") { Description = "Orleans cluster id of the silos (Cluster:ClusterId). Env: SCM_Client__ClusterId.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SCM_Client__ClusterId") ?? new ClientConnectionOptions().ClusterId };
+    static readonly Option<string> ServiceId = new("--service-id") { Description = "Orleans service id of the silos (Cluster:ServiceId). Env: SCM_Client__ServiceId.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SCM_Client__ServiceId") ?? new ClientConnectionOptions().ServiceId };
     static readonly Option<double> Timeout = new("--timeout") { Description = "Deadline of each call, seconds.", DefaultValueFactory = _ => 10 };
     static readonly Option<string?> KeyFile = new("--key-file") { Description = "File holding the API key (default: env SCM_API_KEY, then ~/.config/scm/credentials)." };
 
@@ -20,6 +22,8 @@ public static class ClusterCommands
         command.Options.Add(KeyFile);
         command.Options.Add(Redis);
         command.Options.Add(GatewayPort);
+        command.Options.Add(ClusterId);
+        command.Options.Add(ServiceId);
         command.Options.Add(Timeout);
         return command;
     }
@@ -31,6 +35,7 @@ public static class ClusterCommands
         {
             Clustering = redis is null ? "Localhost" : "Redis", RedisConnectionString = redis,
             GatewayPort = r.GetValue(GatewayPort), CallTimeout = TimeSpan.FromSeconds(r.GetValue(Timeout)),
+            ClusterId = r.GetValue(ClusterId)!, ServiceId = r.GetValue(ServiceId)!,
         };
     }
 

@@ -1,6 +1,6 @@
 namespace ClusterClient;
 
-/// <summary>How a client reaches the cluster. scmctl fills it from its options (--redis, --gateway-port, --timeout) and the SCM_Client__RedisConnectionString / SCM_Client__GatewayPort environment variables; no configuration section is bound.</summary>
+/// <summary>How a client reaches the cluster. scmctl fills it from its options (--redis, --gateway-port, --cluster-id, --service-id, --timeout) and the matching SCM_Client__* environment variables; no configuration section is bound.</summary>
 public sealed class ClientConnectionOptions
 {
     /// <summary>"Localhost" (gateway on this machine) or "Redis" (discover gateways through Redis membership).</summary>
@@ -18,6 +18,8 @@ public sealed class ClientConnectionOptions
         if (Clustering == "Redis" && string.IsNullOrWhiteSpace(RedisConnectionString))
             throw new ArgumentException("Client:RedisConnectionString is required with Redis clustering (e.g. 127.0.0.1:6379).");
         if (GatewayPort is < 1 or > 65535) throw new ArgumentException($"Client:GatewayPort must be in [1, 65535], got {GatewayPort}.");
+        if (string.IsNullOrWhiteSpace(ClusterId)) throw new ArgumentException("Client:ClusterId must not be empty (the silos' Cluster:ClusterId).");
+        if (string.IsNullOrWhiteSpace(ServiceId)) throw new ArgumentException("Client:ServiceId must not be empty (the silos' Cluster:ServiceId).");
         if (CallTimeout <= TimeSpan.Zero) throw new ArgumentException("Client:CallTimeout must be positive.");
     }
 }
