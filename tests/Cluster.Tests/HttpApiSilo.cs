@@ -57,7 +57,7 @@ public sealed class HttpApiSilo : IAsyncLifetime
             Clustering = "Redis", RedisConnectionString = ClusterHarness.RedisConnectionString, ClusterId = serviceId, ServiceId = serviceId,
             CallTimeout = TimeSpan.FromSeconds(20),
         };
-        var (host, admin) = await ConnectWithRetryAsync(options, adminKey);
+        var (host, admin) = await SiloProcess.ConnectWithRetryAsync(options, adminKey);
         using (host)
         {
             KeyA = (await admin.CreateTenantAsync("http-a")).ApiKey;
@@ -87,15 +87,5 @@ public sealed class HttpApiSilo : IAsyncLifetime
         if (Silo is not null) await Silo.DisposeAsync();
         if (Disabled is not null) await Disabled.DisposeAsync();
         if (Directory.Exists(blobRoot)) Directory.Delete(blobRoot, recursive: true);
-    }
-
-    static async Task<(Microsoft.Extensions.Hosting.IHost, GenerationClient)> ConnectWithRetryAsync(ClientConnectionOptions options, string apiKey)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            try { return await ClientHost.ConnectAsync(options, apiKey); }
-            catch (InvalidOperationException) when (DateTime.UtcNow < deadline) { await Task.Delay(500); }
-        }
     }
 }

@@ -37,10 +37,7 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var cluster = await ChaosCluster.StartAsync(output, cancellationToken: ct);
         try
         {
-            var (jobId, result) = await cluster.Admin.SubmitAsync(Spec, cancellationToken: ct);
-            Assert.True(result.Accepted, string.Join("; ", result.Errors));
-            var before = await cluster.WaitForAsync(cluster.Admin, jobId, s => s.FramesDone >= Spec.Frames / 10 || s.IsTerminal, TimeSpan.FromMinutes(3), ct);
-            Assert.False(before.IsTerminal, "the job finished before a silo could be killed");
+            var (jobId, before) = await cluster.SubmitAndRunToMidJobAsync(cluster.Admin, Spec, "a silo could be killed", ct);
             var coordinatorSilo = before.CoordinatorSilo ?? throw new InvalidOperationException("status names no coordinator silo");
             var victim = killCoordinatorSilo
                 ? cluster.Silos.Single(s => s.Name == coordinatorSilo)

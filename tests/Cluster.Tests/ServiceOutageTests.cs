@@ -31,10 +31,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
             var quota = new QuotaPatch { MaxRunningJobs = 2, MaxQueuedFrames = 1_000, MaxFramesPerJob = 600 };
             var issued = await cluster.Admin.CreateTenantAsync("acme", quota, weight: 2, cancellationToken: ct);
             var acme = cluster.Api(issued.ApiKey);
-            var (jobId, result) = await acme.SubmitAsync(Spec, cancellationToken: ct);
-            Assert.True(result.Accepted, string.Join("; ", result.Errors));
-            var before = await cluster.WaitForAsync(acme, jobId, s => s.FramesDone >= Spec.Frames / 10 || s.IsTerminal, TimeSpan.FromMinutes(3), ct);
-            Assert.False(before.IsTerminal, "the job finished before Redis could be killed");
+            var (jobId, before) = await cluster.SubmitAndRunToMidJobAsync(acme, Spec, "Redis could be killed", ct);
 
             var keysBefore = await KeysAsync(cluster.Redis.ConnectionString);
             var clock = Stopwatch.StartNew();
@@ -96,10 +93,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var cluster = await ChaosCluster.StartAsync(output, cancellationToken: ct);
         try
         {
-            var (jobId, result) = await cluster.Admin.SubmitAsync(Spec, cancellationToken: ct);
-            Assert.True(result.Accepted, string.Join("; ", result.Errors));
-            var before = await cluster.WaitForAsync(cluster.Admin, jobId, s => s.FramesDone >= Spec.Frames / 10 || s.IsTerminal, TimeSpan.FromMinutes(3), ct);
-            Assert.False(before.IsTerminal, "the job finished before Azurite could be killed");
+            var (jobId, before) = await cluster.SubmitAndRunToMidJobAsync(cluster.Admin, Spec, "Azurite could be killed", ct);
 
             var clock = Stopwatch.StartNew();
             // SIGTERM (SIGKILL after 5 s): a SIGKILLed Azurite forgets blobs acknowledged in its last ~5 s (see

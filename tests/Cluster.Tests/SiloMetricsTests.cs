@@ -23,7 +23,7 @@ public class SiloMetricsTests(Xunit.Abstractions.ITestOutputHelper output)
         try
         {
             await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-            var (host, admin) = await ConnectAsync(serviceId, adminKey);
+            var (host, admin) = await SiloProcess.ConnectWithRetryAsync(Options(serviceId), adminKey, TimeSpan.FromSeconds(30));
             using (host)
             {
                 var tenantKey = await admin.CreateTenantAsync(Tenant);
@@ -157,16 +157,6 @@ public class SiloMetricsTests(Xunit.Abstractions.ITestOutputHelper output)
         Clustering = "Redis", RedisConnectionString = ClusterHarness.RedisConnectionString, ClusterId = serviceId, ServiceId = serviceId,
         CallTimeout = TimeSpan.FromSeconds(20),
     };
-
-    static async Task<(Microsoft.Extensions.Hosting.IHost, GenerationClient)> ConnectAsync(string serviceId, string apiKey)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            try { return await ClientHost.ConnectAsync(Options(serviceId), apiKey); }
-            catch (InvalidOperationException) when (DateTime.UtcNow < deadline) { await Task.Delay(500); }
-        }
-    }
 
     /// <summary>Scrapes until <paramref name="done"/> holds (a deadline, not a timing assertion); returns that scrape.</summary>
     static async Task<PrometheusScrape> ScrapeUntilAsync(SiloProcess silo, Func<PrometheusScrape, bool> done)

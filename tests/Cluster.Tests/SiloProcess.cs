@@ -64,6 +64,21 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Connects a client to silo processes that are still starting: the gateway may not be listening yet, so retry
+    /// until <paramref name="timeout"/> (default 60 s).
+    /// </summary>
+    public static async Task<(Microsoft.Extensions.Hosting.IHost Host, ClusterClient.GenerationClient Client)> ConnectWithRetryAsync(
+        ClusterClient.ClientConnectionOptions options, string apiKey, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            try { return await ClusterClient.ClientHost.ConnectAsync(options, apiKey); }
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline) { await Task.Delay(500); }
+        }
+    }
+
     public void Kill() => process.Kill(entireProcessTree: true);
 
     /// <summary>For a silo expected to stop by itself (e.g. refused configuration): its exit code.</summary>

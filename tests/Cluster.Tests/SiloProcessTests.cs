@@ -32,7 +32,7 @@ public class SiloProcessTests(Xunit.Abstractions.ITestOutputHelper output)
                 Clustering = "Redis", RedisConnectionString = ClusterHarness.RedisConnectionString, ClusterId = serviceId, ServiceId = serviceId,
                 CallTimeout = TimeSpan.FromSeconds(20),
             };
-            var (host, admin) = await ConnectWithRetryAsync(options, adminKey);
+            var (host, admin) = await SiloProcess.ConnectWithRetryAsync(options, adminKey);
             using (host)
             {
                 var tenantKey = await admin.CreateTenantAsync("proc-tenant");
@@ -62,16 +62,6 @@ public class SiloProcessTests(Xunit.Abstractions.ITestOutputHelper output)
         finally
         {
             if (Directory.Exists(blobRoot)) Directory.Delete(blobRoot, recursive: true);
-        }
-    }
-
-    static async Task<(Microsoft.Extensions.Hosting.IHost, GenerationClient)> ConnectWithRetryAsync(ClientConnectionOptions options, string apiKey)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            try { return await ClientHost.ConnectAsync(options, apiKey); }
-            catch (InvalidOperationException) when (DateTime.UtcNow < deadline) { await Task.Delay(500); }
         }
     }
 }

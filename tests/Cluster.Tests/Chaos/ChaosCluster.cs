@@ -98,6 +98,20 @@ internal sealed class ChaosCluster : IAsyncDisposable
     /// <summary>A client of the public API with another tenant's key, on this cluster's connection.</summary>
     public GenerationClient Api(string apiKey) => new(Client, ClientOptions, apiKey);
 
+    /// <summary>
+    /// Submits <paramref name="spec"/> and waits until a tenth of its frames are stored: where every chaos test injects
+    /// its fault. Fails if the job ends before that (the fault would then hit nothing).
+    /// </summary>
+    public async Task<(string JobId, JobStatus Before)> SubmitAndRunToMidJobAsync(GenerationClient api, JobSpec spec, string fault,
+        CancellationToken cancellationToken)
+    {
+        var (jobId, result) = await api.SubmitAsync(spec, cancellationToken: cancellationToken);
+        Assert.True(result.Accepted, string.Join("; ", result.Errors));
+        var before = await WaitForAsync(api, jobId, s => s.FramesDone >= spec.Frames / 10 || s.IsTerminal, TimeSpan.FromMinutes(3), cancellationToken);
+        Assert.False(before.IsTerminal, $"the job finished before {fault}");
+        return (jobId, before);
+    }
+
     /// <summary>Polls (each call with a short deadline) until the job satisfies <paramref name="until"/>.</summary>
     public async Task<JobStatus> WaitForAsync(GenerationClient api, string jobId, Func<JobStatus, bool> until, TimeSpan timeout,
         CancellationToken cancellationToken = default)
