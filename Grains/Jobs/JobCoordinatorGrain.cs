@@ -46,7 +46,7 @@ public sealed class JobCoordinatorGrain(
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        persistence is null ? Task.CompletedTask : DrainQuietlyAsync(persistence);
+        persistence is null ? Task.CompletedTask : QuietlyAsync(persistence.DrainAsync());
 
     public async Task<SubmitResult> Submit(JobSpec spec, string tenant)
     {
@@ -67,7 +67,7 @@ public sealed class JobCoordinatorGrain(
         await Writer.PersistAsync();
         await GrainFactory.GetGrain<IJobIndexGrain>(tenant).Add(JobId);
         await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-        await OfferPendingAsync();
+        await Scheduler.Offer(Job.PendingWorkItems(JobId));
         StartHeartbeat();
         logger.LogInformation("Job {Job} ({Tenant}) accepted: {Frames} frames in {Items} items", JobId, tenant, spec.Frames, Job.Items.Count);
         return new SubmitResult { Accepted = true, Status = Job.ToStatus(JobId) };
@@ -94,7 +94,7 @@ public sealed class JobCoordinatorGrain(
 
     public Task BatchLeased(int batchIndex, int attempt, string workerId)
     {
-        if (TryCurrentItem(batchIndex, attempt, out var item) && item.State == ItemState.Queued)
+        if (Job.TryCurrentItem(batchIndex, attempt, out var item) && item.State == ItemState.Queued)
         {
             item.State = ItemState.Leased;
             item.Worker = workerId;
@@ -146,7 +146,7 @@ public sealed class JobCoordinatorGrain(
 
     public async Task BatchFailed(int batchIndex, int attempt, string workerId, string reason)
     {
-        if (!TryCurrentItem(batchIndex, attempt, out var item) || item.State == ItemState.Done || IsTerminal) return;
+        if (!Job.TryCurrentItem(batchIndex, attempt, out var item) || item.State == ItemState.Done || IsTerminal) return;
         item.Failures++;
         item.LastError = $"{workerId}: {reason}";
         Job.Retries++;
@@ -181,14 +181,6 @@ public sealed class JobCoordinatorGrain(
 
     bool IsTerminal => Job.State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
-    bool TryCurrentItem(int batchIndex, int attempt, out ItemRecord item)
-    {
-        item = null!;
-        if (batchIndex < 0 || batchIndex >= Job.Items.Count) return false;
-        item = Job.Items[batchIndex];
-        return item.Attempt == attempt;
-    }
-
     void StartHeartbeat()
     {
         this.RegisterGrainTimer(HeartbeatAsync, new GrainTimerCreationOptions
@@ -212,15 +204,7 @@ public sealed class JobCoordinatorGrain(
             ScheduleFinalize();
             return;
         }
-        await OfferPendingAsync();
-    }
-
-    async Task OfferPendingAsync()
-    {
-        var pending = Enumerable.Range(0, Job.Items.Count)
-            .Where(i => Job.Items[i].State is ItemState.Queued or ItemState.Leased)
-            .Select(i => Job.ToWorkItem(JobId, i)).ToArray();
-        await Scheduler.Offer(pending);
+        await Scheduler.Offer(Job.PendingWorkItems(JobId));
     }
 
     void ScheduleFinalize()
@@ -252,15 +236,12 @@ public sealed class JobCoordinatorGrain(
         }
     }
 
-    async Task DrainQuietlyAsync(CoalescedWriter writer)
-    {
-        try { await writer.DrainAsync(); }
-        catch (Exception e) { logger.LogWarning(e, "Job {Job}: storing progress at deactivation failed (if lost, pending items re-run)", JobId); }
-    }
+    Task PersistInBackgroundAsync() => QuietlyAsync(Writer.PersistAsync());
 
-    async Task PersistInBackgroundAsync()
+    /// <summary>A write-behind store that may fail: the next beat writes again; if it never lands, pending items re-run.</summary>
+    async Task QuietlyAsync(Task write)
     {
-        try { await Writer.PersistAsync(); }
+        try { await write; }
         catch (Exception e) { logger.LogWarning(e, "Job {Job}: storing progress failed; the next beat retries (if lost, pending items re-run)", JobId); }
     }
 

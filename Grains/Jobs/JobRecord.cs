@@ -40,6 +40,20 @@ public sealed class JobRecord
 
     public int FramesDone => Frames.Count(f => f is not null);
 
+    /// <summary>The item at <paramref name="batchIndex"/>, if that index exists and is at <paramref name="attempt"/> (a report of an older attempt is stale).</summary>
+    public bool TryCurrentItem(int batchIndex, int attempt, out ItemRecord item)
+    {
+        item = null!;
+        if (batchIndex < 0 || batchIndex >= Items.Count) return false;
+        item = Items[batchIndex];
+        return item.Attempt == attempt;
+    }
+
+    /// <summary>Every item not yet done or failed, as work the scheduler can hold.</summary>
+    public WorkItem[] PendingWorkItems(string jobId) => Enumerable.Range(0, Items.Count)
+        .Where(i => Items[i].State is ItemState.Queued or ItemState.Leased)
+        .Select(i => ToWorkItem(jobId, i)).ToArray();
+
     public WorkItem ToWorkItem(string jobId, int batchIndex)
     {
         var item = Items[batchIndex];

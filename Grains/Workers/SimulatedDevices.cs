@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Text;
 using Grains.Interfaces;
 using Grains.Options;
@@ -58,28 +60,12 @@ public sealed class SimulatedDevices(IOptions<DeviceOptions> options)
     {
         var data = Encoding.Latin1.GetBytes(keyword + "\0" + text);
         var chunk = new byte[12 + data.Length];
-        WriteBigEndian(chunk, 0, (uint)data.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(chunk, (uint)data.Length);
         Encoding.ASCII.GetBytes("tEXt").CopyTo(chunk, 4);
         data.CopyTo(chunk, 8);
-        WriteBigEndian(chunk, 8 + data.Length, Crc32(chunk.AsSpan(4, 4 + data.Length)));
+        // PNG chunks carry the CRC-32 (ISO-HDLC) of type + data, big-endian.
+        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + data.Length), Crc32.HashToUInt32(chunk.AsSpan(4, 4 + data.Length)));
         int iend = png.Length - 12;
         return [.. png.AsSpan(0, iend), .. chunk, .. png.AsSpan(iend)];
-    }
-
-    static void WriteBigEndian(byte[] buffer, int offset, uint value)
-    {
-        for (int i = 0; i < 4; i++) buffer[offset + i] = (byte)(value >> (24 - 8 * i));
-    }
-
-    /// <summary>The CRC-32 PNG chunks carry (ISO-HDLC polynomial, bitwise: this runs once per output size).</summary>
-    static uint Crc32(ReadOnlySpan<byte> bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
     }
 }
