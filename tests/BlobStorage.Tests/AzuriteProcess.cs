@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace BlobStorage.Tests;
 
@@ -33,7 +31,7 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         var launcher = TestEnvironment.FindAzuriteBinary() ?? throw new InvalidOperationException(
             $"The Azurite launcher (.tools/azurite/node_modules/.bin/azurite-blob, or {TestEnvironment.AzuriteBinaryVariable}) " +
             $"was not found. {TestEnvironment.HowToStartServices}");
-        var azurite = new AzuriteProcess(launcher, FreePort());
+        var azurite = new AzuriteProcess(launcher, TestEnvironment.FreeLoopbackPort());
         await azurite.RestartAsync();
         return azurite;
     }
@@ -148,12 +146,5 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     {
         await KillAsync();
         dataFolder.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+
 namespace BlobStorage.Tests;
 
 /// <summary>Where the test services are. infra/test.sh exports these; the defaults match infra/services.sh.</summary>
@@ -47,5 +50,13 @@ internal static class TestEnvironment
         }
 
         return null;
+    }
+
+    /// <summary>A loopback port the OS says is free now (another process could take it before it is bound; rare).</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Cluster.Tests;
 
@@ -27,7 +25,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static SiloProcess Start(string name, IDictionary<string, string> settings)
     {
-        int siloPort = FreePort(), gatewayPort = FreePort(), httpPort = FreePort();
+        int siloPort = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort(), gatewayPort = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort(), httpPort = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort();
         var logPath = Path.Combine(Path.GetTempPath(), $"scm-silo-{name}-{Guid.NewGuid():N}.log");
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scm-silo.dll"));
@@ -94,12 +92,5 @@ public sealed class SiloProcess : IAsyncDisposable
         if (!process.HasExited) process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
         process.Dispose();
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using BlobStorage;
@@ -58,7 +56,8 @@ sealed class ClusterBenchHost : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), "scm-bench-cluster-" + Guid.NewGuid().ToString("N")[..8]);
         var (adminKeyId, adminKey, salt, hash) = ApiKeys.Generate();
         // Free ports: other benches or test clusters may run on this machine at the same time.
-        int siloPort = FreePort(), gatewayPort = FreePort();
+        var ports = SimulatedCluster.FreePorts(2);
+        int siloPort = ports[0], gatewayPort = ports[1];
         var settings = new Dictionary<string, string?>
         {
             ["Cluster:SiloName"] = "bench", ["Cluster:SiloPort"] = $"{siloPort}", ["Cluster:GatewayPort"] = $"{gatewayPort}",
@@ -170,13 +169,6 @@ sealed class ClusterBenchHost : IAsyncDisposable
     {
         using var process = Process.GetCurrentProcess();
         return process.TotalProcessorTime.TotalSeconds;
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

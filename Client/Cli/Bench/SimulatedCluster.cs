@@ -87,7 +87,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
     }
 
     /// <summary>Ports the OS says are free now (another process could take one before the silo binds it; rare).</summary>
-    static int[] FreePorts(int count)
+    internal static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
         try

@@ -23,7 +23,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public static async Task<RedisServerProcess> StartAsync(CancellationToken cancellationToken = default)
     {
-        var redis = new RedisServerProcess(FreePort());
+        var redis = new RedisServerProcess(BlobStorage.Tests.TestEnvironment.FreeLoopbackPort());
         try
         {
             await redis.RestartAsync(cancellationToken);
@@ -101,12 +101,5 @@ public sealed class RedisServerProcess : IAsyncDisposable
         {
             return null;
         }
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
