@@ -1,10 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Scm.Checkpoints;
-using Scm.Images;
-using Scm.Network;
 using Scm.Sampling;
-using static TorchSharp.torch;
 
 namespace Cli;
 
