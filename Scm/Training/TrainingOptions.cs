@@ -18,6 +18,12 @@ public sealed record TrainingOptions
     public double GradientClip { get; init; } = 1.0;
     public int Threads { get; init; } = Environment.ProcessorCount;
     public string Device { get; init; } = "cpu";
+    /// <summary>Train in float64 (numerics checks; also exercises the dtype/device move of every parameter on a CPU).</summary>
+    public bool Float64 { get; init; }
+    /// <summary>Iterations between validation points (when the trainer is given a probe).</summary>
+    public int EvaluateEvery { get; init; } = 250;
+    /// <summary>What the model card records as hardware (default: core count and device).</summary>
+    public string? Hardware { get; init; }
 
     public void Validate()
     {
@@ -28,6 +34,7 @@ public sealed record TrainingOptions
         if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), "checkpoint interval must be >= 1.");
         if (!(PStd > 0)) throw new ArgumentOutOfRangeException(nameof(PStd), "P_std must be > 0.");
         if (LabelDropout is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(LabelDropout), "label dropout must be in [0, 1].");
+        if (EvaluateEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvaluateEvery), "evaluation interval must be >= 1.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), "threads must be >= 1.");
     }
 }

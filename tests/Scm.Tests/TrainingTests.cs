@@ -31,13 +31,18 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
             return (images + 0.05f * randn([count, 1, 8, 8], generator: generator)).clamp(-1, 1);
         }
         Tensor Labels(int count) => arange(count, dtype: int64) % MnistDigits.Classes;
-        return new MnistDigits { TrainImages = Images(80, 1), TrainLabels = Labels(80), HeldOutImages = Images(20, 2), HeldOutLabels = Labels(20) };
+        var (fit, validation) = (Images(80, 1), Images(20, 3));
+        return new MnistDigits
+        {
+            TrainImages = cat([fit, validation]), TrainLabels = cat([Labels(80), Labels(20)]), FitImages = fit, FitLabels = Labels(80),
+            ValidationImages = validation, ValidationLabels = Labels(20), HeldOutImages = Images(20, 2), HeldOutLabels = Labels(20),
+        };
     }
 
-    TrainingOptions Options(string run, long iterations, double learningRate = 3e-3) => new()
+    TrainingOptions Options(string run, long iterations, double learningRate = 3e-3, bool float64 = false) => new()
     {
         RunDirectory = directory.File(run), DataDirectory = "unused: data is in memory", Iterations = iterations, BatchSize = 16,
-        LearningRate = learningRate, EmaDecay = 0.9, Seed = 5, CheckpointEvery = 1000, Threads = 1,
+        LearningRate = learningRate, EmaDecay = 0.9, Seed = 5, CheckpointEvery = 1000, Threads = 1, Float64 = float64,
     };
 
     /// <summary>Mean loss over fixed draws (iterations far beyond the run), so before/after differ only by the weights.</summary>
@@ -113,6 +118,52 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
         new ScdTrainer(Options("split", 3, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
         new ScdTrainer(Options("split", 6, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
         AssertSameState("whole", "split");
+    }
+
+    /// <summary>
+    /// Module.to() onto another dtype replaces every Parameter, exactly as a move to CUDA does: an optimizer made before
+    /// the move held stale handles and Adam.step failed (KeyNotFoundException) on the GPU. Training in float64 walks the
+    /// same path on a CPU, for the teacher and for sCD, fresh and resumed; the served checkpoint stays float32.
+    /// </summary>
+    [Fact]
+    public void Training_after_a_parameter_replacing_move_steps_resumes_and_serves_float32()
+    {
+        new TeacherTrainer(Options("teacher64", 2, float64: true), Config, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        new TeacherTrainer(Options("teacher64", 3, float64: true), Config, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        string teacherCard = Path.Combine(directory.File("teacher64"), "ema", "model.json");
+        new ScdTrainer(Options("scd64", 2, 1e-3, float64: true), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        new ScdTrainer(Options("scd64", 3, 1e-3, float64: true), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        Assert.Equal(3, new RunState(directory.File("scd64")).TryReadProgress()!.Iteration);
+        var (served, _) = Checkpoint.Load(Path.Combine(directory.File("scd64"), "ema", "model.json"), CPU);
+        Assert.All(served.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        var state = Safetensors.LoadStateDict(Path.Combine(directory.File("scd64"), "state", "online.safetensors"));
+        Assert.All(state.Values, t => Assert.Equal(ScalarType.Float64, t.dtype));
+    }
+
+    [Fact]
+    public void Validation_curve_keeps_points_and_the_best_checkpoint_and_drops_points_past_a_resume()
+    {
+        string teacherCard = TrainTeacher("teacher", 2);
+        using var probe = new Scm.Evaluation.ValidationProbe(TinyClassifier(), Synthetic().ValidationImages, samples: 20, CPU, computeBatch: 10);
+        var options = Options("scd", 4, 1e-3) with { EvaluateEvery = 2, CheckpointEvery = 2 };
+        var seen = new List<int>();
+        new ScdTrainer(options, Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None, probe, curve => seen.Add(curve.Points.Count));
+        Assert.Equal([1, 2], seen);
+        var curve = new TrainingCurve(directory.File("scd"));
+        curve.Load(resumedIteration: 4);
+        Assert.Equal([2L, 4L], curve.Points.Select(p => p.Iteration));
+        Assert.All(curve.Points, p => Assert.True(double.IsFinite(p.TwoStepFd) && p.TwoStepAccuracy is >= 0 and <= 1));
+        Assert.True(File.Exists(Path.Combine(directory.File("scd"), "best", "model.json")));
+        curve.Load(resumedIteration: 2);
+        Assert.Equal([2L], curve.Points.Select(p => p.Iteration));
+    }
+
+    /// <summary>An untrained classifier for 8x8 images: enough to exercise the probe's plumbing (not its judgement).</summary>
+    static Scm.Evaluation.MnistClassifier TinyClassifier()
+    {
+        var classifier = new Scm.Evaluation.MnistClassifier(new Scm.Evaluation.ClassifierConfig { Resolution = 8, Channels = [8, 8, 8, 8], FeatureChannels = 8 });
+        classifier.eval();
+        return classifier;
     }
 
     [Fact]

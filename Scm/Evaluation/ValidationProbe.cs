@@ -1,0 +1,73 @@
+using Scm.Network;
+using Scm.Sampling;
+using Scm.Training;
+using static TorchSharp.torch;
+
+namespace Scm.Evaluation;
+
+/// <summary>Class accuracy and Fréchet distance of one sampler setting, in the classifier's feature space.</summary>
+public sealed record SampleQuality(double Accuracy, double FrechetDistance);
+
+/// <summary>
+/// Judges a consistency model during training on the validation split (never the held-out digits): 1- and 2-step
+/// samples, an equal count per class from fixed noise, scored by the evaluation classifier (class accuracy) and by the
+/// Fréchet distance of their features to the validation digits' features. Fixed noise makes points of a curve
+/// comparable: only the weights change between them.
+/// </summary>
+public sealed class ValidationProbe : IDisposable
+{
+    readonly MnistClassifier classifier;
+    readonly Tensor referenceMean, referenceCovariance, requested;
+    readonly List<SampleSpec> specs;
+    readonly Device device;
+    readonly int computeBatch;
+
+    public ValidationProbe(MnistClassifier classifier, Tensor validationImages, int samples, Device device, ulong seed = 7, int computeBatch = 250)
+    {
+        int classes = MnistDigits.Classes;
+        if (samples < classes || samples % classes != 0)
+            throw new ArgumentOutOfRangeException(nameof(samples), $"validation samples must be a positive multiple of {classes}; got {samples}.");
+        this.classifier = classifier;
+        this.device = device;
+        this.computeBatch = Math.Min(computeBatch, samples);
+        using var features = classifier.ExtractFeatures(validationImages);
+        (referenceMean, referenceCovariance) = FrechetDistance.Statistics(features);
+        int perClass = samples / classes;
+        specs = Enumerable.Range(0, samples).Select(i => SampleSpec.Image(seed, i, i / perClass, classes)).ToList();
+        requested = tensor(Enumerable.Range(0, samples).Select(i => (long)(i / perClass)).ToArray());
+    }
+
+    public int Samples => specs.Count;
+
+    /// <summary>Quality of <paramref name="network"/> (a consistency model on this probe's device) at 1 and 2 steps.</summary>
+    public (SampleQuality OneStep, SampleQuality TwoStep) Measure(ScmUNet network)
+    {
+        bool wasTraining = network.training;
+        network.eval();
+        try
+        {
+            var sampler = new ConsistencySampler(network, device, computeBatch);
+            return (Judge(sampler, 1), Judge(sampler, 2));
+        }
+        finally
+        {
+            if (wasTraining) network.train();
+        }
+    }
+
+    SampleQuality Judge(ConsistencySampler sampler, int steps)
+    {
+        using var scope = NewDisposeScope();
+        var images = sampler.Sample(specs, SamplingSchedule.ForSteps(steps));
+        double accuracy = classifier.Classify(images).eq(requested).to(float64).mean().item<double>();
+        var (mean, covariance) = FrechetDistance.Statistics(classifier.ExtractFeatures(images));
+        return new SampleQuality(accuracy, FrechetDistance.FromStatistics(mean, covariance, referenceMean, referenceCovariance));
+    }
+
+    public void Dispose()
+    {
+        referenceMean.Dispose();
+        referenceCovariance.Dispose();
+        requested.Dispose();
+    }
+}

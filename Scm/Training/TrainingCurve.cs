@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Scm.Evaluation;
+
+namespace Scm.Training;
+
+/// <summary>One point of a training curve: the mean training loss since the previous point and the EMA's validation quality.</summary>
+public sealed record CurvePoint(
+    [property: JsonPropertyName("iteration")] long Iteration,
+    [property: JsonPropertyName("wall_clock_seconds")] double WallClockSeconds,
+    [property: JsonPropertyName("loss")] double Loss,
+    [property: JsonPropertyName("one_step_accuracy")] double OneStepAccuracy,
+    [property: JsonPropertyName("one_step_fd")] double OneStepFd,
+    [property: JsonPropertyName("two_step_accuracy")] double TwoStepAccuracy,
+    [property: JsonPropertyName("two_step_fd")] double TwoStepFd)
+{
+    public static CurvePoint From(long iteration, double seconds, double loss, SampleQuality oneStep, SampleQuality twoStep) =>
+        new(iteration, seconds, loss, oneStep.Accuracy, oneStep.FrechetDistance, twoStep.Accuracy, twoStep.FrechetDistance);
+}
+
+/// <summary>
+/// The validation curve of a run, one JSON object per line in <c>{run}/curve.jsonl</c>. On resume, points past the
+/// resumed iteration (written after the last checkpoint of a crashed run) are dropped: they will be measured again.
+/// </summary>
+public sealed class TrainingCurve(string runDirectory)
+{
+    readonly List<CurvePoint> points = [];
+
+    public string Path => System.IO.Path.Combine(runDirectory, "curve.jsonl");
+    public IReadOnlyList<CurvePoint> Points => points;
+
+    /// <summary>The point with the lowest 2-step validation FD so far, if any.</summary>
+    public CurvePoint? Best => points.Count == 0 ? null : points.MinBy(p => p.TwoStepFd);
+
+    public void Load(long resumedIteration)
+    {
+        points.Clear();
+        if (File.Exists(Path))
+            points.AddRange(File.ReadLines(Path).Where(l => l.Length > 0)
+                .Select(l => JsonSerializer.Deserialize(l, CurveJson.Default.CurvePoint)!)
+                .Where(p => p.Iteration <= resumedIteration));
+        Rewrite();
+    }
+
+    public void Append(CurvePoint point)
+    {
+        points.Add(point);
+        File.AppendAllText(Path, JsonSerializer.Serialize(point, CurveJson.Default.CurvePoint) + "\n");
+    }
+
+    void Rewrite()
+    {
+        Directory.CreateDirectory(runDirectory);
+        File.WriteAllLines(Path, points.Select(p => JsonSerializer.Serialize(p, CurveJson.Default.CurvePoint)));
+    }
+}
+
+[JsonSerializable(typeof(CurvePoint))]
+internal sealed partial class CurveJson : JsonSerializerContext;
