@@ -83,11 +83,12 @@ public static class TrainCommands
         var warmup = new Option<int>("--tangent-warmup") { Description = "Tangent warmup iterations H.", DefaultValueFactory = _ => 500 };
         var prior = new Option<bool>("--prior-weighting") { Description = "Use w(t) = 1/(sigma_data tan t)." };
         var norm = new Option<TangentNorm>("--tangent-norm") { Description = "Norm of the tangent normalisation g/(|g| + c): L2 (over all pixels, the paper's) or Rms (per pixel).", DefaultValueFactory = _ => TangentNorm.L2 };
+        var jvp = new Option<JvpMethod>("--jvp") { Description = "JVP of the tangent: DoubleBackward (exact) or FiniteDifference (central, h = 3e-3; cheaper).", DefaultValueFactory = _ => JvpMethod.DoubleBackward };
         var c = new Option<double>("--tangent-c") { Description = "c of the tangent normalisation.", DefaultValueFactory = _ => 0.1 };
         var every = new Option<int>("--evaluate-every") { Description = "Iterations between validation points (1- and 2-step FD and accuracy on the validation split; 0 = none).", DefaultValueFactory = _ => 250 };
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
         var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
-        foreach (var option in new Option[] { teacher, warmup, prior, norm, c, every, samples, classifier })
+        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, c, every, samples, classifier })
             command.Options.Add(option);
         command.SetAction((r, ct) => Run(() =>
         {
@@ -98,7 +99,7 @@ public static class TrainCommands
             var scd = new ScdOptions
             {
                 TeacherCardPath = r.GetValue(teacher)!, TangentWarmup = r.GetValue(warmup), PriorWeighting = r.GetValue(prior),
-                TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c),
+                TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp),
             };
             var trainer = new ScdTrainer(options, scd, data);
             if (evaluateEvery == 0) return trainer.Run(Console.Out, ct);

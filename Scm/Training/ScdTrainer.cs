@@ -15,6 +15,8 @@ public sealed record ScdOptions
     public double TangentNormalizationConstant { get; init; } = 0.1;
     /// <summary>Which norm of g the normalisation divides by (see <see cref="TangentNorm"/>).</summary>
     public TangentNorm TangentNorm { get; init; } = TangentNorm.L2;
+    /// <summary>How the JVP is computed (exact double backward, or a central finite difference at about half the cost).</summary>
+    public JvpMethod Jvp { get; init; } = JvpMethod.DoubleBackward;
     /// <summary>Use sCM's prior weighting w(t) = 1 / (sigma_data tan t); off by default (see docs/MODEL.md).</summary>
     public bool PriorWeighting { get; init; }
 }
@@ -49,6 +51,8 @@ public sealed class ScdTrainer : Trainer
     {
         if (teacher.Card.Kind != ModelCard.DiffusionKind)
             throw new ArgumentException($"{scd.TeacherCardPath} is a '{teacher.Card.Kind}' model; sCD needs a diffusion teacher.");
+        if (scd.Jvp == JvpMethod.FiniteDifference && teacher.Card.Network.Dropout > 0)
+            throw new ArgumentException("A finite-difference JVP needs a deterministic network; this one has dropout. Use the double-backward JVP.");
         this.scd = scd;
         this.teacher = teacher.Network;
         Place(this.teacher);
@@ -68,6 +72,7 @@ public sealed class ScdTrainer : Trainer
         h["tangent_normalization_c"] = scd.TangentNormalizationConstant;
         h["tangent_norm_rms"] = scd.TangentNorm == TangentNorm.Rms ? 1 : 0;
         h["prior_weighting"] = scd.PriorWeighting ? 1 : 0;
+        h["jvp_finite_difference"] = scd.Jvp == JvpMethod.FiniteDifference ? 1 : 0;
         return h;
     }
 
@@ -84,14 +89,17 @@ public sealed class ScdTrainer : Trainer
         Tensor dxtDt;
         using (no_grad()) dxtDt = TrigFlow.Velocity(teacher, xt, t, labels, null);
 
-        // One forward pass with gradients on the inputs and the parameters: its value is F_minus (detached),
-        // its input-Jacobian gives the JVP, and its parameter graph gives the student's gradient.
-        var xIn = (xt / sigmaData).detach().requires_grad_(true);
-        var tIn = TrigFlow.CNoise(t).detach().requires_grad_(true);
+        // The JVP cos(t) sin(t) dF_minus/dt: F_minus at (x_t / sigma_data, t) along (cos t sin t dx_t/dt / sigma_data, cos t sin t).
+        // Exact: one forward pass with gradients on the inputs and the parameters gives F_minus (its value, detached),
+        // the JVP (its input-Jacobian, by double backward) and the student's gradient (its parameter graph).
+        bool exact = scd.Jvp == JvpMethod.DoubleBackward;
+        var xIn = (xt / sigmaData).detach().requires_grad_(exact);
+        var tIn = TrigFlow.CNoise(t).detach().requires_grad_(exact);
+        Tensor[] tangents = [(cos * sin * dxtDt / sigmaData).detach(), (t.cos() * t.sin()).detach()];
+        var jvp = exact ? null : Jvp.FiniteDifference(inputs => Online.forward(inputs[0], inputs[1], labels, null), [xIn, tIn], tangents);
         var fTheta = Online.forward(xIn, tIn, labels, null);
         var fMinus = fTheta.detach();
-        var cosSin = (t.cos() * t.sin()).detach();
-        var jvp = Jvp.Compute(fTheta, [xIn, tIn], [(cos * sin * dxtDt / sigmaData).detach(), cosSin]); // cos t sin t dF/dt
+        jvp ??= Jvp.Compute(fTheta, [xIn, tIn], tangents);
 
         double r = Math.Min(1.0, (double)iteration / Math.Max(1, scd.TangentWarmup));
         var g = -cos.square() * (sigmaData * fMinus - dxtDt) - r * (cos * sin * xt + sigmaData * jvp);

@@ -141,6 +141,21 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Scd_with_a_finite_difference_jvp_trains_and_refuses_a_network_with_dropout()
+    {
+        string teacherCard = TrainTeacher("teacher", 2);
+        var fd = Scd(teacherCard) with { Jvp = JvpMethod.FiniteDifference };
+        var trainer = new ScdTrainer(Options("scd-fd", 3, 1e-3), fd, Synthetic());
+        trainer.Run(TextWriter.Null, CancellationToken.None);
+        Assert.True(double.IsFinite(FixedDrawLoss(trainer)));
+
+        var (network, card) = Checkpoint.Load(teacherCard, CPU);
+        Checkpoint.Save(network, card with { Network = card.Network with { Dropout = 0.1 } }, directory.File("dropout/model.json"));
+        var e = Assert.Throws<ArgumentException>(() => new ScdTrainer(Options("scd-dropout", 1), fd with { TeacherCardPath = directory.File("dropout/model.json") }, Synthetic()));
+        Assert.Contains("deterministic", e.Message);
+    }
+
+    [Fact]
     public void Validation_curve_keeps_points_and_the_best_checkpoint_and_drops_points_past_a_resume()
     {
         string teacherCard = TrainTeacher("teacher", 2);
