@@ -35,6 +35,11 @@ public interface ISchedulerGrain : IGrainWithIntegerKey
     Task Blocklist(string jobId, string workerId);
     [AlwaysInterleave] Task<WorkLease?> Lease(LeaseRequest request, CancellationToken cancellationToken = default);
     Task Release(Guid leaseId, string workerId, LeaseOutcome[] outcomes);
+    /// <summary>
+    /// Keeps a lease its worker is still working on from expiring (a GPU lease of thousands of frames can take longer
+    /// than Scheduler:LeaseTimeout to store on a busy host). False when the lease is unknown (expired or released).
+    /// </summary>
+    Task<bool> Renew(Guid leaseId, string workerId);
     Task<SchedulerSnapshot> Snapshot();
     /// <summary>A tenant's fair-share weight (admin `set-weight`); also loaded from the tenant directory on activation.</summary>
     Task SetWeight(string tenant, double weight);

@@ -47,6 +47,10 @@ public sealed record FrameResult
     [Id(1)] public required string Blob { get; init; }
     [Id(2)] public required string Sha256 { get; init; }
     [Id(3)] public int Bytes { get; init; }
+    /// <summary>"cpu" or "cuda": frames are reproducible bit for bit on the same device kind and compute chunk.</summary>
+    [Id(4)] public string? DeviceKind { get; init; }
+    /// <summary>Images per network call when this frame was sampled (0: simulated or not recorded).</summary>
+    [Id(5)] public int ComputeChunk { get; init; }
 }
 
 [GenerateSerializer, Immutable]

@@ -118,7 +118,7 @@ public sealed class JobCoordinatorGrain(
             await BatchFailed(result.BatchIndex, result.Attempt, result.WorkerId, "worker reported the wrong frames");
             return;
         }
-        foreach (var frame in result.Frames) Job.Frames[frame.Index] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes);
+        foreach (var frame in result.Frames) Job.Frames[frame.Index] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes, frame.DeviceKind, frame.ComputeChunk);
         item.State = ItemState.Done;
         item.Worker = result.WorkerId;
         if (result.Simulated) Job.MarkSimulated();

@@ -92,4 +92,5 @@ public sealed class ItemRecord
 }
 
 [GenerateSerializer]
-public sealed record FrameRecord([property: Id(0)] string Blob, [property: Id(1)] string Sha256, [property: Id(2)] int Bytes);
+public sealed record FrameRecord([property: Id(0)] string Blob, [property: Id(1)] string Sha256, [property: Id(2)] int Bytes,
+    [property: Id(3)] string? DeviceKind = null, [property: Id(4)] int ComputeChunk = 0);

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Grains.Options;
 using Grains.Telemetry;
+using Microsoft.Extensions.Options;
 using Scm.Checkpoints;
 using Scm.Sampling;
 
@@ -11,7 +13,7 @@ namespace Grains.Models;
 /// Loads each model once per device and keeps it. A bad checkpoint fails only the requests for that model
 /// (with the checkpoint's own message) and is retried on the next request; the silo stays healthy.
 /// </summary>
-public sealed class ModelCache(ModelCatalog catalog, GenerationMetrics metrics, ILogger<ModelCache> logger)
+public sealed class ModelCache(ModelCatalog catalog, IOptions<DeviceOptions> devices, GenerationMetrics metrics, ILogger<ModelCache> logger)
 {
     readonly ConcurrentDictionary<(string Model, string Device), Lazy<Task<LoadedModel>>> loaded = new();
 
@@ -40,9 +42,10 @@ public sealed class ModelCache(ModelCatalog catalog, GenerationMetrics metrics, 
             var (network, card) = Checkpoint.Load(cardPath, torchDevice);
             if (card.Kind != ModelCard.ConsistencyKind)
                 throw new CheckpointException($"{cardPath}: model '{modelId}' is a '{card.Kind}' model; workers serve '{ModelCard.ConsistencyKind}' models.");
-            logger.LogInformation("Loaded model {Model} on {Device} from {Card} in {Ms} ms", modelId, device, cardPath, clock.ElapsedMilliseconds);
+            int chunk = devices.Value.KindOf(device).ComputeChunk;
+            logger.LogInformation("Loaded model {Model} on {Device} (compute chunk {Chunk}) from {Card} in {Ms} ms", modelId, device, chunk, cardPath, clock.ElapsedMilliseconds);
             metrics.ModelLoaded(modelId, device, clock.Elapsed);
-            return new LoadedModel(modelId, device, network, card, new ConsistencySampler(network, torchDevice), clock.Elapsed);
+            return new LoadedModel(modelId, device, network, card, new ConsistencySampler(network, torchDevice, chunk), clock.Elapsed);
         }, cancellationToken);
     }
 }

@@ -9,6 +9,13 @@ namespace Grains.Options;
 /// </summary>
 public sealed class SimulatedDeviceOptions
 {
+    /// <summary>
+    /// What a simulated device hands on: <see cref="SimulatedOutput.Placeholder"/> (one pre-encoded PNG for every frame,
+    /// to measure the scheduler and coordinators) or <see cref="SimulatedOutput.Images"/> (model-shaped image tensors
+    /// that go through the real PNG encoding, hashing, blob writes and reports: the host-side cost of a GPU node
+    /// without a GPU, `scmctl bench host`).
+    /// </summary>
+    public SimulatedOutput Output { get; set; } = SimulatedOutput.Placeholder;
     /// <summary>Most simulated devices one silo may serve: far beyond any real node, low enough to catch typos.</summary>
     public const int MaxCount = 1024;
 
@@ -35,3 +42,6 @@ public sealed class SimulatedDeviceOptions
             yield return $"{section}:BatchDelay or {section}:PerFrameDelay must be above 0 when {section}:Count > 0";
     }
 }
+
+/// <summary>What a simulated device produces (see <see cref="SimulatedDeviceOptions.Output"/>).</summary>
+public enum SimulatedOutput { Placeholder, Images }

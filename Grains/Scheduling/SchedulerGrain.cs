@@ -123,6 +123,13 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         return waiter.Completion.Task.IsCompleted ? await waiter.Completion.Task : null;
     }
 
+    public Task<bool> Renew(Guid leaseId, string workerId)
+    {
+        if (!leases.TryGetValue(leaseId, out var lease) || lease.WorkerId != workerId) return Task.FromResult(false);
+        leases[leaseId] = lease with { ExpiresAt = DateTime.UtcNow + options.LeaseTimeout };
+        return Task.FromResult(true);
+    }
+
     public Task Release(Guid leaseId, string workerId, LeaseOutcome[] outcomes)
     {
         long start = Stopwatch.GetTimestamp();

@@ -7,6 +7,8 @@ using Grains.Interfaces;
 using Grains.Options;
 using Microsoft.Extensions.Options;
 using Scm.Images;
+using TorchSharp;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace Grains.Workers;
 
@@ -24,6 +26,10 @@ public sealed class SimulatedDevices(IOptions<DeviceOptions> options)
 
     readonly SimulatedDeviceOptions simulated = options.Value.Simulated;
     readonly ConcurrentDictionary<int, byte[]> placeholders = new();
+    readonly Lazy<Tensor> digitLike = new(DigitLike);
+
+    /// <summary>True when batches are image tensors for the real encode/store path, not pre-encoded placeholders.</summary>
+    public bool ProducesImages => simulated.Output == SimulatedOutput.Images;
 
     public static bool IsSimulated(string device) => device.StartsWith(Prefix, StringComparison.Ordinal);
 
@@ -42,6 +48,28 @@ public sealed class SimulatedDevices(IOptions<DeviceOptions> options)
             return Enumerable.Repeat(png, item.FrameCount).ToArray();
         }).ToArray();
         return (pngs, seconds);
+    }
+
+    /// <summary>
+    /// Waits the simulated cost of the batch; returns [frames, 1, 32, 32] images in [-1, 1] (every frame the same
+    /// digit-like ring, about as compressible as a sampled MNIST digit) and the seconds waited.
+    /// </summary>
+    public async Task<(Tensor Images, double Seconds)> RunImagesAsync(IReadOnlyList<WorkItem> items, CancellationToken cancellationToken)
+    {
+        int frames = items.Sum(i => i.FrameCount);
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(simulated.CostOf(frames), cancellationToken);
+        return (digitLike.Value.expand(frames, -1, -1, -1).contiguous(), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A soft ring of stroke width ~3 px on a dark background, 32x32 like the MNIST model's output.</summary>
+    static Tensor DigitLike()
+    {
+        using var scope = torch.NewDisposeScope();
+        var coordinates = torch.arange(32, dtype: torch.float32) - 15.5f;
+        var radius = (coordinates.view(1, -1).square() + coordinates.view(-1, 1).square()).sqrt();
+        var stroke = torch.exp(-(radius - 8).square() / 4.5f);
+        return (stroke * 2 - 1).view(1, 1, 32, 32).MoveToOuterDisposeScope();
     }
 
     /// <summary>A diagonal-stripe image at the job's output size (cached per size; identical bytes every time).</summary>

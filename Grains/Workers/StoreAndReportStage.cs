@@ -16,16 +16,21 @@ namespace Grains.Workers;
 /// silo stops mid-way the lease is not released; it expires and the scheduler returns its items.
 /// </summary>
 public sealed class StoreAndReportStage(
-    string workerId, string device, IGrainFactory grains, IBlobStore blobs, WorkerCounters counters, GenerationMetrics metrics, ILogger logger)
+    string workerId, string device, int encodeParallelism, IGrainFactory grains, IBlobStore blobs, WorkerCounters counters,
+    GenerationMetrics metrics, ILogger logger)
 {
     /// <summary>Writes of one item's frames in flight at once.</summary>
     const int StoreParallelism = 8;
 
+    /// <summary>"cuda" or "cpu": with the compute chunk, what a frame's bits depend on.</summary>
+    readonly string deviceKind = device.StartsWith("cuda", StringComparison.Ordinal) ? "cuda" : "cpu";
+
     ISchedulerGrain Scheduler => grains.GetGrain<ISchedulerGrain>(0);
 
-    /// <summary>Takes ownership of <paramref name="sampled"/>. Never throws: failures become item reports.</summary>
-    public async Task FinishAsync(SampledLease sampled, CancellationToken cancellationToken)
+    /// <summary>Takes ownership of <paramref name="sampled"/> and of the lease's <paramref name="keepAlive"/>. Never throws: failures become item reports.</summary>
+    public async Task FinishAsync(SampledLease sampled, IDisposable keepAlive, CancellationToken cancellationToken)
     {
+        using (keepAlive)
         using (sampled)
         {
             try
@@ -42,6 +47,29 @@ public sealed class StoreAndReportStage(
         catch (Exception e) { logger.LogWarning(e, "Worker {Worker}: releasing lease {Lease} failed (it will expire)", workerId, sampled.Lease.LeaseId); }
     }
 
+    /// <summary>
+    /// Renews a lease every 10 s from its grant until disposed: sampling, waiting behind the previous lease and storing
+    /// a GPU-sized lease may outlast Scheduler:LeaseTimeout (60 s), and an expired lease would be run again elsewhere
+    /// while this worker still writes its frames. A dead worker stops renewing, so its leases still expire.
+    /// </summary>
+    public IDisposable KeepAlive(Guid leaseId)
+    {
+        var timer = new PeriodicTimer(TimeSpan.FromSeconds(10));
+        var scheduler = Scheduler;
+        _ = RenewAsync();
+        return timer;
+
+        async Task RenewAsync()
+        {
+            try
+            {
+                while (await timer.WaitForNextTickAsync())
+                    if (!await scheduler.Renew(leaseId, workerId)) return;
+            }
+            catch (Exception e) { logger.LogDebug(e, "Worker {Worker}: renewing lease {Lease} failed", workerId, leaseId); }
+        }
+    }
+
     async Task<List<LeaseOutcome>> FinishBatchAsync(SampledBatch batch, CancellationToken cancellationToken)
     {
         var items = batch.Items;
@@ -51,7 +79,7 @@ public sealed class StoreAndReportStage(
         byte[][][] pngs;
         try
         {
-            pngs = batch.Pngs ?? await Task.Run(() => Encode(batch), cancellationToken);
+            pngs = batch.Pngs ?? await Task.Run(() => Encode(batch, encodeParallelism), cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -66,33 +94,35 @@ public sealed class StoreAndReportStage(
         }
 
         for (int i = 0; i < items.Count; i++)
-        {
-            var item = items[i];
-            double share = Share(item);
-            try
-            {
-                var frames = await StoreAsync(item, pngs[i], cancellationToken);
-                await Coordinator(item).BatchCompleted(new BatchResult
-                {
-                    BatchIndex = item.BatchIndex, Attempt = item.Attempt, WorkerId = workerId, Frames = frames, DeviceSeconds = share,
-                    Simulated = batch.IsSimulated,
-                });
-                counters.FramesDone += item.FrameCount;
-                outcomes.Add(Outcome(item, true, share));
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                counters.LastError = e.Message;
-                logger.LogWarning(e, "Worker {Worker}: storing or reporting {Job}/{Batch} failed", workerId, item.JobId, item.BatchIndex);
-                outcomes.Add(await FailAsync(item, FailureReason.Store, $"store/report failed: {e.Message}", share));
-            }
-        }
+            outcomes.Add(await StoreAndReportAsync(items[i], pngs[i], batch, Share(items[i]), cancellationToken));
         metrics.BatchStored(batch.Model, device, Stopwatch.GetElapsedTime(batch.StartedTimestamp));
         return outcomes;
     }
 
+    /// <summary>Stores one item's frames and reports it completed, or reports it failed.</summary>
+    async Task<LeaseOutcome> StoreAndReportAsync(WorkItem item, byte[][] pngs, SampledBatch batch, double share, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var frames = await StoreAsync(item, pngs, batch.ComputeChunk, cancellationToken);
+            await Coordinator(item).BatchCompleted(new BatchResult
+            {
+                BatchIndex = item.BatchIndex, Attempt = item.Attempt, WorkerId = workerId, Frames = frames, DeviceSeconds = share,
+                Simulated = batch.IsSimulated,
+            });
+            counters.FramesDone += item.FrameCount;
+            return Outcome(item, true, share);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            counters.LastError = e.Message;
+            logger.LogWarning(e, "Worker {Worker}: storing or reporting {Job}/{Batch} failed", workerId, item.JobId, item.BatchIndex);
+            return await FailAsync(item, FailureReason.Store, $"store/report failed: {e.Message}", share);
+        }
+    }
+
     /// <summary>PNGs per item at each job's output size.</summary>
-    static byte[][][] Encode(SampledBatch batch)
+    static byte[][][] Encode(SampledBatch batch, int parallelism)
     {
         var pngs = new byte[batch.Items.Count][][];
         long offset = 0;
@@ -101,13 +131,13 @@ public sealed class StoreAndReportStage(
             var item = batch.Items[i];
             using var slice = batch.Images.narrow(0, offset, item.FrameCount);
             var filter = item.Spec.Resize == "nearest" ? ResizeFilter.Nearest : ResizeFilter.Bilinear;
-            pngs[i] = PngEncoder.EncodeBatch(slice, item.Spec.OutputSize, filter);
+            pngs[i] = PngEncoder.EncodeBatch(slice, item.Spec.OutputSize, filter, parallelism);
             offset += item.FrameCount;
         }
         return pngs;
     }
 
-    async Task<FrameResult[]> StoreAsync(WorkItem item, byte[][] pngs, CancellationToken cancellationToken)
+    async Task<FrameResult[]> StoreAsync(WorkItem item, byte[][] pngs, int computeChunk, CancellationToken cancellationToken)
     {
         var frames = new FrameResult[pngs.Length];
         await Parallel.ForEachAsync(Enumerable.Range(0, pngs.Length),
@@ -117,7 +147,11 @@ public sealed class StoreAndReportStage(
                 int index = item.FirstFrame + k;
                 var blob = WorkItem.FrameBlob(item.BlobPrefix, index);
                 await blobs.PutAsync(blob, pngs[k], "image/png", ct);
-                frames[k] = new FrameResult { Index = index, Blob = blob, Sha256 = Convert.ToHexStringLower(SHA256.HashData(pngs[k])), Bytes = pngs[k].Length };
+                frames[k] = new FrameResult
+                {
+                    Index = index, Blob = blob, Sha256 = Convert.ToHexStringLower(SHA256.HashData(pngs[k])), Bytes = pngs[k].Length,
+                    DeviceKind = deviceKind, ComputeChunk = computeChunk,
+                };
             });
         return frames;
     }

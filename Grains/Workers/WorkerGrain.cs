@@ -49,7 +49,7 @@ public sealed class WorkerGrain(
         device = WorkerKey.DeviceOf(workerId);
         if (WorkerKey.SiloOf(workerId) != silo.Name)
             throw new InvalidOperationException($"Worker '{workerId}' activated on silo '{silo.Name}'; it belongs on '{WorkerKey.SiloOf(workerId)}'.");
-        stage = new StoreAndReportStage(workerId, device, GrainFactory, blobs, counters, metrics, logger);
+        stage = new StoreAndReportStage(workerId, device, deviceOptions.Value.EncodeParallelism, GrainFactory, blobs, counters, metrics, logger);
         return Task.CompletedTask;
     }
 
@@ -87,10 +87,17 @@ public sealed class WorkerGrain(
             {
                 var lease = await LeaseAsync(cancellationToken);
                 if (lease is null) continue;
-                var sampled = await SampleAsync(lease, cancellationToken);
+                var keepAlive = stage.KeepAlive(lease.LeaseId);
+                SampledLease sampled;
+                try { sampled = await SampleAsync(lease, cancellationToken); }
+                catch
+                {
+                    keepAlive.Dispose();
+                    throw;
+                }
                 // Backpressure: the previous lease must be stored before this one is handed over.
                 await storing;
-                storing = stage.FinishAsync(sampled, cancellationToken);
+                storing = stage.FinishAsync(sampled, keepAlive, cancellationToken);
             }
         }
         finally
@@ -107,7 +114,7 @@ public sealed class WorkerGrain(
         {
             return await Scheduler.Lease(new LeaseRequest
             {
-                WorkerId = workerId, SiloName = silo.Name, MaxFrames = deviceOptions.Value.MaxBatchFrames, LoadedModel = loadedModel,
+                WorkerId = workerId, SiloName = silo.Name, MaxFrames = deviceOptions.Value.LeaseFramesFor(device), LoadedModel = loadedModel,
             }, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -160,8 +167,17 @@ public sealed class WorkerGrain(
                 // SIMULATION: a configured delay and placeholder frames instead of the model (bench scale).
                 loadedModel = SimulatedDevices.ModelLabel;
                 long started = Stopwatch.GetTimestamp();
-                var (pngs, seconds) = await simulation.RunBatchAsync(runnable, cancellationToken);
-                sampled.Batches.Add(SampledBatch.Simulated(runnable, pngs, seconds, loadedModel, started));
+                double seconds;
+                if (simulation.ProducesImages)
+                {
+                    (var images, seconds) = await simulation.RunImagesAsync(runnable, cancellationToken);
+                    sampled.Batches.Add(SampledBatch.SimulatedImages(runnable, images, seconds, loadedModel, started));
+                }
+                else
+                {
+                    (var pngs, seconds) = await simulation.RunBatchAsync(runnable, cancellationToken);
+                    sampled.Batches.Add(SampledBatch.Simulated(runnable, pngs, seconds, loadedModel, started));
+                }
                 counters.BusySeconds += seconds;
                 metrics.BatchSampled(loadedModel, device, runnable, seconds);
                 return;
@@ -197,6 +213,6 @@ public sealed class WorkerGrain(
             .Select(frame => FramePlanner.Frame(item.Spec, frame, numClasses))).ToList();
         long started = Stopwatch.GetTimestamp();
         var images = model.Sampler.Sample(specs, FramePlanner.Schedule(items[0].Spec), cancellationToken);
-        return SampledBatch.Sampled(items, images, Stopwatch.GetElapsedTime(started).TotalSeconds, model.Id, started);
+        return SampledBatch.Sampled(items, images, Stopwatch.GetElapsedTime(started).TotalSeconds, model.Id, started, model.Sampler.ComputeBatch);
     }
 }

@@ -8,31 +8,54 @@ public enum ResizeFilter { Nearest, Bilinear }
 /// <summary>Encodes sampled images ([-1, 1] floats) as PNG with SkiaSharp, optionally resized.</summary>
 public static class PngEncoder
 {
-    /// <summary>Encodes every image of a CPU batch [B, C, H, W] (C = 1 grey, C = 3 RGB).</summary>
-    public static byte[][] EncodeBatch(Tensor batch, int outputSize, ResizeFilter filter = ResizeFilter.Bilinear)
+    /// <summary>
+    /// Encodes every image of a CPU batch [B, C, H, W] (C = 1 grey, C = 3 RGB), on up to <paramref name="parallelism"/>
+    /// threads (each image is encoded on its own, so the bytes do not depend on it).
+    /// </summary>
+    public static byte[][] EncodeBatch(Tensor batch, int outputSize, ResizeFilter filter = ResizeFilter.Bilinear, int parallelism = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
         if (batch.dim() != 4 || batch.shape[1] is not (1 or 3))
             throw new ArgumentException($"Expected a [B, 1|3, H, W] batch, got [{string.Join(", ", batch.shape)}].", nameof(batch));
+        CheckSize(outputSize);
         byte[] all;
+        int b = (int)batch.shape[0], c = (int)batch.shape[1], h = outputSize, w = outputSize;
         // A scope, not just `using` on the result: each intermediate is a native tensor too, and left to the
         // finalizer they pile up on a worker that encodes batch after batch.
         using (NewDisposeScope())
         {
-            var bytes = ((batch.to(float32) + 1) * 127.5f).round().clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
+            // Resizing the whole batch in torch is vectorised; SkiaSharp resized one small bitmap at a time at
+            // ~4 ms per 256-px frame, more than the encoding itself.
+            var images = batch.to(float32);
+            if (images.shape[2] != outputSize || images.shape[3] != outputSize)
+                images = filter == ResizeFilter.Nearest
+                    ? nn.functional.interpolate(images, [outputSize, outputSize], mode: InterpolationMode.Nearest)
+                    : nn.functional.interpolate(images, [outputSize, outputSize], mode: InterpolationMode.Bilinear, align_corners: false);
+            var bytes = ((images + 1) * 127.5f).round().clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
             all = bytes.data<byte>().ToArray();
         }
-        int b = (int)batch.shape[0], c = (int)batch.shape[1], h = (int)batch.shape[2], w = (int)batch.shape[3];
         var result = new byte[b][];
-        for (int i = 0; i < b; i++)
-            result[i] = Encode(all.AsSpan(i * h * w * c, h * w * c), w, h, c, outputSize, filter);
+        Parallel.For(0, b, new ParallelOptions { MaxDegreeOfParallelism = parallelism },
+            i => result[i] = Encode(all.AsSpan(i * h * w * c, h * w * c), w, h, c, outputSize, filter));
         return result;
+    }
+
+    /// <summary>
+    /// zlib level 3 with the "Sub" row filter: for sampled digits 3x faster than SkiaSharp's default (level 6, every
+    /// filter tried per row) and ~20 % smaller (measured at 64 and 256 px).
+    /// </summary>
+    static readonly SKPngEncoderOptions Options = new(SKPngEncoderFilterFlags.Sub, 3);
+
+    static void CheckSize(int outputSize)
+    {
+        if (outputSize < 1 || outputSize > 4096)
+            throw new ArgumentOutOfRangeException(nameof(outputSize), outputSize, "outputSize must be in [1, 4096].");
     }
 
     /// <summary>Encodes one HWC byte image (1 or 3 channels), resized to outputSize x outputSize.</summary>
     public static byte[] Encode(ReadOnlySpan<byte> pixels, int width, int height, int channels, int outputSize, ResizeFilter filter)
     {
-        if (outputSize < 1 || outputSize > 4096)
-            throw new ArgumentOutOfRangeException(nameof(outputSize), outputSize, "outputSize must be in [1, 4096].");
+        CheckSize(outputSize);
         using var source = new SKBitmap(new SKImageInfo(width, height, channels == 1 ? SKColorType.Gray8 : SKColorType.Rgba8888, SKAlphaType.Opaque));
         var target = source.GetPixelSpan();
         if (channels == 1) pixels.CopyTo(target);
@@ -53,7 +76,8 @@ public static class PngEncoder
         }
         try
         {
-            using var data = toEncode.Encode(SKEncodedImageFormat.Png, 100);
+            using var pixmap = toEncode.PeekPixels();
+            using var data = pixmap.Encode(Options) ?? throw new InvalidOperationException("SkiaSharp could not encode the PNG.");
             return data.ToArray();
         }
         finally

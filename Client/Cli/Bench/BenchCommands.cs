@@ -18,6 +18,7 @@ public static class BenchCommands
         bench.Subcommands.Add(ConsistencyVsDiffusion());
         bench.Subcommands.Add(ScaleCommand.Create());
         bench.Subcommands.Add(ClusterBench.Command());
+        bench.Subcommands.Add(HostBench.Command());
         return bench;
     }
 
