@@ -87,6 +87,10 @@ public static class GenerationClusterHosting
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(models));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(tenants));
+        // Every silo stamps its own calls, whether or not it checks them, so that one configuration mistake on one
+        // silo cannot lock the others out; the check refuses unstamped calls to anything but the API grain.
+        services.AddSingleton(new Tenants.InternalCallToken(host.InternalCallSecret));
+        silo.AddOutgoingGrainCallFilter<Tenants.InternalCallStamp>();
         if (tenants.RestrictClientCalls) silo.AddIncomingGrainCallFilter<Tenants.ClientCallFilter>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();

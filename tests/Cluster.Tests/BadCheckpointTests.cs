@@ -24,8 +24,8 @@ public class BadCheckpointTests
         await using var harness = await ClusterHarness.StartAsync(silos: 1,
             settings: new Dictionary<string, string?> { ["Models:Registry:broken"] = Path.Combine(directory, "model.json") });
         var spec = new JobSpec { Kind = JobKind.ImageSet, ModelId = "broken", Classes = [1], Frames = 4, OutputSize = 16 };
-        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>("broken-job").Submit(spec, "default")).Accepted);
-        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>("good-job").Submit(spec with { ModelId = "tiny" }, "default")).Accepted);
+        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "broken-job")).Submit(spec, "default")).Accepted);
+        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "good-job")).Submit(spec with { ModelId = "tiny" }, "default")).Accepted);
 
         var broken = await JobWaiter.UntilTerminalAsync(harness.Client, "broken-job", TimeSpan.FromSeconds(60));
         Assert.Equal(JobState.Failed, broken.State);
