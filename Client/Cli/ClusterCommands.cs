@@ -81,7 +81,8 @@ public static class ClusterCommands
             var (id, result) = await client.SubmitAsync(spec.Build(r), r.GetValue(jobId), ct);
             if (!result.Accepted)
             {
-                Console.Error.WriteLine($"rejected: job {id}");
+                // The id is the user's (--job-id), possibly 10,000 characters or a forged log line: bounded and escaped.
+                Console.Error.WriteLine($"rejected: job {JobSpecValidator.Echo(id)}");
                 foreach (var error in result.Errors) Console.Error.WriteLine($"  {error}");
                 return 2;
             }
@@ -100,7 +101,7 @@ public static class ClusterCommands
         command.SetAction((r, ct) => WithClient(r, ct, async client =>
         {
             var status = await client.GetStatusAsync(r.GetValue(JobIdArgument)!, ct);
-            if (status is null) { Console.Error.WriteLine($"error: jobId: no job '{r.GetValue(JobIdArgument)}' (of your tenant)"); return 1; }
+            if (status is null) { Console.Error.WriteLine($"error: jobId: no job {JobSpecValidator.Echo(r.GetValue(JobIdArgument))} (of your tenant)"); return 1; }
             Print(status);
             return status.State == JobState.Failed ? 3 : 0;
         }));

@@ -130,7 +130,7 @@ public class DeploymentManifestTests
         Assert.Equal("auto", ConfigMap["SCM_Devices__Devices"]);
         // Credentials come from the Secret, never from the ConfigMap.
         var secretKeys = Single("Secret", "scm-silo-secrets").Labels("stringData").Keys.ToHashSet();
-        foreach (var name in new[] { "SCM_Cluster__RedisConnectionString", "SCM_Blob__AzureConnectionString", "SCM_Tenants__AdminKeyHash" })
+        foreach (var name in new[] { "SCM_Cluster__RedisConnectionString", "SCM_Blob__AzureConnectionString", "SCM_Tenants__AdminKeyHash", "SCM_Cluster__InternalCallSecret" })
         {
             Assert.DoesNotContain(name, ConfigMap.Keys);
             Assert.Equal("scm-silo-secrets", env[name].Text("valueFrom", "secretKeyRef", "name"));

@@ -38,7 +38,7 @@ public class MalformedRequestTests(ITestOutputHelper output)
         foreach (var c in MalformedInputs.JsonCases())
         {
             // Bodies that are not a spec never reach the cluster (MalformedInputTests); the rest go in as specs.
-            if (JobSpecJson.Read(c.Json).Spec is not { } spec) continue;
+            if (JobSpecJson.Read(c.Body).Spec is not { } spec) continue;
             var id = $"fuzz-json-{jobIds.Count}";
             jobIds.Add(id);
             Check($"json {c.Name} (api grain)", await api.Submit(fuzzKey, id, spec), c.Field ?? "line ", c.Limit);
