@@ -94,7 +94,7 @@ public static class GenerationClusterHosting
         if (tenants.RestrictClientCalls) silo.AddIncomingGrainCallFilter<Tenants.ClientCallFilter>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();
-        services.AddGenerationMetrics();
+        services.AddGenerationMetrics(configuration.GetValue<bool>("Metrics:TenantLabels"));
         services.AddSingleton<DeviceInventory>();
         services.AddSingleton<SimulatedDevices>();
         services.TryAddSingleton<IFaultInjector, NoFaults>();
