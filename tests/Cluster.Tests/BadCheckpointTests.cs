@@ -139,7 +139,7 @@ public class BadCheckpointTests
         }
         foreach (var (model, jobId, expected) in submitted)
         {
-            var status = await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(120));
+            var status = await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(120), tenant: "models");
             Assert.True(status.State == JobState.Failed, $"{model}: {status.State}");
             Assert.True(status.Error?.Contains(expected, StringComparison.Ordinal) == true, $"{model}: '{status.Error}' lacks '{expected}'");
         }
@@ -147,7 +147,7 @@ public class BadCheckpointTests
         // The same silo still serves the good model, after every broken one has failed.
         var (goodId, good) = await client.SubmitAsync(spec, "good-after-broken");
         Assert.True(good.Accepted, string.Join("; ", good.Errors));
-        Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, goodId, TimeSpan.FromSeconds(120))).State);
+        Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, goodId, TimeSpan.FromSeconds(120), tenant: "models")).State);
         var usage = await client.UsageAsync();
         Assert.Equal(0, usage.Usage.RunningJobs); // failed jobs released their reservations
     }
