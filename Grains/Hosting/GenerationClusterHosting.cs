@@ -38,7 +38,7 @@ public static class GenerationClusterHosting
             silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, new IPEndPoint(IPAddress.Loopback, host.PrimarySiloPort),
                 host.ServiceId, host.ClusterId);
         }
-        return silo;
+        return silo.UseConfiguredTls(host.Tls);
     }
 
     /// <summary>

@@ -30,6 +30,8 @@ public sealed class ClusterHostOptions
     /// on one machine need it too. At least 32 characters, e.g. `openssl rand -base64 32`.
     /// </summary>
     public string? InternalCallSecret { get; set; }
+    /// <summary>Mutual TLS on the silo and gateway ports (section "Cluster:Tls").</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
 
     public void Validate()
     {
@@ -45,6 +47,7 @@ public sealed class ClusterHostOptions
         if (Clustering == "Redis" && string.IsNullOrEmpty(InternalCallSecret))
             errors.Add("Cluster:InternalCallSecret is required with Redis clustering: the same secret on every silo, at least 32 characters (e.g. `openssl rand -base64 32`)");
         if (InternalCallSecret is { Length: > 0 and < 32 }) errors.Add($"Cluster:InternalCallSecret must have at least 32 characters, got {InternalCallSecret.Length}");
+        errors.AddRange(Tls.Validate());
         if (SiloName is { } n && (n.Length == 0 || n.Contains('/'))) errors.Add("Cluster:SiloName must be non-empty and contain no '/'");
         if (errors.Count > 0) throw new ConfigurationException(errors);
     }
