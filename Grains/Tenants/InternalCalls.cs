@@ -13,7 +13,10 @@ namespace Grains.Tenants;
 /// token derived from <see cref="ClusterHostOptions.InternalCallSecret"/>, and <see cref="ClientCallFilter"/> lets
 /// only stamped calls reach anything but the public API grain. The token never goes to a client (the stamp is
 /// removed from calls to clients, and it is set only for the duration of one outgoing call, so a response to a
-/// client, which carries the responder's request context, never holds it).
+/// client, which carries the responder's request context, never holds it). Nor can a stamped call leave it behind for
+/// a later unstamped one: Orleans starts activations with the execution context's flow suppressed and queues turns
+/// without it, so each request runs in the context it brought (were it otherwise, an outsider's call to an activation
+/// that a silo had created would pass <see cref="IsPresent"/>; GatewayBypassTests calls such activations).
 /// </summary>
 public sealed class InternalCallToken
 {
