@@ -38,7 +38,8 @@ public static class GenerationClusterHosting
             silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, new IPEndPoint(IPAddress.Loopback, host.PrimarySiloPort),
                 host.ServiceId, host.ClusterId);
         }
-        return silo.UseConfiguredTls(host.Tls);
+        // After TLS (registered first, so it decrypts first): the guard reads the client's preamble in clear.
+        return silo.UseConfiguredTls(host.Tls).RefuseHostedClientIdsAtGateway();
     }
 
     /// <summary>
