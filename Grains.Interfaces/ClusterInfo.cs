@@ -58,3 +58,19 @@ public sealed record SchedulerCost
 
     public double TotalSeconds => OfferSeconds + LeaseSeconds + ReleaseSeconds + ExpirySeconds;
 }
+
+[GenerateSerializer, Immutable]
+public sealed record SiloSummary
+{
+    [Id(0)] public required string Name { get; init; }
+    [Id(1)] public required string Address { get; init; }
+    [Id(2)] public required string Status { get; init; }
+}
+
+/// <summary>What `scmctl cluster` shows: active silos and the scheduler's view (see IClusterApiGrain.Cluster).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ClusterView
+{
+    [Id(0)] public SiloSummary[] Silos { get; init; } = [];
+    [Id(1)] public required SchedulerSnapshot Scheduler { get; init; }
+}

@@ -3,7 +3,7 @@ using Orleans.Concurrency;
 namespace Grains.Interfaces;
 
 /// <summary>
-/// One per job (key = job id). The source of truth for the job: validates the spec, shards frames into work
+/// One per job (key = <see cref="JobKey"/>, "{tenant}/{jobId}"). The source of truth for the job: validates the spec, shards frames into work
 /// items, tracks each item, persists its state, and writes the manifest (and MP4) when every frame is stored.
 /// </summary>
 public interface IJobCoordinatorGrain : IGrainWithStringKey
@@ -29,10 +29,10 @@ public interface ISchedulerGrain : IGrainWithIntegerKey
 {
     /// <summary>Adds items, ignoring ones already queued or leased (same job, batch and attempt).</summary>
     Task Offer(WorkItem[] items);
-    /// <summary>Removes a job's queued items (cancel / failure).</summary>
-    Task Withdraw(string jobId);
-    /// <summary>Stops offering a job's items to a worker that keeps failing them.</summary>
-    Task Blocklist(string jobId, string workerId);
+    /// <summary>Removes a job's queued items (cancel / failure); the job by its <see cref="JobKey"/>.</summary>
+    Task Withdraw(string jobKey);
+    /// <summary>Stops offering a job's items (by <see cref="JobKey"/>) to a worker that keeps failing them.</summary>
+    Task Blocklist(string jobKey, string workerId);
     [AlwaysInterleave] Task<WorkLease?> Lease(LeaseRequest request, CancellationToken cancellationToken = default);
     Task Release(Guid leaseId, string workerId, LeaseOutcome[] outcomes);
     /// <summary>

@@ -68,9 +68,14 @@ public static class JobSpecJson
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in root.EnumerateObject())
         {
-            if (!Properties.TryGetValue(property.Name, out var target))
+            if (NameOf(property) is not { } propertyName)
             {
-                errors.Add($"{FieldName(property.Name)}: unknown property {JobSpecValidator.Echo(property.Name)}; a job spec has {string.Join(", ", Properties.Keys)}");
+                errors.Add($"body: a property name is not text ({NotText}); a job spec has {string.Join(", ", Properties.Keys)}");
+                continue;
+            }
+            if (!Properties.TryGetValue(propertyName, out var target))
+            {
+                errors.Add($"{FieldName(propertyName)}: unknown property {JobSpecValidator.Echo(propertyName)}; a job spec has {string.Join(", ", Properties.Keys)}");
                 continue;
             }
             var name = JsonNamingPolicy.CamelCase.ConvertName(target.Name);
@@ -83,6 +88,19 @@ public static class JobSpecJson
                 errors.Add($"{name}: must be {Expected(target)}, got {misfit}");
         }
         return errors;
+    }
+
+    const string NotText = "invalid UTF-8, or an unpaired surrogate escape such as \\ud800";
+
+    /// <summary>
+    /// The property's name, or null when it is not text. The parser accepts invalid UTF-8 inside strings and unpaired
+    /// surrogate escapes ("\ud800", pure ASCII), but neither can become a .NET string: reading one throws
+    /// InvalidOperationException, which must become a 400 naming the body, not a 500.
+    /// </summary>
+    static string? NameOf(JsonProperty property)
+    {
+        try { return property.Name; }
+        catch (InvalidOperationException) { return null; }
     }
 
     /// <summary>What in <paramref name="value"/> does not fit <paramref name="type"/> (for arrays: the first bad item), or null.</summary>
@@ -148,13 +166,20 @@ public static class JobSpecJson
     static string Describe(JsonElement value) => value.ValueKind switch
     {
         // The raw text without its quotes: escapes stay escapes ("\ud800" cannot even become a .NET string).
-        JsonValueKind.String => "the string " + JobSpecValidator.Echo(value.GetRawText()[1..^1]),
+        JsonValueKind.String => DescribeString(value),
         JsonValueKind.Number => "the number " + (value.GetRawText() is { Length: <= 64 } digits ? digits : JobSpecValidator.Echo(value.GetRawText())),
         JsonValueKind.Array => $"an array of {value.GetArrayLength()} items",
         JsonValueKind.Object => "an object",
         JsonValueKind.True or JsonValueKind.False => "a boolean",
         _ => "null",
     };
+
+    static string DescribeString(JsonElement value)
+    {
+        // The raw text holds escapes as escapes, but raw bytes as they came: invalid UTF-8 cannot be turned into text.
+        try { return "the string " + JobSpecValidator.Echo(value.GetRawText()[1..^1]); }
+        catch (InvalidOperationException) { return "a string that is not valid UTF-8"; }
+    }
 
     static string Where(JsonException e) =>
         e.LineNumber is { } line ? $"at line {line + 1}, byte {e.BytePositionInLine + 1}" : "";

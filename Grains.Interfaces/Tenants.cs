@@ -155,7 +155,8 @@ public sealed class ApiAuthException : Exception
 /// <summary>
 /// The cluster's public API (stateless worker, key 0): every call carries an API key, which is authenticated
 /// (key id → key record → salted hash, constant-time compare) and authorised before any internal grain is called.
-/// A tenant sees only its own jobs: another tenant's job id behaves exactly like a job that does not exist.
+/// A tenant sees only its own jobs: job ids are per tenant (<see cref="JobKey"/>), so another tenant's job id is just
+/// a free id of one's own.
 /// </summary>
 public interface IClusterApiGrain : IGrainWithIntegerKey
 {
@@ -166,6 +167,8 @@ public interface IClusterApiGrain : IGrainWithIntegerKey
     Task<JobStatus[]> List(string apiKey);
     /// <summary>The scheduler's view; a non-admin sees only its own tenant's queue row.</summary>
     Task<SchedulerSnapshot> Snapshot(string apiKey);
+    /// <summary>Silos (from Orleans' management grain, which clients cannot call) and <see cref="Snapshot"/>.</summary>
+    Task<ClusterView> Cluster(string apiKey);
     /// <summary>Own tenant's usage and quota; an admin may name any tenant.</summary>
     Task<TenantInfo> Usage(string apiKey, string? tenant = null);
 

@@ -15,6 +15,9 @@ public sealed record WorkItem
     [Id(7)] public required string BlobPrefix { get; init; }
     [Id(8)] public DateTime SubmittedAt { get; init; }
 
+    /// <summary>The key of the job's coordinator grain (<see cref="Interfaces.JobKey"/>): job ids are per tenant.</summary>
+    public string JobKey => Interfaces.JobKey.Of(Tenant, JobId);
+
     /// <summary>Items with equal keys can share one network batch (cross-job dynamic batching).</summary>
     public string BatchKey => $"{Spec.ModelId}|{Spec.Steps}|{string.Join(",", Spec.IntermediateTimes ?? [])}|{Spec.Guidance}";
 

@@ -16,6 +16,11 @@ public sealed class SiloMetricsOptions
     public bool Orleans { get; set; } = true;
     /// <summary>Also export .NET runtime metrics (GC, thread pool, JIT).</summary>
     public bool Runtime { get; set; } = true;
+    /// <summary>
+    /// Label series with tenant names (read by Grains' GenerationMetrics). Off by default: the endpoint needs no key,
+    /// so it would list every tenant to anyone who can reach the port.
+    /// </summary>
+    public bool TenantLabels { get; set; }
 
     public IEnumerable<string> Validate()
     {

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using ClusterClient;
 using Grains.Interfaces;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Cli;
 
@@ -39,7 +41,10 @@ public static class ClusterCommands
         };
     }
 
-    internal static async Task<int> WithClient(ParseResult r, CancellationToken ct, Func<GenerationClient, Task<int>> action)
+    internal static Task<int> WithClient(ParseResult r, CancellationToken ct, Func<GenerationClient, Task<int>> action) =>
+        WithHost(r, ct, (_, client, _) => action(client));
+
+    static async Task<int> WithHost(ParseResult r, CancellationToken ct, Func<IHost, GenerationClient, string?, Task<int>> action)
     {
         try
         {
@@ -47,7 +52,7 @@ public static class ClusterCommands
             var (host, client) = await ClientHost.ConnectAsync(Connection(r), apiKey, ct);
             using (host)
             {
-                try { return await action(client); }
+                try { return await action(host, client, apiKey); }
                 finally { await host.StopAsync(CancellationToken.None); }
             }
         }
@@ -76,7 +81,8 @@ public static class ClusterCommands
             var (id, result) = await client.SubmitAsync(spec.Build(r), r.GetValue(jobId), ct);
             if (!result.Accepted)
             {
-                Console.Error.WriteLine($"rejected: job {id}");
+                // The id is the user's (--job-id), possibly 10,000 characters or a forged log line: bounded and escaped.
+                Console.Error.WriteLine($"rejected: job {JobSpecValidator.Echo(id)}");
                 foreach (var error in result.Errors) Console.Error.WriteLine($"  {error}");
                 return 2;
             }
@@ -95,7 +101,7 @@ public static class ClusterCommands
         command.SetAction((r, ct) => WithClient(r, ct, async client =>
         {
             var status = await client.GetStatusAsync(r.GetValue(JobIdArgument)!, ct);
-            if (status is null) { Console.Error.WriteLine($"error: jobId: no job '{r.GetValue(JobIdArgument)}' (of your tenant)"); return 1; }
+            if (status is null) { Console.Error.WriteLine($"error: jobId: no job {JobSpecValidator.Echo(r.GetValue(JobIdArgument))} (of your tenant)"); return 1; }
             Print(status);
             return status.State == JobState.Failed ? 3 : 0;
         }));
@@ -158,10 +164,12 @@ public static class ClusterCommands
     static Command ClusterInfo()
     {
         var command = WithConnection(new Command("cluster", "Silos, devices (workers) and queue depth."));
-        command.SetAction((r, ct) => WithClient(r, ct, async client =>
+        command.SetAction((r, ct) => WithHost(r, ct, async (host, _, apiKey) =>
         {
-            var overview = await client.GetClusterAsync(ct);
-            Console.WriteLine($"silos ({overview.Silos.Count}):");
+            // Through the API grain: Orleans' management grain is not reachable from clients.
+            var api = host.Services.GetRequiredService<IClusterClient>().GetGrain<IClusterApiGrain>(0);
+            var overview = await api.Cluster(apiKey ?? "").WaitAsync(TimeSpan.FromSeconds(r.GetValue(Timeout)), ct);
+            Console.WriteLine($"silos ({overview.Silos.Length}):");
             foreach (var silo in overview.Silos) Console.WriteLine($"  {silo.Name,-24} {silo.Address,-28} {silo.Status}");
             Console.WriteLine($"workers ({overview.Scheduler.Workers.Length}):");
             foreach (var w in overview.Scheduler.Workers)

@@ -7,7 +7,7 @@ namespace Cli;
 /// <summary>Command-line options that build a <see cref="JobSpec"/>.</summary>
 public sealed class JobSpecOptions
 {
-    readonly Option<JobKind> kind = new("--kind") { Description = "ImageSet or Video.", DefaultValueFactory = _ => JobKind.Video };
+    readonly Option<JobKind> kind = new("--kind") { Description = "ImageSet or Video.", DefaultValueFactory = _ => JobKind.Video, CustomParser = ParseKind };
     readonly Option<string> model = new("--model") { Description = "Model id.", DefaultValueFactory = _ => "mnist-scm" };
     readonly Option<string> classes = new("--classes") { Description = "Comma-separated classes (video: keyframes, e.g. 3,7).", DefaultValueFactory = _ => "0,1,2,3,4,5,6,7,8,9" };
     readonly Option<int> frames = new("--frames") { Description = "Number of frames.", DefaultValueFactory = _ => 60 };
@@ -38,6 +38,19 @@ public sealed class JobSpecOptions
         Guidance = r.GetValue(guidance), OutputSize = r.GetValue(size), Resize = r.GetValue(resize)!, Mp4 = r.GetValue(mp4),
         Priority = r.GetValue(priority), BatchFrames = r.GetValue(batchFrames),
     };
+
+    /// <summary>
+    /// By name only (any case), like the HTTP API: System.CommandLine's own enum parsing also takes "1" (Video) and
+    /// "ImageSet,Video" (flags syntax on an enum without [Flags]).
+    /// </summary>
+    internal static JobKind ParseKind(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (Enum.GetNames<JobKind>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase)) is { } name)
+            return Enum.Parse<JobKind>(name);
+        result.AddError($"--kind: must be one of {string.Join(", ", Enum.GetNames<JobKind>())}, got {JobSpecValidator.Echo(text)}");
+        return default;
+    }
 
     static T[] ParseList<T>(string text, string option, Func<string, T> parse)
     {

@@ -38,7 +38,8 @@ public static class GenerationClusterHosting
             silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, new IPEndPoint(IPAddress.Loopback, host.PrimarySiloPort),
                 host.ServiceId, host.ClusterId);
         }
-        return silo;
+        // After TLS (registered first, so it decrypts first): the guard reads the client's preamble in clear.
+        return silo.UseConfiguredTls(host.Tls).RefuseHostedClientIdsAtGateway();
     }
 
     /// <summary>
@@ -87,10 +88,14 @@ public static class GenerationClusterHosting
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(models));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(tenants));
+        // Every silo stamps its own calls, whether or not it checks them, so that one configuration mistake on one
+        // silo cannot lock the others out; the check refuses unstamped calls to anything but the API grain.
+        services.AddSingleton(new Tenants.InternalCallToken(host.InternalCallSecret));
+        silo.AddOutgoingGrainCallFilter<Tenants.InternalCallStamp>();
         if (tenants.RestrictClientCalls) silo.AddIncomingGrainCallFilter<Tenants.ClientCallFilter>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();
-        services.AddGenerationMetrics();
+        services.AddGenerationMetrics(configuration.GetValue<bool>("Metrics:TenantLabels"));
         services.AddSingleton<DeviceInventory>();
         services.AddSingleton<SimulatedDevices>();
         services.TryAddSingleton<IFaultInjector, NoFaults>();

@@ -34,7 +34,10 @@ public sealed class JobCoordinatorGrain(
     ProgressThrottle? progressThrottle;
 
     JobRecord Job => job.State;
-    string JobId => this.GetPrimaryKeyString();
+    /// <summary>"{tenant}/{jobId}" (<see cref="JobKey"/>): what the scheduler and workers know the job by.</summary>
+    string Key => this.GetPrimaryKeyString();
+    /// <summary>The tenant's own id for the job: what the tenant, its index, blobs and the manifest see.</summary>
+    string JobId => JobKey.Parse(Key).JobId;
     ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(0);
     CoalescedWriter Writer => persistence ??= new CoalescedWriter(() => job.WriteStateAsync());
     ProgressThrottle Progress => progressThrottle ??= new ProgressThrottle(options.OfferInterval, TimeProvider.System);
@@ -52,6 +55,8 @@ public sealed class JobCoordinatorGrain(
     {
         if (Job.State != JobState.Unknown)
             return SubmitResult.Rejected([$"jobId: '{JobId}' already exists"]);
+        if (JobKey.Parse(Key).Tenant != tenant)
+            return SubmitResult.Rejected([$"tenant: the job's key is for tenant '{JobKey.Parse(Key).Tenant}', not '{tenant}'"]);
         var (model, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
         if (errors.Count > 0) return SubmitResult.Rejected(errors);
 
@@ -86,7 +91,7 @@ public sealed class JobCoordinatorGrain(
         Job.CompletedAt = DateTime.UtcNow;
         await Writer.PersistAsync();
         metrics.JobCompleted(Job.Tenant, Job.State);
-        await Scheduler.Withdraw(JobId);
+        await Scheduler.Withdraw(Key);
         await EndedAsync();
         logger.LogInformation("Job {Job} cancelled", JobId);
         return true;
@@ -159,12 +164,12 @@ public sealed class JobCoordinatorGrain(
             Job.Error = $"batch {batchIndex} (frames {item.FirstFrame}-{item.FirstFrame + item.FrameCount - 1}) failed {item.Failures} times; last: {item.LastError}";
             await Writer.PersistAsync();
             metrics.JobCompleted(Job.Tenant, Job.State);
-            await Scheduler.Withdraw(JobId);
+            await Scheduler.Withdraw(Key);
             await EndedAsync();
             return;
         }
         int failuresOnWorker = Job.Items.Count(i => i.LastError?.StartsWith(workerId + ":", StringComparison.Ordinal) == true);
-        if (failuresOnWorker >= options.BlocklistAfterFailures) await Scheduler.Blocklist(JobId, workerId);
+        if (failuresOnWorker >= options.BlocklistAfterFailures) await Scheduler.Blocklist(Key, workerId);
         item.Attempt++;
         item.State = ItemState.Queued;
         await Writer.PersistAsync();

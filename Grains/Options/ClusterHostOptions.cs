@@ -23,6 +23,15 @@ public sealed class ClusterHostOptions
     public int GatewayPort { get; set; } = 30000;
     /// <summary>Localhost clustering only: the first silo's port (other silos on the machine join it).</summary>
     public int PrimarySiloPort { get; set; } = 11111;
+    /// <summary>
+    /// Known to every silo of the cluster and to nothing else (in Kubernetes from the Secret): silos prove with it that
+    /// a grain call comes from one of them (see Grains.Tenants.InternalCallToken). Required with Redis clustering;
+    /// without it (localhost clustering) the silos of one process share a random one, so silos in separate processes
+    /// on one machine need it too. At least 32 characters, e.g. `openssl rand -base64 32`.
+    /// </summary>
+    public string? InternalCallSecret { get; set; }
+    /// <summary>Mutual TLS on the silo and gateway ports (section "Cluster:Tls").</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
 
     public void Validate()
     {
@@ -35,6 +44,10 @@ public sealed class ClusterHostOptions
             if (port is < 1 or > 65535) errors.Add($"Cluster:{name} must be in [1, 65535], got {port}");
         if (AdvertisedIp is { } ip && !System.Net.IPAddress.TryParse(ip, out _))
             errors.Add($"Cluster:AdvertisedIp must be an IP address such as 10.0.0.5, got '{ip}'");
+        if (Clustering == "Redis" && string.IsNullOrEmpty(InternalCallSecret))
+            errors.Add("Cluster:InternalCallSecret is required with Redis clustering: the same secret on every silo, at least 32 characters (e.g. `openssl rand -base64 32`)");
+        if (InternalCallSecret is { Length: > 0 and < 32 }) errors.Add($"Cluster:InternalCallSecret must have at least 32 characters, got {InternalCallSecret.Length}");
+        errors.AddRange(Tls.Validate());
         if (SiloName is { } n && (n.Length == 0 || n.Contains('/'))) errors.Add("Cluster:SiloName must be non-empty and contain no '/'");
         if (errors.Count > 0) throw new ConfigurationException(errors);
     }

@@ -30,33 +30,33 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
     /// <summary>False when the same (job, batch, attempt) is already queued.</summary>
     public bool Add(WorkItem item)
     {
-        if (!queued.Add((item.JobId, item.BatchIndex, item.Attempt))) return false;
+        if (!queued.Add((item.JobKey, item.BatchIndex, item.Attempt))) return false;
         var tenant = TenantFor(item.Tenant);
         tenant.Pending.Add(item);
         tenant.QueuedFrames += item.FrameCount;
         return true;
     }
 
-    public bool Contains(WorkItem item) => queued.Contains((item.JobId, item.BatchIndex, item.Attempt));
+    public bool Contains(WorkItem item) => queued.Contains((item.JobKey, item.BatchIndex, item.Attempt));
 
-    public int RemoveJob(string jobId)
+    public int RemoveJob(string jobKey)
     {
         int removed = 0;
         foreach (var tenant in tenants.Values)
             removed += tenant.Pending.RemoveWhere(item =>
             {
-                if (item.JobId != jobId) return false;
-                queued.Remove((item.JobId, item.BatchIndex, item.Attempt));
+                if (item.JobKey != jobKey) return false;
+                queued.Remove((item.JobKey, item.BatchIndex, item.Attempt));
                 tenant.QueuedFrames -= item.FrameCount;
                 return true;
             });
-        blocklist.Remove(jobId);
+        blocklist.Remove(jobKey);
         return removed;
     }
 
-    public void Blocklist(string jobId, string workerId)
+    public void Blocklist(string jobKey, string workerId)
     {
-        if (!blocklist.TryGetValue(jobId, out var workers)) blocklist[jobId] = workers = new HashSet<string>();
+        if (!blocklist.TryGetValue(jobKey, out var workers)) blocklist[jobKey] = workers = new HashSet<string>();
         workers.Add(workerId);
     }
 
@@ -99,7 +99,7 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
             var tenant = tenants[item.Tenant];
             tenant.Pending.Remove(item);
             tenant.QueuedFrames -= item.FrameCount;
-            queued.Remove((item.JobId, item.BatchIndex, item.Attempt));
+            queued.Remove((item.JobKey, item.BatchIndex, item.Attempt));
         }
         return taken;
     }
@@ -109,7 +109,7 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
         Tenant = t.Name, QueuedItems = t.Pending.Count, QueuedFrames = t.QueuedFrames, DecayedUsage = DecayedUsage(t), Weight = t.Weight,
     }).ToArray();
 
-    bool Eligible(WorkItem item, string workerId) => !(blocklist.TryGetValue(item.JobId, out var w) && w.Contains(workerId));
+    bool Eligible(WorkItem item, string workerId) => !(blocklist.TryGetValue(item.JobKey, out var w) && w.Contains(workerId));
 
     double DecayedUsage(Tenant t)
     {

@@ -81,7 +81,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     {
         long start = Stopwatch.GetTimestamp();
         foreach (var item in items)
-            if (!leasedKeys.Contains((item.JobId, item.BatchIndex, item.Attempt)) && !recentlyDone.ContainsKey((item.JobId, item.BatchIndex, item.Attempt)))
+            if (!leasedKeys.Contains((item.JobKey, item.BatchIndex, item.Attempt)) && !recentlyDone.ContainsKey((item.JobKey, item.BatchIndex, item.Attempt)))
                 queue.Add(item);
         ServeWaiters();
         cost.Offered(items.Length);
@@ -89,15 +89,15 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         return Task.CompletedTask;
     }
 
-    public Task Withdraw(string jobId)
+    public Task Withdraw(string jobKey)
     {
-        queue.RemoveJob(jobId);
+        queue.RemoveJob(jobKey);
         return Task.CompletedTask;
     }
 
-    public Task Blocklist(string jobId, string workerId)
+    public Task Blocklist(string jobKey, string workerId)
     {
-        queue.Blocklist(jobId, workerId);
+        queue.Blocklist(jobKey, workerId);
         return Task.CompletedTask;
     }
 
@@ -138,9 +138,9 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
             var now = DateTime.UtcNow;
             foreach (var item in lease.Items)
             {
-                leasedKeys.Remove((item.JobId, item.BatchIndex, item.Attempt));
-                if (outcomes.Any(o => o.Succeeded && o.JobId == item.JobId && o.BatchIndex == item.BatchIndex))
-                    recentlyDone[(item.JobId, item.BatchIndex, item.Attempt)] = now;
+                leasedKeys.Remove((item.JobKey, item.BatchIndex, item.Attempt));
+                if (outcomes.Any(o => o.Succeeded && o.JobId == item.JobId && o.Tenant == item.Tenant && o.BatchIndex == item.BatchIndex))
+                    recentlyDone[(item.JobKey, item.BatchIndex, item.Attempt)] = now;
             }
             double actual = outcomes.Sum(o => o.DeviceSeconds);
             int frames = outcomes.Where(o => o.Succeeded).Sum(o => o.Frames);
@@ -185,7 +185,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         var record = new LeaseRecord(Guid.NewGuid(), request.WorkerId, request.SiloName, items.ToArray(),
             DateTime.UtcNow + options.LeaseTimeout, provisional);
         leases[record.Id] = record;
-        foreach (var item in items) leasedKeys.Add((item.JobId, item.BatchIndex, item.Attempt));
+        foreach (var item in items) leasedKeys.Add((item.JobKey, item.BatchIndex, item.Attempt));
         leasesGranted++;
         metrics.LeaseGranted();
         return new WorkLease { LeaseId = record.Id, Items = record.Items, ExpiresAt = record.ExpiresAt };
@@ -237,7 +237,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
             logger.LogWarning("Lease {Lease}: {Reason}; returning {Items} items", lease.Id, reason, lease.Items.Length);
             foreach (var item in lease.Items)
             {
-                leasedKeys.Remove((item.JobId, item.BatchIndex, item.Attempt));
+                leasedKeys.Remove((item.JobKey, item.BatchIndex, item.Attempt));
                 metrics.ItemFailed(item.Tenant, alive.Contains(lease.SiloName) ? FailureReason.LeaseTimeout : FailureReason.SiloLeft);
                 ReportExpired(item, lease.WorkerId, reason);
             }
@@ -254,7 +254,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     /// </summary>
     void ReportExpired(WorkItem item, string workerId, string reason)
     {
-        var report = GrainFactory.GetGrain<IJobCoordinatorGrain>(item.JobId).BatchFailed(item.BatchIndex, item.Attempt, workerId, reason);
+        var report = GrainFactory.GetGrain<IJobCoordinatorGrain>(item.JobKey).BatchFailed(item.BatchIndex, item.Attempt, workerId, reason);
         _ = report.ContinueWith(
             failed => logger.LogWarning(failed.Exception, "Could not report expired item {Job}/{Batch}", item.JobId, item.BatchIndex),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

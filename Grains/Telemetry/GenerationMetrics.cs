@@ -25,7 +25,9 @@ namespace Grains.Telemetry;
 /// (0..1); the counter follows OpenTelemetry's <c>*.time</c> convention (like <c>process.cpu.time</c>).</item>
 /// <item><c>scm.model.load.duration</c> {model, device}: Triton's model load duration, as a histogram in seconds.</item>
 /// </list>
-/// Labels are deliberately low-cardinality: tenant, model, device, reason, state; never a job id.
+/// Labels are deliberately low-cardinality: tenant, model, device, reason, state; never a job id. The tenant label is
+/// off unless <c>Metrics:TenantLabels</c> is true: the scrape endpoint needs no key, and tenant names are other
+/// tenants' business (without it each series is the sum over tenants).
 /// </summary>
 public sealed class GenerationMetrics
 {
@@ -48,11 +50,14 @@ public sealed class GenerationMetrics
     // Published by the scheduler grain on this silo; null when the scheduler lives elsewhere (then nothing is exported).
     volatile SchedulerGauges? scheduler;
 
+    readonly bool tenantLabels;
+
     sealed record SchedulerGauges(Measurement<long>[] QueueDepth, int LeasesOutstanding);
 
-    public GenerationMetrics(IMeterFactory meters, TimeProvider? time = null)
+    public GenerationMetrics(IMeterFactory meters, TimeProvider? time = null, bool tenantLabels = false)
     {
         this.time = time ?? TimeProvider.System;
+        this.tenantLabels = tenantLabels;
         var meter = meters.Create(MeterName);
         framesCompleted = meter.CreateCounter<long>("scm.frames.completed", "{frame}",
             "Frames rendered and stored, counted once per frame by the job's coordinator.");
@@ -81,7 +86,7 @@ public sealed class GenerationMetrics
     }
 
     public void FramesCompleted(string tenant, string model, int frames) =>
-        framesCompleted.Add(frames, Tag("tenant", tenant), Tag("model", model));
+        framesCompleted.Add(frames, Tags(tenant, ("model", model)));
 
     /// <summary>A worker sampled one network batch: size, device time, and each item's tenant share of it.</summary>
     public void BatchSampled(string model, string device, IReadOnlyList<WorkItem> items, double seconds)
@@ -89,8 +94,10 @@ public sealed class GenerationMetrics
         int frames = items.Sum(i => i.FrameCount);
         batchSize.Record(frames, Tag("model", model), Tag("device", device));
         deviceBusy.Add(seconds, Tag("device", device));
-        foreach (var tenant in items.GroupBy(i => i.Tenant))
-            tenantDeviceTime.Add(seconds * tenant.Sum(i => i.FrameCount) / Math.Max(1, frames), Tag("tenant", tenant.Key));
+        if (!tenantLabels) tenantDeviceTime.Add(seconds);
+        else
+            foreach (var tenant in items.GroupBy(i => i.Tenant))
+                tenantDeviceTime.Add(seconds * tenant.Sum(i => i.FrameCount) / Math.Max(1, frames), Tag("tenant", tenant.Key));
         lock (busyWindows)
         {
             if (!busyWindows.TryGetValue(device, out var window)) busyWindows[device] = window = new();
@@ -107,12 +114,12 @@ public sealed class GenerationMetrics
 
     public void LeaseExpired(bool siloLeft) => leasesExpired.Add(1, Tag("reason", siloLeft ? FailureReason.SiloLeft : FailureReason.LeaseTimeout));
 
-    public void ItemFailed(string tenant, string reason) => itemFailures.Add(1, Tag("tenant", tenant), Tag("reason", reason));
+    public void ItemFailed(string tenant, string reason) => itemFailures.Add(1, Tags(tenant, ("reason", reason)));
 
-    public void ItemRetried(string tenant) => itemRetries.Add(1, Tag("tenant", tenant));
+    public void ItemRetried(string tenant) => itemRetries.Add(1, Tags(tenant));
 
     public void JobCompleted(string tenant, JobState state) =>
-        jobsCompleted.Add(1, Tag("tenant", tenant), Tag("state", state.ToString().ToLowerInvariant()));
+        jobsCompleted.Add(1, Tags(tenant, ("state", state.ToString().ToLowerInvariant())));
 
     public void ModelLoaded(string model, string device, TimeSpan elapsed) =>
         modelLoad.Record(elapsed.TotalSeconds, Tag("model", model), Tag("device", device));
@@ -123,7 +130,10 @@ public sealed class GenerationMetrics
     /// </summary>
     public void PublishScheduler(IEnumerable<TenantQueue>? tenants, int leasesOutstanding) =>
         scheduler = tenants is null ? null : new SchedulerGauges(
-            tenants.Select(t => new Measurement<long>(t.QueuedFrames, Tag("tenant", t.Tenant))).ToArray(), leasesOutstanding);
+            tenantLabels
+                ? tenants.Select(t => new Measurement<long>(t.QueuedFrames, Tag("tenant", t.Tenant))).ToArray()
+                : [new Measurement<long>(tenants.Sum(t => (long)t.QueuedFrames))],
+            leasesOutstanding);
 
     IEnumerable<Measurement<double>> ObserveUtilization()
     {
@@ -147,6 +157,15 @@ public sealed class GenerationMetrics
     }
 
     static KeyValuePair<string, object?> Tag(string key, string value) => new(key, value);
+
+    /// <summary>The other tags, plus the tenant's only when tenant labels are on.</summary>
+    System.Diagnostics.TagList Tags(string tenant, params (string Key, string Value)[] others)
+    {
+        var tags = new System.Diagnostics.TagList();
+        if (tenantLabels) tags.Add("tenant", tenant);
+        foreach (var (key, value) in others) tags.Add(key, value);
+        return tags;
+    }
 }
 
 /// <summary>The closed set of values of the <c>reason</c> label of failures (free-text reasons would explode it).</summary>
@@ -169,10 +188,11 @@ public static class FailureReason
 public static class GenerationMetricsHosting
 {
     /// <summary>One <see cref="GenerationMetrics"/> per service provider (per silo), on that provider's meter factory.</summary>
-    public static IServiceCollection AddGenerationMetrics(this IServiceCollection services)
+    /// <param name="tenantLabels">Label series with tenant names (configuration Metrics:TenantLabels).</param>
+    public static IServiceCollection AddGenerationMetrics(this IServiceCollection services, bool tenantLabels = false)
     {
         services.AddMetrics();
-        services.TryAddSingleton(sp => new GenerationMetrics(sp.GetRequiredService<IMeterFactory>()));
+        services.TryAddSingleton(sp => new GenerationMetrics(sp.GetRequiredService<IMeterFactory>(), tenantLabels: tenantLabels));
         return services;
     }
 }

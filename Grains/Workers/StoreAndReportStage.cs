@@ -170,7 +170,7 @@ public sealed class StoreAndReportStage(
         catch (Exception e) { logger.LogDebug(e, "Worker {Worker}: best-effort call failed", workerId); }
     }
 
-    public IJobCoordinatorGrain Coordinator(WorkItem item) => grains.GetGrain<IJobCoordinatorGrain>(item.JobId);
+    public IJobCoordinatorGrain Coordinator(WorkItem item) => grains.GetGrain<IJobCoordinatorGrain>(item.JobKey);
 
     static LeaseOutcome Outcome(WorkItem item, bool succeeded, double seconds) => new()
     {

@@ -24,8 +24,8 @@ public class BadCheckpointTests
         await using var harness = await ClusterHarness.StartAsync(silos: 1,
             settings: new Dictionary<string, string?> { ["Models:Registry:broken"] = Path.Combine(directory, "model.json") });
         var spec = new JobSpec { Kind = JobKind.ImageSet, ModelId = "broken", Classes = [1], Frames = 4, OutputSize = 16 };
-        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>("broken-job").Submit(spec, "default")).Accepted);
-        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>("good-job").Submit(spec with { ModelId = "tiny" }, "default")).Accepted);
+        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "broken-job")).Submit(spec, "default")).Accepted);
+        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "good-job")).Submit(spec with { ModelId = "tiny" }, "default")).Accepted);
 
         var broken = await JobWaiter.UntilTerminalAsync(harness.Client, "broken-job", TimeSpan.FromSeconds(60));
         Assert.Equal(JobState.Failed, broken.State);
@@ -139,7 +139,7 @@ public class BadCheckpointTests
         }
         foreach (var (model, jobId, expected) in submitted)
         {
-            var status = await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(120));
+            var status = await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(120), tenant: "models");
             Assert.True(status.State == JobState.Failed, $"{model}: {status.State}");
             Assert.True(status.Error?.Contains(expected, StringComparison.Ordinal) == true, $"{model}: '{status.Error}' lacks '{expected}'");
         }
@@ -147,7 +147,7 @@ public class BadCheckpointTests
         // The same silo still serves the good model, after every broken one has failed.
         var (goodId, good) = await client.SubmitAsync(spec, "good-after-broken");
         Assert.True(good.Accepted, string.Join("; ", good.Errors));
-        Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, goodId, TimeSpan.FromSeconds(120))).State);
+        Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, goodId, TimeSpan.FromSeconds(120), tenant: "models")).State);
         var usage = await client.UsageAsync();
         Assert.Equal(0, usage.Usage.RunningJobs); // failed jobs released their reservations
     }

@@ -14,7 +14,7 @@ public class BlobHostedModelTests
         await harness.Blobs.PutAsync("models/tiny/model.safetensors", await File.ReadAllBytesAsync(Path.Combine(folder, "model.safetensors")), "application/octet-stream");
 
         var spec = new JobSpec { Kind = JobKind.ImageSet, ModelId = "from-blob", Classes = [4], Frames = 6, OutputSize = 16 };
-        var result = await harness.Client.GetGrain<IJobCoordinatorGrain>("blob-model").Submit(spec, "default");
+        var result = await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "blob-model")).Submit(spec, "default");
         Assert.True(result.Accepted, string.Join("; ", result.Errors));
         var status = await JobWaiter.UntilTerminalAsync(harness.Client, "blob-model", TimeSpan.FromSeconds(60));
         Assert.Equal(JobState.Completed, status.State);

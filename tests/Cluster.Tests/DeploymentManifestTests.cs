@@ -70,6 +70,11 @@ public class DeploymentManifestTests
                 case "Secret":
                     Assert.NotEmpty(doc.Labels("stringData"));
                     break;
+                case "NetworkPolicy":
+                    Assert.NotEmpty(doc.Labels("spec", "podSelector", "matchLabels"));
+                    Assert.Contains("Ingress", doc.Items("spec", "policyTypes").Select(t => t.Text()));
+                    Assert.NotEmpty(doc.Items("spec", "ingress"));
+                    break;
                 default:
                     Assert.Fail($"{what}: no checks for kind {kind}");
                     break;
@@ -130,11 +135,47 @@ public class DeploymentManifestTests
         Assert.Equal("auto", ConfigMap["SCM_Devices__Devices"]);
         // Credentials come from the Secret, never from the ConfigMap.
         var secretKeys = Single("Secret", "scm-silo-secrets").Labels("stringData").Keys.ToHashSet();
-        foreach (var name in new[] { "SCM_Cluster__RedisConnectionString", "SCM_Blob__AzureConnectionString", "SCM_Tenants__AdminKeyHash" })
+        foreach (var name in new[] { "SCM_Cluster__RedisConnectionString", "SCM_Blob__AzureConnectionString", "SCM_Tenants__AdminKeyHash", "SCM_Cluster__InternalCallSecret" })
         {
             Assert.DoesNotContain(name, ConfigMap.Keys);
             Assert.Equal("scm-silo-secrets", env[name].Text("valueFrom", "secretKeyRef", "name"));
             Assert.Contains(env[name].Text("valueFrom", "secretKeyRef", "key")!, secretKeys);
+        }
+    }
+
+    [Fact]
+    public void Only_the_http_port_is_open_to_all_orleans_and_redis_only_to_silo_pods_and_orleans_runs_mutual_tls_from_a_secret()
+    {
+        var silos = SiloDeployment.Labels("spec", "template", "metadata", "labels");
+        bool SelectsSilos(YamlNode peer) => peer.Labels("podSelector", "matchLabels") is { Count: > 0 } wanted &&
+            wanted.All(kv => silos.GetValueOrDefault(kv.Key) == kv.Value);
+        var ports = SiloContainer.Items("ports").ToDictionary(p => p.Text("name")!, p => p.Text("containerPort")!);
+
+        var policy = Single("NetworkPolicy", "scm-silo");
+        Assert.All(policy.Labels("spec", "podSelector", "matchLabels"), kv => Assert.Equal(kv.Value, silos.GetValueOrDefault(kv.Key)));
+        var rules = policy.Items("spec", "ingress").ToList();
+        var open = rules.Where(r => r.At("from") is null).SelectMany(r => r.Items("ports")).Select(p => p.Text("port")).ToList();
+        Assert.Equal([ports["http"]], open);
+        var restricted = rules.Where(r => r.At("from") is not null).ToList();
+        Assert.All(restricted.SelectMany(r => r.Items("from")), peer => Assert.True(SelectsSilos(peer)));
+        Assert.Equal(new[] { ports["gateway"], ports["silo"] }.Order(), restricted.SelectMany(r => r.Items("ports")).Select(p => p.Text("port")!).Order());
+
+        var redis = Single("NetworkPolicy", "redis");
+        Assert.Equal(Single("StatefulSet", "redis").Labels("spec", "selector", "matchLabels"), redis.Labels("spec", "podSelector", "matchLabels"));
+        Assert.All(redis.Items("spec", "ingress"), rule => Assert.All(rule.Items("from"), peer => Assert.True(SelectsSilos(peer))));
+
+        // TLS: on, with the three PEM files of the Secret scm-silo-tls, mounted read-only where the ConfigMap says.
+        Assert.Equal("true", ConfigMap["SCM_Cluster__Tls__Enabled"]);
+        var mount = SiloContainer.Items("volumeMounts").Single(m => m.Text("name") == "cluster-tls");
+        Assert.Equal("true", mount.Text("readOnly"));
+        var volume = SiloDeployment.Items("spec", "template", "spec", "volumes").Single(v => v.Text("name") == "cluster-tls");
+        Assert.Equal("scm-silo-tls", volume.Text("secret", "secretName"));
+        var files = Single("Secret", "scm-silo-tls").Labels("stringData").Keys.ToHashSet();
+        foreach (var key in new[] { "CertificatePath", "KeyPath", "CaPath" })
+        {
+            var path = ConfigMap[$"SCM_Cluster__Tls__{key}"];
+            Assert.Equal(mount.Text("mountPath"), Path.GetDirectoryName(path));
+            Assert.Contains(Path.GetFileName(path), files);
         }
     }
 

@@ -34,7 +34,7 @@ public class EndToEndTests(Xunit.Abstractions.ITestOutputHelper output)
 
     static async Task<JobStatus> RunAsync(ClusterHarness harness, string jobId, JobSpec spec)
     {
-        var result = await harness.Client.GetGrain<IJobCoordinatorGrain>(jobId).Submit(spec, "default");
+        var result = await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", jobId)).Submit(spec, "default");
         Assert.True(result.Accepted, string.Join("; ", result.Errors));
         return await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(90));
     }

@@ -16,7 +16,7 @@ public class FailureTests(Xunit.Abstractions.ITestOutputHelper output)
         // Redis storage: in-memory grain state lives in grains spread over the silos and dies with them.
         await using var harness = await ClusterHarness.StartAsync(silos: 3, faults: faults, storage: "Redis");
         var spec = Images(96);
-        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>("slow-kill").Submit(spec, "default")).Accepted);
+        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "slow-kill")).Submit(spec, "default")).Accepted);
 
         var victim = harness.Cluster.Silos[2];
         var victimName = victim.SiloAddress.ToString();
@@ -24,7 +24,7 @@ public class FailureTests(Xunit.Abstractions.ITestOutputHelper output)
         // Kill only once the victim's worker holds work of this job.
         while (!faults.Seen.Any(s => s.JobId == "slow-kill" && s.Worker.StartsWith(victim.Name + "/")) && DateTime.UtcNow < deadline)
             await Task.Delay(20);
-        var statusBefore = await harness.Client.GetGrain<IJobCoordinatorGrain>("slow-kill").GetStatus();
+        var statusBefore = await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "slow-kill")).GetStatus();
         Assert.True(statusBefore!.FramesDone < 96, "the job finished before the silo could be killed");
         output.WriteLine($"killing {victim.Name} ({victimName}) at {statusBefore.FramesDone}/96 frames");
         await harness.Cluster.KillSiloAsync(victim);
@@ -39,7 +39,7 @@ public class FailureTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(96, failed.Select(f => f.Blob).Distinct().Count());
 
         faults.SlowJobDelay = TimeSpan.Zero;
-        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>("reference").Submit(spec, "default")).Accepted);
+        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "reference")).Submit(spec, "default")).Accepted);
         var reference = await JobWaiter.UntilTerminalAsync(harness.Client, "reference", TimeSpan.FromSeconds(60));
         var unfailed = await ManifestReader.ReadAsync(harness.Blobs, reference.ManifestBlob!);
         Assert.Equal(unfailed.Select(f => f.Sha256), failed.Select(f => f.Sha256));
@@ -51,8 +51,8 @@ public class FailureTests(Xunit.Abstractions.ITestOutputHelper output)
         var faults = new TestFaults();
         faults.Poisoned[("poison", 2)] = true;
         await using var harness = await ClusterHarness.StartAsync(silos: 2, faults: faults);
-        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>("poison").Submit(Images(24), "default")).Accepted);
-        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>("healthy").Submit(Images(24), "default")).Accepted);
+        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "poison")).Submit(Images(24), "default")).Accepted);
+        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "healthy")).Submit(Images(24), "default")).Accepted);
 
         var poisoned = await JobWaiter.UntilTerminalAsync(harness.Client, "poison", TimeSpan.FromSeconds(60));
         var healthy = await JobWaiter.UntilTerminalAsync(harness.Client, "healthy", TimeSpan.FromSeconds(60));
@@ -70,7 +70,7 @@ public class FailureTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var faults = new TestFaults { SlowJobDelay = TimeSpan.FromMilliseconds(200) };
         await using var harness = await ClusterHarness.StartAsync(silos: 1, faults: faults);
-        var coordinator = harness.Client.GetGrain<IJobCoordinatorGrain>("slow-cancel");
+        var coordinator = harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "slow-cancel"));
         Assert.True((await coordinator.Submit(Images(200), "default")).Accepted);
         while ((await coordinator.GetStatus())!.FramesDone == 0) await Task.Delay(20);
 

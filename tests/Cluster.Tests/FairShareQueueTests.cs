@@ -77,10 +77,22 @@ public class FairShareQueueTests
         var queue = new FairShareQueue(TimeSpan.FromMinutes(1), new ManualClock());
         queue.Add(Item("a", "j1", 0));
         queue.Add(Item("a", "j2", 0));
-        queue.Blocklist("j1", "bad");
+        queue.Blocklist(JobKey.Of("a", "j1"), "bad");
         Assert.Equal("j2", queue.Take("bad", 8).Single().JobId);
         Assert.Empty(queue.Take("bad", 8));
-        Assert.Equal(1, queue.RemoveJob("j1"));
+        Assert.Equal(1, queue.RemoveJob(JobKey.Of("a", "j1")));
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public void The_same_job_id_in_two_tenants_is_two_jobs()
+    {
+        var queue = new FairShareQueue(TimeSpan.FromMinutes(1), new ManualClock());
+        Assert.True(queue.Add(Item("a", "j", 0)));
+        Assert.True(queue.Add(Item("b", "j", 0))); // not dropped as a duplicate of a's item
+        queue.Blocklist(JobKey.Of("a", "j"), "bad");
+        Assert.Equal("b", queue.Take("bad", 8).Single().Tenant);
+        Assert.Equal(1, queue.RemoveJob(JobKey.Of("a", "j")));
         Assert.Equal(0, queue.Count);
     }
 }

@@ -29,7 +29,7 @@ public class FairnessTests(Xunit.Abstractions.ITestOutputHelper output)
 
         int mark = faults.Order.Count;
         Assert.True((await b.SubmitAsync(Images(40), "small-job")).Result.Accepted);
-        var small = await JobWaiter.UntilTerminalAsync(harness.Client, "small-job", TimeSpan.FromSeconds(60));
+        var small = await JobWaiter.UntilTerminalAsync(harness.Client, "small-job", TimeSpan.FromSeconds(60), tenant: "small");
         Assert.Equal(JobState.Completed, small.State);
 
         var after = faults.Order.Skip(mark).ToList();
@@ -78,7 +78,7 @@ public class FairnessTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var warm = harness.Api((await harness.AdminApi.CreateTenantAsync("warm-up")).ApiKey);
         Assert.True((await warm.SubmitAsync(Images(8), "warm-up-job")).Result.Accepted);
-        var status = await JobWaiter.UntilTerminalAsync(harness.Client, "warm-up-job", TimeSpan.FromSeconds(60));
+        var status = await JobWaiter.UntilTerminalAsync(harness.Client, "warm-up-job", TimeSpan.FromSeconds(60), tenant: "warm-up");
         Assert.Equal(JobState.Completed, status.State);
     }
 

@@ -51,10 +51,10 @@ public class GenerationMetricsTests
         public void Dispose() => listener.Dispose();
     }
 
-    static (ServiceProvider Services, GenerationMetrics Metrics) NewInstance(TimeProvider? time = null)
+    static (ServiceProvider Services, GenerationMetrics Metrics) NewInstance(TimeProvider? time = null, bool tenantLabels = true)
     {
-        var services = new ServiceCollection().AddGenerationMetrics().BuildServiceProvider();
-        var metrics = time is null ? services.GetRequiredService<GenerationMetrics>() : new GenerationMetrics(services.GetRequiredService<IMeterFactory>(), time);
+        var services = new ServiceCollection().AddGenerationMetrics(tenantLabels).BuildServiceProvider();
+        var metrics = time is null ? services.GetRequiredService<GenerationMetrics>() : new GenerationMetrics(services.GetRequiredService<IMeterFactory>(), time, tenantLabels);
         return (services, metrics);
     }
 
@@ -80,6 +80,28 @@ public class GenerationMetricsTests
             Assert.Equal(0.5, tenantTime["t2"], 9);
             Assert.Equal([4.0], recorder.Measurements.Where(m => m.Name == "scm.batch.size").Select(m => m.Value));
             Assert.Equal([2.0], recorder.Measurements.Where(m => m.Name == "scm.device.busy.time").Select(m => m.Value));
+        }
+    }
+
+    [Fact]
+    public void Without_tenant_labels_no_series_names_a_tenant_and_the_sums_stay()
+    {
+        var (services, metrics) = NewInstance(tenantLabels: false);
+        using (services)
+        using (var recorder = new Recorder(services.GetRequiredService<IMeterFactory>()))
+        {
+            metrics.BatchSampled("m", "cpu", [Item("secret-a", 3), Item("secret-b", 1)], seconds: 2.0);
+            metrics.FramesCompleted("secret-a", "m", 3);
+            metrics.ItemFailed("secret-a", FailureReason.Store);
+            metrics.ItemRetried("secret-b");
+            metrics.JobCompleted("secret-b", JobState.Completed);
+            metrics.PublishScheduler([new TenantQueue { Tenant = "secret-a", QueuedFrames = 5 }, new TenantQueue { Tenant = "secret-b", QueuedFrames = 7 }], 0);
+            var all = recorder.Measurements.ToList(); // before Observe(), which starts the list afresh
+            all.AddRange(recorder.Observe());
+            Assert.DoesNotContain(all, m => m.Tags.ContainsKey("tenant") || m.Tags.Values.Any(v => v?.Contains("secret") == true));
+            Assert.Equal([2.0], all.Where(m => m.Name == "scm.tenant.device.time").Select(m => m.Value));
+            Assert.Equal([12.0], all.Where(m => m.Name == "scm.scheduler.queue.depth").Select(m => m.Value));
+            Assert.Equal("completed", all.Single(m => m.Name == "scm.jobs.completed").Tags["state"]);
         }
     }
 

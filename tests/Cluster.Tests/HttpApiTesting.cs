@@ -10,6 +10,14 @@ static class HttpApiTesting
 {
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
+    /// <summary>A body as bytes (which need not be UTF-8), labelled UTF-8 JSON like <see cref="Json"/>.</summary>
+    public static ByteArrayContent JsonBytes(byte[] utf8)
+    {
+        var content = new ByteArrayContent(utf8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+    }
+
     public static async Task<JsonElement> JsonOf(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
 

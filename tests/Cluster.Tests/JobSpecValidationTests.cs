@@ -42,12 +42,12 @@ public class JobSpecValidationTests
     public async Task The_coordinator_rejects_unknown_models_unknown_classes_unsupported_guidance_and_duplicate_ids()
     {
         await using var harness = await ClusterHarness.StartAsync(silos: 1);
-        async Task<string[]> Submit(string id, JobSpec spec) => (await harness.Client.GetGrain<IJobCoordinatorGrain>(id).Submit(spec, "default")).Errors;
+        async Task<string[]> Submit(string id, JobSpec spec) => (await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", id)).Submit(spec, "default")).Errors;
 
         Assert.Contains("modelId: unknown model 'nope'; registered:", (await Submit("bad-model", Valid with { ModelId = "nope" })).Single());
         Assert.Equal("classes: model 'tiny' has classes 0..9, got [3, 12]", (await Submit("bad-class", Valid with { Classes = [3, 12] })).Single());
         Assert.Equal("guidance: model 'tiny' was not distilled with guidance; use 1", (await Submit("bad-guidance", Valid with { Guidance = 2 })).Single());
-        Assert.Null(await harness.Client.GetGrain<IJobCoordinatorGrain>("bad-model").GetStatus()); // nothing half-created
+        Assert.Null(await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "bad-model")).GetStatus()); // nothing half-created
 
         Assert.Empty(await Submit("dup", Valid));
         Assert.Equal("jobId: 'dup' already exists", (await Submit("dup", Valid)).Single());

@@ -8,7 +8,8 @@ public static class JobWaiter
     /// Polls until the job is terminal; fails the test with the last status after the timeout. Each call has a
     /// short deadline: a client call into a silo that just died hangs until Orleans' 30 s response timeout.
     /// </summary>
-    public static async Task<JobStatus> UntilTerminalAsync(IClusterClient client, string jobId, TimeSpan timeout, Action<string>? log = null)
+    public static async Task<JobStatus> UntilTerminalAsync(IClusterClient client, string jobId, TimeSpan timeout, Action<string>? log = null,
+        string tenant = "default")
     {
         var deadline = DateTime.UtcNow + timeout;
         var lastLog = DateTime.UtcNow;
@@ -17,7 +18,7 @@ public static class JobWaiter
         {
             try
             {
-                status = await client.GetGrain<IJobCoordinatorGrain>(jobId).GetStatus().WaitAsync(TimeSpan.FromSeconds(3));
+                status = await client.GetGrain<IJobCoordinatorGrain>(JobKey.Of(tenant, jobId)).GetStatus().WaitAsync(TimeSpan.FromSeconds(3));
                 if (status?.IsTerminal == true) return status;
                 if (log is not null && DateTime.UtcNow - lastLog > TimeSpan.FromSeconds(5))
                 {

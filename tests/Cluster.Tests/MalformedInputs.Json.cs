@@ -6,17 +6,21 @@ namespace Cluster.Tests;
 /// <summary>
 /// A malformed JSON job spec. <see cref="Field"/>: the JSON property the error must name ("body" for a root that is
 /// not an object); null for a body that is not JSON at all (syntax, trailing data, depth), whose one error must say
-/// where (line and byte) instead.
+/// where (line and byte) instead. <see cref="Utf8"/>: the body as bytes where it is not UTF-8 (which a string cannot
+/// hold); <see cref="Json"/> is then only a readable stand-in.
 /// </summary>
-public sealed record JsonCase(string Name, string Json, string? Field, string? Limit = null)
+public sealed record JsonCase(string Name, string Json, string? Field, string? Limit = null, byte[]? Utf8 = null)
 {
+    /// <summary>The bytes to send.</summary>
+    public byte[] Body => Utf8 ?? Encoding.UTF8.GetBytes(Json);
+
     public override string ToString() => Name;
 }
 
 public static partial class MalformedInputs
 {
     /// <summary>The request bodies only, for front ends that assert their own error format.</summary>
-    public static IEnumerable<(string Name, string Json)> Json() => JsonCases().Select(c => (c.Name, c.Json));
+    public static IEnumerable<(string Name, string Json)> Json() => JsonCases().Where(c => c.Utf8 is null).Select(c => (c.Name, c.Json));
 
     /// <summary>A valid body as the HTTP API would get it (camelCase, enum as a string).</summary>
     public const string ValidJson = """{"kind":"ImageSet","modelId":"tiny","classes":[1,2],"frames":4,"steps":1,"outputSize":16,"seed":5}""";
@@ -104,6 +108,46 @@ public static partial class MalformedInputs
         yield return new("nested objects 1k deep in classes", With("classes", Nest(1_000)), null);
         yield return new("byte order mark", "\uFEFF" + ValidJson, null);
         yield return new("nul byte", ValidJson.Insert(1, "\0"), null);
+
+        // Strings that are not text: the parser lets invalid UTF-8 and unpaired surrogate escapes through, and they
+        // blow up only when read as .NET strings. In a property name the error names the body, in a value its field.
+        foreach (var c in NotText()) yield return c;
+    }
+
+    static IEnumerable<JsonCase> NotText()
+    {
+        (string Name, byte[] Bytes)[] bad =
+        [
+            ("0xFF", [0xFF]), ("truncated 0xC3", [0xC3]), ("overlong '/'", [0xC0, 0xAF]), ("UTF-8 surrogate", [0xED, 0xA0, 0x80]),
+            ("0xF5 (past U+10FFFF)", [0xF5, 0x80, 0x80, 0x80]), ("a then 0xFE", [(byte)'a', 0xFE]),
+        ];
+        foreach (var (name, bytes) in bad)
+        {
+            yield return Raw($"property name {name}", With("@@", "1").Replace("\"@@\"", "\"@@RAW@@\""), bytes, "body");
+            yield return Raw($"property name {name} alone", "{\"@@RAW@@\":1}", bytes, "body");
+            foreach (var field in new[] { "modelId", "kind", "resize" })
+                yield return Raw($"{field} = {name}", With(field, "\"@@RAW@@\""), bytes, field);
+            yield return Raw($"classes = [{name}]", With("classes", "[\"@@RAW@@\"]"), bytes, "classes");
+            yield return Raw($"seed = object with name {name}", With("seed", "{\"@@RAW@@\":1}"), bytes, "seed");
+            yield return Raw($"unknown property x = {name}", With("x", "\"@@RAW@@\""), bytes, "x");
+        }
+        foreach (var escape in new[] { "\\ud800", "\\udfff", "\\ud800\\u0041", "a\\udbff" })
+        {
+            yield return new($"property name '{escape}'", "{\"" + escape + "\":1}", "body");
+            yield return new($"property name '{escape}' after valid ones", With("@@", "1").Replace("@@", escape), "body");
+            yield return new($"kind = '{escape}'", With("kind", "\"" + escape + "\""), "kind");
+            yield return new($"classes = object with name '{escape}'", With("classes", "{\"" + escape + "\":1}"), "classes");
+        }
+    }
+
+    /// <summary>The case's JSON with the marker @@RAW@@ replaced by raw bytes.</summary>
+    static JsonCase Raw(string name, string json, byte[] bytes, string field)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(json);
+        var marker = "@@RAW@@"u8.ToArray();
+        int at = utf8.AsSpan().IndexOf(marker);
+        var body = utf8[..at].Concat(bytes).Concat(utf8[(at + marker.Length)..]).ToArray();
+        return new(name, json.Replace("@@RAW@@", "\uFFFD"), field, Utf8: body);
     }
 
     static string Nest(int depth)

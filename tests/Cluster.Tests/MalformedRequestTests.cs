@@ -38,7 +38,7 @@ public class MalformedRequestTests(ITestOutputHelper output)
         foreach (var c in MalformedInputs.JsonCases())
         {
             // Bodies that are not a spec never reach the cluster (MalformedInputTests); the rest go in as specs.
-            if (JobSpecJson.Read(c.Json).Spec is not { } spec) continue;
+            if (JobSpecJson.Read(c.Body).Spec is not { } spec) continue;
             var id = $"fuzz-json-{jobIds.Count}";
             jobIds.Add(id);
             Check($"json {c.Name} (api grain)", await api.Submit(fuzzKey, id, spec), c.Field ?? "line ", c.Limit);
@@ -58,7 +58,7 @@ public class MalformedRequestTests(ITestOutputHelper output)
         Assert.Equal(before.ActiveKeyIds, after.ActiveKeyIds);
         Assert.Equal(before.Usage with { JobsRejected = quotaRejections }, after.Usage);
         Assert.Equal(new[] { "admin", "fuzz" }, (await admin.ListTenantsAsync()).Select(t => t.Id).Order(StringComparer.Ordinal));
-        foreach (var id in jobIds) Assert.Null(await harness.Client.GetGrain<IJobCoordinatorGrain>(id).GetStatus());
+        foreach (var id in jobIds) Assert.Null(await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("fuzz", id)).GetStatus());
         await foreach (var blob in harness.Blobs.ListAsync("")) Assert.Fail($"blob written: {blob}");
         var scheduler = await harness.Client.GetGrain<ISchedulerGrain>(0).Snapshot();
         Assert.Equal(0, scheduler.Tenants.Sum(t => t.QueuedItems));
@@ -66,7 +66,7 @@ public class MalformedRequestTests(ITestOutputHelper output)
         // The silo still serves: a valid job of the same tenant completes.
         var (jobId, result) = await fuzz.SubmitAsync(MalformedInputs.Valid, "fuzz-valid");
         Assert.True(result.Accepted, string.Join("; ", result.Errors));
-        Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(120))).State);
+        Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(120), tenant: "fuzz")).State);
         Assert.Equal(new[] { jobId }, (await fuzz.ListAsync()).Select(s => s.JobId));
     }
 

@@ -60,7 +60,7 @@ public class PipelineTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var _ = harness;
         store.BeforePut = name => name.Contains("/jobs/gated-store/frames/000004.png", StringComparison.Ordinal) ? gate.Task : Task.CompletedTask;
 
-        var coordinator = harness.Client.GetGrain<IJobCoordinatorGrain>("gated-store");
+        var coordinator = harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "gated-store"));
         Assert.True((await coordinator.Submit(Images(32), "default")).Accepted);
         // Batch 1's store is held; batch 2 may be leased and sampled behind it, but nothing further.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -92,7 +92,7 @@ public class PipelineTests(Xunit.Abstractions.ITestOutputHelper output)
 
     async Task<(JobStatus Status, List<ManifestEntry> Frames)> RunAsync(ClusterHarness harness, string jobId, JobSpec spec)
     {
-        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(jobId).Submit(spec, "default")).Accepted);
+        Assert.True((await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", jobId)).Submit(spec, "default")).Accepted);
         var status = await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(60), output.WriteLine);
         Assert.Equal(JobState.Completed, status.State);
         return (status, await ManifestReader.ReadAsync(harness.Blobs, status.ManifestBlob!));

@@ -19,6 +19,7 @@ public class SiloMetricsTests(Xunit.Abstractions.ITestOutputHelper output)
         var (settings, serviceId, adminKey, blobRoot) = Settings();
         settings["Devices:MaxBatchFrames"] = batch.ToString();
         settings["Scheduler:DefaultBatchFrames"] = batch.ToString();
+        settings["Metrics:TenantLabels"] = "true";
         await using var silo = SiloProcess.Start("metrics-a", settings);
         try
         {

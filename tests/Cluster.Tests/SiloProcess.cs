@@ -23,6 +23,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int Pid => process.Id;
 
+    /// <summary>The Cluster:InternalCallSecret of every silo this test process starts (unless a test sets its own).</summary>
+    public static readonly string InternalCallSecret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public static SiloProcess Start(string name, IDictionary<string, string> settings)
     {
         int siloPort = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort(), gatewayPort = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort(), httpPort = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort();
@@ -34,6 +37,8 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Cluster:SiloName"] = name, ["Cluster:SiloPort"] = siloPort.ToString(), ["Cluster:GatewayPort"] = gatewayPort.ToString(),
             ["Http:Port"] = httpPort.ToString(),
         };
+        // Silos that are to form one cluster share the secret that proves a call comes from one of them.
+        all.TryAdd("Cluster:InternalCallSecret", InternalCallSecret);
         foreach (var (key, value) in all) info.ArgumentList.Add($"--{key}={value}");
         var process = Process.Start(info)!;
         var log = new StreamWriter(logPath) { AutoFlush = true };

@@ -47,7 +47,7 @@ public class SiloProcessTests(Xunit.Abstractions.ITestOutputHelper output)
                     last = status;
                 Assert.Equal(JobState.Completed, last!.State);
                 Assert.Equal(16, last.FramesDone);
-                var overview = await client.GetClusterAsync();
+                var overview = await host.Services.GetRequiredService<IClusterClient>().GetGrain<IClusterApiGrain>(0).Cluster(adminKey);
                 Assert.Equal(["proc-a", "proc-b"], overview.Silos.Select(s => s.Name));
                 Assert.True(File.Exists(Path.Combine(blobRoot, last.ManifestBlob!)));
                 await host.StopAsync();

@@ -64,7 +64,7 @@ public class SimulatedDeviceTests(Xunit.Abstractions.ITestOutputHelper output)
             ["Devices:Simulated:Count"] = "3", ["Devices:Simulated:BatchDelay"] = "00:00:00.050",
         });
         var spec = new JobSpec { Kind = JobKind.ImageSet, ModelId = "tiny", Classes = [1, 2], Frames = 37, Seed = 5, Steps = 2, OutputSize = 24 };
-        var result = await harness.Client.GetGrain<IJobCoordinatorGrain>("sim-job").Submit(spec, "default");
+        var result = await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "sim-job")).Submit(spec, "default");
         Assert.True(result.Accepted, string.Join("; ", result.Errors));
         var status = await JobWaiter.UntilTerminalAsync(harness.Client, "sim-job", TimeSpan.FromSeconds(60), output.WriteLine);
 

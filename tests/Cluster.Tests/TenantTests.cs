@@ -102,21 +102,29 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
         var target = Path.Combine(harness.BlobRoot, "..", "fetch-" + Guid.NewGuid().ToString("N"));
         await Assert.ThrowsAsync<KeyNotFoundException>(() => bob.FetchAsync(done, harness.Blobs, target));
         Assert.False(Directory.Exists(target));
+        // Job ids are per tenant: bob submitting alice's id gets a job of his own, learns nothing about hers and
+        // takes nothing from her; only his own id is taken afterwards.
         var reuse = (await bob.SubmitAsync(Images(4), done)).Result;
-        Assert.False(reuse.Accepted);
-        Assert.Equal(0, (await bob.UsageAsync()).Usage.RunningJobs); // the failed submit released its reservation
+        Assert.True(reuse.Accepted, string.Join("; ", reuse.Errors));
+        Assert.Equal("bob", reuse.Status!.Tenant);
+        Assert.Equal($"tenants/bob/jobs/{done}/", reuse.Status.BlobPrefix);
+        var taken = (await bob.SubmitAsync(Images(4), done)).Result;
+        Assert.Equal([$"jobId: '{done}' already exists"], taken.Errors);
+        Assert.True((await bob.UsageAsync()).Usage.RunningJobs <= 1); // the refused submit released its reservation
+        var hers = (await alice.GetStatusAsync(done))!;
+        Assert.Equal((JobState.Completed, "alice", 8, completed.ManifestBlob), (hers.State, hers.Tenant, hers.FramesTotal, hers.ManifestBlob));
         Assert.Equal(AuthProblem.NotAdmin, (await Assert.ThrowsAsync<ApiAuthException>(() => bob.UsageAsync("alice"))).Problem);
         Assert.Equal(AuthProblem.NotAdmin, (await Assert.ThrowsAsync<ApiAuthException>(() => bob.CreateTenantAsync("mallory"))).Problem);
         Assert.Equal(AuthProblem.NotAdmin, (await Assert.ThrowsAsync<ApiAuthException>(() => bob.SetQuotaAsync("bob", new QuotaPatch { MaxRunningJobs = 1000 }))).Problem);
         Assert.Equal(AuthProblem.NotAdmin, (await Assert.ThrowsAsync<ApiAuthException>(() => bob.ListTenantsAsync())).Problem);
-        var snapshot = (await bob.GetClusterAsync()).Scheduler;
+        var snapshot = (await harness.Client.GetGrain<IClusterApiGrain>(0).Cluster(bobKey)).Scheduler;
         Assert.All(snapshot.Tenants, t => Assert.Equal("bob", t.Tenant));
 
         // Nobody reaches the internal grains from outside: the API grain is the only door.
-        var direct = await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<IJobCoordinatorGrain>(done).GetStatus());
+        var direct = await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("alice", done)).GetStatus());
         Assert.Equal(AuthProblem.NotPermitted, direct.Problem);
         output.WriteLine(direct.Message);
-        await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<IJobCoordinatorGrain>("sneaky").Submit(Images(4), "alice"));
+        await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("alice", "sneaky")).Submit(Images(4), "alice"));
         await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<ITenantGrain>("bob").SetQuota(new QuotaPatch { MaxRunningJobs = 1000 }));
         await Assert.ThrowsAsync<ApiAuthException>(() => harness.Client.GetGrain<IJobIndexGrain>("alice").List());
 
@@ -180,8 +188,8 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True((await erin.SubmitAsync(Images(8), "poisoned-job")).Result.Accepted);
         // 12 + 8 reserved + 12 would pass 30 frames per day.
         Assert.Contains((await erin.SubmitAsync(Images(12), "too-many")).Result.Errors, e => e.StartsWith("quota framesPerDay"));
-        Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, "ok-job", TimeSpan.FromSeconds(60))).State);
-        Assert.Equal(JobState.Failed, (await JobWaiter.UntilTerminalAsync(harness.Client, "poisoned-job", TimeSpan.FromSeconds(60))).State);
+        Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, "ok-job", TimeSpan.FromSeconds(60), tenant: "erin")).State);
+        Assert.Equal(JobState.Failed, (await JobWaiter.UntilTerminalAsync(harness.Client, "poisoned-job", TimeSpan.FromSeconds(60), tenant: "erin")).State);
 
         TenantUsage usage;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

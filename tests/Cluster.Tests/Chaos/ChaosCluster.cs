@@ -144,8 +144,10 @@ internal sealed class ChaosCluster : IAsyncDisposable
     {
         try
         {
-            var hosts = await Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false).WaitAsync(TimeSpan.FromSeconds(3));
-            return hosts.Any(h => h.SiloName == siloName && h.Status == SiloStatus.Dead);
+            // Through the API grain (the management grain is internal): a silo that was active and is no longer listed
+            // among the active ones has been declared dead.
+            var view = await Client.GetGrain<IClusterApiGrain>(0).Cluster(AdminKey).WaitAsync(TimeSpan.FromSeconds(3));
+            return view.Silos.All(s => s.Name != siloName);
         }
         catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException) { return false; }
     }
