@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 
@@ -44,7 +45,9 @@ public static class JobEndpoints
             .WithDescription("Idempotent for a cancelled job; 409 for a completed or failed one.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("/{id}/events", Events).WithName("WatchJob").WithSummary("Progress as server-sent events")
-            .WithDescription("text/event-stream of 'status' events (data: the job) whenever progress changes; the last one is terminal, then the stream ends.")
+            .WithDescription("text/event-stream of 'status' events (data: the job; id: state.framesDone.retries) whenever progress changes; " +
+                "the last one is terminal, then the stream ends. Reconnect with Last-Event-ID to skip what was seen. A stream the silo must cut " +
+                "ends with an 'unavailable' event (reason, retryAfterSeconds; reconnect), a revoked key with an 'error' event.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id}/frames/{index:int}", Frame).WithName("GetFrame").WithSummary("One rendered frame (PNG)")
             .Produces<Stream>(StatusCodes.Status200OK, "image/png").ProducesProblem(StatusCodes.Status404NotFound);
@@ -97,11 +100,14 @@ public static class JobEndpoints
             : Problems.Conflict($"job '{id}' is {status.State}; only queued or running jobs can be cancelled");
     }
 
-    static async Task<Results<ServerSentEventsResult<JobResource>, ProblemHttpResult>> Events(HttpContext http, ClusterApiCaller api, string id)
+    static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Events(HttpContext http, ClusterApiCaller api,
+        IHostApplicationLifetime lifetime, string id)
     {
         var first = await api.Status(http, id);
         if (first is null) return Problems.JobNotFound(id);
-        var stream = JobEventStream.Watch(api, ClusterApiCaller.ApiKeyOf(http.Request), first, http.RequestAborted);
+        // EventSource and scmctl send the id of the last event they saw when they reconnect.
+        var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
+        var stream = JobEventStream.Watch(api, ClusterApiCaller.ApiKeyOf(http.Request), first, lastEventId, lifetime.ApplicationStopping, http.RequestAborted);
         return TypedResults.ServerSentEvents(stream);
     }
 
