@@ -123,7 +123,7 @@ public sealed record TenantList(TenantInfo[] Tenants);
 public sealed record RevokeResult(int Revoked);
 
 /// <summary>One silo of the membership table.</summary>
-public sealed record MembershipEntry(string Name, string Address, string Status);
+public sealed record SiloEntry(string Name, string Address, string Status);
 
 /// <summary>What `scmctl cluster` shows.</summary>
-public sealed record ClusterResource(MembershipEntry[] Silos, SchedulerSnapshot Scheduler);
+public sealed record ClusterResource(SiloEntry[] Silos, SchedulerSnapshot Scheduler);

@@ -56,10 +56,10 @@ public sealed class ClusterApiCaller(IGrainFactory grains, IOptions<HttpApiOptio
     /// The silos, as this silo's membership view shows them. Asked of the management grain from inside the silo:
     /// external clients cannot reach that grain, so the API is the only way to this list, and only for admins.
     /// </summary>
-    public async Task<MembershipEntry[]> Silos(HttpContext http)
+    public async Task<SiloEntry[]> Silos(HttpContext http)
     {
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(Options.CallTimeout, http.RequestAborted);
-        return hosts.Select(h => new MembershipEntry(h.SiloName, h.SiloAddress.ToString(), h.Status.ToString()))
+        return hosts.Select(h => new SiloEntry(h.SiloName, h.SiloAddress.ToString(), h.Status.ToString()))
             .OrderBy(s => s.Name, StringComparer.Ordinal).ToArray();
     }
 
