@@ -23,6 +23,8 @@ public sealed partial class ScmApiClient
         string? lastEventId = null;
         var lastContact = DateTime.UtcNow;
         int reconnects = 0;
+        // Until the API has answered once, a failure is an ordinary call's (wrong URL, nothing running): no riding through.
+        bool contacted = false;
         while (true)
         {
             TimeSpan? serverRetry = null;
@@ -37,11 +39,11 @@ public sealed partial class ScmApiClient
                     return request;
                 }, idempotent: true, cancellationToken, HttpCompletionOption.ResponseHeadersRead);
             }
-            catch (ScmApiException e) when (e.Kind == ApiErrorKind.Unavailable && DateTime.UtcNow - lastContact < options.WatchOutageLimit)
+            catch (ScmApiException e) when (e.Kind == ApiErrorKind.Unavailable && contacted && DateTime.UtcNow - lastContact < options.WatchOutageLimit)
             {
                 options.Log?.WriteLine($"watch {jobId}: {e.Message}; still trying");
             }
-            catch (ScmApiException e) when (e.Kind == ApiErrorKind.Unavailable)
+            catch (ScmApiException e) when (e.Kind == ApiErrorKind.Unavailable && contacted)
             {
                 throw new ScmApiException(ApiErrorKind.Unavailable,
                     $"lost the job's progress: no silo answered for {(DateTime.UtcNow - lastContact).TotalSeconds:0} s; last: {e.Message}", inner: e);
@@ -52,6 +54,7 @@ public sealed partial class ScmApiClient
                 using (response)
                 {
                     lastContact = DateTime.UtcNow;
+                    contacted = true;
                     using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
                     await using var events = ReadEventsAsync(stream, cancellationToken).GetAsyncEnumerator(cancellationToken);
                     while (true)

@@ -42,7 +42,7 @@ public static class JobCommands
 
     static IEnumerable<string> Reasons(ScmApiException e) =>
         e.Problem?.Errors?.SelectMany(f => f.Value) is { } errors && errors.Any() ? errors
-        : e.Problem?.Quotas is { Length: > 0 } quotas ? quotas.Select(q => $"quota {q.Quota}: {q.Detail}")
+        : e.Problem?.Quotas is { Length: > 0 } quotas ? quotas.Select(q => q.Detail)
         : [e.Message];
 
     static Command Status()

@@ -25,6 +25,8 @@ public sealed class HttpApiSilo : IAsyncLifetime
     public const int SmallQueuedFrames = 4;
     /// <summary>A tenant only the fuzz test uses, so that it can check afterwards that nothing was created.</summary>
     public string KeyFuzz { get; private set; } = "";
+    /// <summary>The bootstrap admin key (scmctl's admin commands over HTTP).</summary>
+    public string AdminKey { get; private set; } = "";
     /// <summary>The bootstrap admin key's id (a right id with a wrong secret must be refused as WrongKey).</summary>
     public string AdminKeyId { get; private set; } = "";
     readonly string blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "http-blobs-" + Guid.NewGuid().ToString("N"));
@@ -34,6 +36,7 @@ public sealed class HttpApiSilo : IAsyncLifetime
         var serviceId = "scm-http-" + Guid.NewGuid().ToString("N")[..10];
         var (adminKey, adminHash) = ClusterHarness.NewAdminKey();
         AdminKeyId = ApiKeys.Parse(adminKey).KeyId;
+        AdminKey = adminKey;
         var settings = new Dictionary<string, string>
         {
             ["Cluster:Clustering"] = "Redis", ["Cluster:RedisConnectionString"] = ClusterHarness.RedisConnectionString,
