@@ -94,7 +94,7 @@ public sealed class ScmctlJobTests(HttpApiSilo api)
     public async Task Refusals_are_one_line_each_with_their_exit_code()
     {
         var taken = "cli-taken-" + Guid.NewGuid().ToString("N")[..8];
-        string[] small = ["--model", "tiny", "--kind", "ImageSet", "--frames", "4", "--size", "8"];
+        string[] small = ["submit", "--model", "tiny", "--kind", "ImageSet", "--frames", "4", "--size", "8"];
         Assert.Equal(0, (await RunAsync(Url, api.KeyA, [.. small, "--job-id", taken])).ExitCode);
         var conflict = await RunAsync(Url, api.KeyA, [.. small, "--job-id", taken]);
         Assert.Equal(2, conflict.ExitCode);
