@@ -16,7 +16,9 @@ static partial class ScmctlProcess
 
     public static async Task<Result> RunAsync(Uri url, string? apiKey, params string[] args) => await RunAsync(url, apiKey, TimeSpan.FromSeconds(120), args);
 
-    public static async Task<Result> RunAsync(Uri url, string? apiKey, TimeSpan limit, params string[] args)
+    public static Task<Result> RunAsync(Uri url, string? apiKey, TimeSpan limit, params string[] args) => RunAsync(url, apiKey, limit, args, []);
+
+    public static async Task<Result> RunAsync(Uri url, string? apiKey, TimeSpan limit, string[] args, params (string Name, string Value)[] environment)
     {
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scmctl.dll"));
@@ -25,6 +27,7 @@ static partial class ScmctlProcess
         info.Environment["XDG_CONFIG_HOME"] = Path.Combine(Path.GetTempPath(), "scmctl-tests-config");
         if (apiKey is null) info.Environment.Remove("SCM_API_KEY");
         else info.Environment["SCM_API_KEY"] = apiKey;
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
