@@ -129,7 +129,7 @@ public static class JobEndpoints
         return Problems.Invalid("index", $"must be a frame number (an integer from 0), got {JobSpecValidator.Echo(index)}");
     }
 
-    static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Video(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)
+    static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Video(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)
     {
         var status = await api.Status(http, id);
         if (status is null) return Problems.JobNotFound(id);
@@ -140,8 +140,22 @@ public static class JobEndpoints
                 : string.Join("; ", status.Warnings.DefaultIfEmpty("none was stored"));
             return Problems.NotFound($"job '{id}' has no video: {why}");
         }
-        var bytes = await blobs.GetAsync(status.VideoBlob, http.RequestAborted);
-        return bytes is null ? Problems.NotFound($"the video of job '{id}' is missing from blob storage") : File(bytes, "video/mp4", $"{id}.mp4");
+        // Streamed from the store, not read into memory: a video can be large and many may be downloaded at once.
+        // Its SHA-256 (the ETag) comes from the manifest, which is written after the video.
+        var sha256 = status.ManifestBlob is null ? null : await VideoSha256(blobs, status.ManifestBlob, http.RequestAborted);
+        var stream = await blobs.OpenReadAsync(status.VideoBlob, http.RequestAborted);
+        if (stream is null) return Problems.NotFound($"the video of job '{id}' is missing from blob storage");
+        return TypedResults.Stream(stream, "video/mp4", $"{id}.mp4", enableRangeProcessing: true,
+            entityTag: sha256 is null ? null : new EntityTagHeaderValue($"\"{sha256}\""));
+    }
+
+    static async Task<string?> VideoSha256(IBlobStore blobs, string manifestBlob, CancellationToken cancellationToken)
+    {
+        var manifest = await blobs.GetAsync(manifestBlob, cancellationToken);
+        if (manifest is null) return null;
+        using var document = System.Text.Json.JsonDocument.Parse(manifest);
+        return document.RootElement.TryGetProperty("video", out var video) && video.ValueKind == System.Text.Json.JsonValueKind.Object &&
+               video.TryGetProperty("sha256", out var sha) ? sha.GetString() : null;
     }
 
     static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Manifest(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)
