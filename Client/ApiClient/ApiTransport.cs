@@ -89,6 +89,8 @@ sealed class ApiTransport(HttpClient http, ScmApiClientOptions options)
                 {
                     case { Exception: HttpRequestException e }:
                         log.LastCause = Cause(e);
+                        // A certificate the client does not trust stays untrusted: say so at once.
+                        if (e.HttpRequestError == HttpRequestError.SecureConnectionError) return false;
                         return idempotent || e.HttpRequestError == HttpRequestError.ConnectionError;
                     case { Exception: TimeoutRejectedException }:
                         log.LastCause = $"no answer within {options.AttemptTimeout.TotalSeconds:0.#} s";
@@ -120,6 +122,8 @@ sealed class ApiTransport(HttpClient http, ScmApiClientOptions options)
     static string Cause(Exception e) => e switch
     {
         HttpRequestException { InnerException: System.Net.Sockets.SocketException s } => s.Message,
+        HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError, InnerException: { } tls } h =>
+            $"{h.Message.Replace(", see inner exception.", "", StringComparison.Ordinal).TrimEnd('.')}: {tls.Message}",
         HttpRequestException { InnerException: IOException io } h => $"{h.Message} ({io.Message})",
         TimeoutRejectedException => "the attempt timed out",
         _ => e.Message,

@@ -49,7 +49,9 @@ public sealed class ScmctlHttpsTests
             // Without trusting it: one line naming the TLS failure, exit 7, no stack trace.
             var untrusted = await RunAsync(https, adminKey, TimeSpan.FromSeconds(60), ["tenant", "list", "--timeout", "3"]);
             Assert.Equal(7, untrusted.ExitCode);
-            Assert.Contains("SSL", AssertOneLineError(untrusted));
+            var line = AssertOneLineError(untrusted);
+            Assert.Contains("SSL", line);
+            Assert.Contains("certificate", line); // the cause, not "see inner exception"
         }
         finally
         {
