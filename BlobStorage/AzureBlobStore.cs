@@ -129,6 +129,30 @@ public sealed class AzureBlobStore : IBlobStore
             cancellationToken);
     }
 
+    /// <summary>
+    /// The SDK's lazily downloading, seekable stream: only opening (which reads the blob's properties) is retried here;
+    /// the chunks it fetches later go through the SDK's own retries.
+    /// </summary>
+    public Task<Stream?> OpenReadAsync(string name, CancellationToken cancellationToken = default)
+    {
+        BlobNames.Validate(name);
+        return ExecuteAsync<Stream?>(
+            "open",
+            name,
+            async token =>
+            {
+                try
+                {
+                    return await container.GetBlobClient(name).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), token).ConfigureAwait(false);
+                }
+                catch (RequestFailedException e) when (e.Status == 404)
+                {
+                    return null;
+                }
+            },
+            cancellationToken);
+    }
+
     public Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default)
     {
         BlobNames.Validate(name);

@@ -16,6 +16,14 @@ public interface IBlobStore
     /// <summary>The blob's content, or null when it does not exist.</summary>
     Task<byte[]?> GetAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The blob as a stream to copy out without holding it in memory (the HTTP API serves videos this way), or null
+    /// when it does not exist. Seekable where the store allows, so ranges can be served. The default reads the whole
+    /// blob; the real stores override it.
+    /// </summary>
+    async Task<Stream?> OpenReadAsync(string name, CancellationToken cancellationToken = default) =>
+        await GetAsync(name, cancellationToken).ConfigureAwait(false) is { } bytes ? new MemoryStream(bytes, writable: false) : null;
+
     Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>Names starting with <paramref name="prefix"/>, in ordinal order.</summary>

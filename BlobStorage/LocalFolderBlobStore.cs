@@ -70,6 +70,23 @@ public sealed class LocalFolderBlobStore : IBlobStore
         }
     }
 
+    public Task<Stream?> OpenReadAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var path = ResolvePath(name);
+        try
+        {
+            return Task.FromResult<Stream?>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+        catch (UnauthorizedAccessException) when (Directory.Exists(path))
+        {
+            return Task.FromResult<Stream?>(null); // a folder of other blobs, as in GetAsync
+        }
+    }
+
     public async Task<byte[]?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
         var path = ResolvePath(name);

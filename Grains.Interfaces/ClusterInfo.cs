@@ -33,6 +33,26 @@ public sealed record SchedulerSnapshot
     [Id(4)] public long LeasesGranted { get; init; }
     /// <summary>Time spent in the scheduler grain's own code since it activated (diagnostics, `bench scale`).</summary>
     [Id(5)] public SchedulerCost Cost { get; init; } = new();
+    /// <summary>Leases in hand, one per busy device: what each device is rendering right now (`scmctl cluster`).</summary>
+    [Id(6)] public LeaseInfo[] Leases { get; init; } = [];
+}
+
+/// <summary>A granted, unreleased lease: the worker (device) holding it, the frames per job, and when it expires.</summary>
+[GenerateSerializer, Immutable]
+public sealed record LeaseInfo
+{
+    [Id(0)] public Guid LeaseId { get; init; }
+    [Id(1)] public required string WorkerId { get; init; }
+    [Id(2)] public DateTime ExpiresAt { get; init; }
+    [Id(3)] public LeaseJob[] Jobs { get; init; } = [];
+}
+
+[GenerateSerializer, Immutable]
+public sealed record LeaseJob
+{
+    [Id(0)] public required string Tenant { get; init; }
+    [Id(1)] public required string JobId { get; init; }
+    [Id(2)] public int Frames { get; init; }
 }
 
 /// <summary>

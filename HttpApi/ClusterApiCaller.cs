@@ -40,7 +40,28 @@ public sealed class ClusterApiCaller(IGrainFactory grains, IOptions<HttpApiOptio
     public Task<JobStatus?> Status(HttpContext http, string jobId) => Call(http, (api, key) => api.GetStatus(key, jobId));
     public Task<bool> Cancel(HttpContext http, string jobId) => Call(http, (api, key) => api.Cancel(key, jobId));
     public Task<JobStatus[]> List(HttpContext http) => Call(http, (api, key) => api.List(key));
-    public Task<TenantInfo> Usage(HttpContext http) => Call(http, (api, key) => api.Usage(key));
+    public Task<TenantInfo> Usage(HttpContext http, string? tenant = null) => Call(http, (api, key) => api.Usage(key, tenant));
+    public Task<SchedulerSnapshot> Snapshot(HttpContext http) => Call(http, (api, key) => api.Snapshot(key));
+
+    // Admin operations: the API grain checks the admin role on each of them.
+    public Task<IssuedKey> CreateTenant(HttpContext http, string tenant, bool isAdmin, QuotaPatch? quota, double weight) =>
+        Call(http, (api, key) => api.CreateTenant(key, tenant, isAdmin, quota, weight));
+    public Task<TenantInfo[]> ListTenants(HttpContext http) => Call(http, (api, key) => api.ListTenants(key));
+    public Task<TenantInfo> SetQuota(HttpContext http, string tenant, QuotaPatch patch) => Call(http, (api, key) => api.SetQuota(key, tenant, patch));
+    public Task<TenantInfo> SetWeight(HttpContext http, string tenant, double weight) => Call(http, (api, key) => api.SetWeight(key, tenant, weight));
+    public Task<IssuedKey> RotateKey(HttpContext http, string tenant, bool keepOld) => Call(http, (api, key) => api.RotateKey(key, tenant, keepOld));
+    public Task<int> Revoke(HttpContext http, string tenant, string? keyId) => Call(http, (api, key) => api.Revoke(key, tenant, keyId));
+
+    /// <summary>
+    /// The silos, as this silo's membership view shows them. Asked of the management grain from inside the silo:
+    /// external clients cannot reach that grain, so the API is the only way to this list, and only for admins.
+    /// </summary>
+    public async Task<SiloEntry[]> Silos(HttpContext http)
+    {
+        var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(Options.CallTimeout, http.RequestAborted);
+        return hosts.Select(h => new SiloEntry(h.SiloName, h.SiloAddress.ToString(), h.Status.ToString()))
+            .OrderBy(s => s.Name, StringComparer.Ordinal).ToArray();
+    }
 
     /// <summary>Polls for an event stream; the caller passes the stream's own token.</summary>
     public Task<JobStatus?> Status(string apiKey, string jobId, CancellationToken cancellationToken) =>

@@ -10,7 +10,8 @@ namespace HttpApi;
 
 /// <summary>
 /// Hooks the HTTP API into the silo's web host: <c>builder.AddHttpApi()</c> and <c>app.MapHttpApi()</c>. With
-/// HttpApi:Enabled false (the default) both do nothing, so neither the routes nor the OpenAPI document exist (404).
+/// HttpApi:Enabled true (the default) they add the /v1 routes (jobs, usage, admin) and the OpenAPI document; with it
+/// false both do nothing, so neither the routes nor the OpenAPI document exist (404).
 /// </summary>
 public static class HttpApiExtensions
 {
@@ -24,7 +25,7 @@ public static class HttpApiExtensions
     public static WebApplicationBuilder AddHttpApi(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(HttpApiOptions.Section);
-        if (!(section.Get<HttpApiOptions>()?.Enabled ?? false)) return builder;
+        if (!(section.Get<HttpApiOptions>()?.Enabled ?? true)) return builder;
 
         // Hosts that skip ValidateConfiguration still fail at start, each problem naming its key.
         builder.Services.AddOptions<HttpApiOptions>().Bind(section).ValidateOnStart();
@@ -44,7 +45,7 @@ public static class HttpApiExtensions
 
     public static WebApplication MapHttpApi(this WebApplication app)
     {
-        if (!app.Services.GetRequiredService<IConfiguration>().GetSection(HttpApiOptions.Section).GetValue<bool>(nameof(HttpApiOptions.Enabled)))
+        if (!app.Services.GetRequiredService<IConfiguration>().GetSection(HttpApiOptions.Section).GetValue(nameof(HttpApiOptions.Enabled), true))
             return app;
         app.MapOpenApi(); // /openapi/v1.json
         // What routing refuses by itself (an unknown /v1 path, a wrong method) would otherwise be a bodiless 404/405;
@@ -54,6 +55,10 @@ public static class HttpApiExtensions
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .MapJobs();
+        app.MapGroup("/v1").WithTags("admin").AddEndpointFilter(MapClusterErrors)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .MapAdmin();
         return app;
     }
 
@@ -72,14 +77,26 @@ public static class HttpApiExtensions
         }
         catch (TimeoutException)
         {
-            context.HttpContext.Response.Headers.RetryAfter = "5";
+            SetRetryAfter(context.HttpContext);
             return Problems.Unavailable("the cluster did not answer in time (HttpApi:CallTimeout)");
         }
         catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
         {
-            context.HttpContext.Response.Headers.RetryAfter = "5";
+            SetRetryAfter(context.HttpContext);
             return Problems.Unavailable("the cluster is not reachable from this silo right now");
         }
+        catch (ArgumentException e)
+        {
+            // The API grain's refusals of admin arguments: each message starts with the field ("tenant: ...").
+            return Problems.FromArgument(e.Message);
+        }
+    }
+
+    /// <summary>Every 503 says when to come back (clients' retry policies honour it).</summary>
+    static void SetRetryAfter(HttpContext http)
+    {
+        var seconds = http.RequestServices.GetService<IOptions<HttpApiOptions>>()?.Value.RetryAfter.TotalSeconds ?? 5;
+        http.Response.Headers.RetryAfter = ((int)Math.Ceiling(seconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     sealed class OptionsValidator : IValidateOptions<HttpApiOptions>

@@ -1,14 +1,15 @@
 namespace HttpApi;
 
 /// <summary>
-/// The silo's HTTP API (section "HttpApi"). Off by default: a silo exposes only health (and metrics) unless an
-/// operator opts in, because the API accepts work from the network on the silo's HTTP port.
+/// The silo's HTTP API (section "HttpApi"). On by default: it is the one edge through which tenants reach the cluster
+/// (scmctl and the .NET client speak HTTP to it), so a silo without it would serve nobody. Every request is
+/// authenticated by an API key; HTTPS when the silo has a certificate (Http:Certificate:*).
 /// </summary>
 public sealed class HttpApiOptions
 {
     public const string Section = "HttpApi";
 
-    public bool Enabled { get; set; }
+    public bool Enabled { get; set; } = true;
 
     /// <summary>Largest accepted request body (a job spec is well under 1 KiB; 64 KiB leaves room for 64 keyframes).</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
@@ -22,6 +23,15 @@ public sealed class HttpApiOptions
     /// <summary>An unchanged status is re-sent this often so proxies keep the stream open and a gone client is noticed.</summary>
     public TimeSpan EventKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long an event stream rides through cluster errors (silo lost, no answer) before it sends a final
+    /// "unavailable" event and closes; the client then reconnects with Last-Event-ID, possibly to another silo.
+    /// </summary>
+    public TimeSpan EventOutageLimit { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Sent as Retry-After with every 503 and as the reconnection time of a cut event stream.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
     public IEnumerable<string> Validate()
     {
         if (MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
@@ -31,5 +41,8 @@ public sealed class HttpApiOptions
             yield return $"{Section}:EventPollInterval must be at least 00:00:00.010 (got {EventPollInterval}).";
         if (EventKeepAlive < EventPollInterval)
             yield return $"{Section}:EventKeepAlive must be at least EventPollInterval (got {EventKeepAlive}).";
+        if (EventOutageLimit < TimeSpan.Zero) yield return $"{Section}:EventOutageLimit must not be negative (got {EventOutageLimit}).";
+        if (RetryAfter < TimeSpan.FromSeconds(1) || RetryAfter > TimeSpan.FromMinutes(10))
+            yield return $"{Section}:RetryAfter must be in [00:00:01, 00:10:00] (got {RetryAfter}).";
     }
 }

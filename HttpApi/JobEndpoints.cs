@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 
@@ -44,7 +45,9 @@ public static class JobEndpoints
             .WithDescription("Idempotent for a cancelled job; 409 for a completed or failed one.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("/{id}/events", Events).WithName("WatchJob").WithSummary("Progress as server-sent events")
-            .WithDescription("text/event-stream of 'status' events (data: the job) whenever progress changes; the last one is terminal, then the stream ends.")
+            .WithDescription("text/event-stream of 'status' events (data: the job; id: state.framesDone.retries) whenever progress changes; " +
+                "the last one is terminal, then the stream ends. Reconnect with Last-Event-ID to skip what was seen. A stream the silo must cut " +
+                "ends with an 'unavailable' event (reason, retryAfterSeconds; reconnect), a revoked key with an 'error' event.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id}/frames/{index:int}", Frame).WithName("GetFrame").WithSummary("One rendered frame (PNG)")
             .Produces<Stream>(StatusCodes.Status200OK, "image/png").ProducesProblem(StatusCodes.Status404NotFound);
@@ -97,11 +100,14 @@ public static class JobEndpoints
             : Problems.Conflict($"job '{id}' is {status.State}; only queued or running jobs can be cancelled");
     }
 
-    static async Task<Results<ServerSentEventsResult<JobResource>, ProblemHttpResult>> Events(HttpContext http, ClusterApiCaller api, string id)
+    static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Events(HttpContext http, ClusterApiCaller api,
+        IHostApplicationLifetime lifetime, string id)
     {
         var first = await api.Status(http, id);
         if (first is null) return Problems.JobNotFound(id);
-        var stream = JobEventStream.Watch(api, ClusterApiCaller.ApiKeyOf(http.Request), first, http.RequestAborted);
+        // EventSource and scmctl send the id of the last event they saw when they reconnect.
+        var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
+        var stream = JobEventStream.Watch(api, ClusterApiCaller.ApiKeyOf(http.Request), first, lastEventId, lifetime.ApplicationStopping, http.RequestAborted);
         return TypedResults.ServerSentEvents(stream);
     }
 
@@ -123,7 +129,7 @@ public static class JobEndpoints
         return Problems.Invalid("index", $"must be a frame number (an integer from 0), got {JobSpecValidator.Echo(index)}");
     }
 
-    static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Video(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)
+    static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Video(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)
     {
         var status = await api.Status(http, id);
         if (status is null) return Problems.JobNotFound(id);
@@ -134,8 +140,22 @@ public static class JobEndpoints
                 : string.Join("; ", status.Warnings.DefaultIfEmpty("none was stored"));
             return Problems.NotFound($"job '{id}' has no video: {why}");
         }
-        var bytes = await blobs.GetAsync(status.VideoBlob, http.RequestAborted);
-        return bytes is null ? Problems.NotFound($"the video of job '{id}' is missing from blob storage") : File(bytes, "video/mp4", $"{id}.mp4");
+        // Streamed from the store, not read into memory: a video can be large and many may be downloaded at once.
+        // Its SHA-256 (the ETag) comes from the manifest, which is written after the video.
+        var sha256 = status.ManifestBlob is null ? null : await VideoSha256(blobs, status.ManifestBlob, http.RequestAborted);
+        var stream = await blobs.OpenReadAsync(status.VideoBlob, http.RequestAborted);
+        if (stream is null) return Problems.NotFound($"the video of job '{id}' is missing from blob storage");
+        return TypedResults.Stream(stream, "video/mp4", $"{id}.mp4", enableRangeProcessing: true,
+            entityTag: sha256 is null ? null : new EntityTagHeaderValue($"\"{sha256}\""));
+    }
+
+    static async Task<string?> VideoSha256(IBlobStore blobs, string manifestBlob, CancellationToken cancellationToken)
+    {
+        var manifest = await blobs.GetAsync(manifestBlob, cancellationToken);
+        if (manifest is null) return null;
+        using var document = System.Text.Json.JsonDocument.Parse(manifest);
+        return document.RootElement.TryGetProperty("video", out var video) && video.ValueKind == System.Text.Json.JsonValueKind.Object &&
+               video.TryGetProperty("sha256", out var sha) ? sha.GetString() : null;
     }
 
     static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Manifest(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Grains.Interfaces;
@@ -8,59 +9,111 @@ namespace HttpApi;
 /// The event stream of one job: polls the API grain (re-authenticating the key on every poll, so a revoked key ends
 /// the stream) and emits a "status" event when progress changes, or when nothing changed for
 /// <see cref="HttpApiOptions.EventKeepAlive"/> (proxies keep the stream, and a write to a gone client fails).
-/// The last event is the terminal status. A disconnecting client cancels <paramref name="aborted"/>, which ends
-/// the loop at its next await.
+/// Event ids are derived from the status itself (<see cref="EventId"/>), not from a per-connection counter, so a
+/// client that reconnects with Last-Event-ID (to this silo or any other) is not sent again what it has seen; a
+/// terminal status is always sent, so every complete stream ends with it.
+/// A stream this silo must cut (it is shutting down, or the cluster did not answer for
+/// <see cref="HttpApiOptions.EventOutageLimit"/>) ends with an "unavailable" event and a reconnection time instead of
+/// a bare close, so the client knows to come back. A revoked key ends it with an "error" event.
 /// </summary>
 public static class JobEventStream
 {
-    public const string StatusEvent = "status";
+    public const string StatusEvent = "status", UnavailableEvent = "unavailable", ErrorEvent = "error";
 
-    public static async IAsyncEnumerable<SseItem<JobResource>> Watch(ClusterApiCaller api, string apiKey, JobStatus first,
-        [EnumeratorCancellation] CancellationToken aborted)
+    /// <summary>"Running.16.0": state, frames done, retries. Equal ids mean nothing a client shows has changed.</summary>
+    public static string EventId(JobStatus s) =>
+        string.Create(CultureInfo.InvariantCulture, $"{s.State}.{s.FramesDone}.{s.Retries}");
+
+    public static async IAsyncEnumerable<SseItem<object>> Watch(ClusterApiCaller api, string apiKey, JobStatus first, string? lastEventId,
+        CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)
     {
         var options = api.Options;
-        long sequence = 0;
         var status = first;
-        JobStatus? sent = null;
+        string? sentId = string.IsNullOrEmpty(lastEventId) ? null : lastEventId;
         var sentAt = DateTime.UtcNow;
+        DateTime? failingSince = null;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted);
         while (!aborted.IsCancellationRequested)
         {
-            if (sent is null || Changed(sent, status) || DateTime.UtcNow - sentAt >= options.EventKeepAlive)
+            var id = EventId(status);
+            if (id != sentId || status.IsTerminal || DateTime.UtcNow - sentAt >= options.EventKeepAlive)
             {
-                yield return new SseItem<JobResource>(JobResource.From(status), StatusEvent) { EventId = (++sequence).ToString() };
-                sent = status;
+                yield return new SseItem<object>(JobResource.From(status), StatusEvent) { EventId = id };
+                sentId = id;
                 sentAt = DateTime.UtcNow;
             }
             if (status.IsTerminal) yield break;
 
-            var next = await NextAsync(api, apiKey, status, options.EventPollInterval, aborted);
-            if (next is null) yield break; // the key was revoked, the job is gone, or the client left
-            status = next;
+            var (next, outcome, authError) = await NextAsync(api, apiKey, status.JobId, options.EventPollInterval, either.Token);
+            if (aborted.IsCancellationRequested) yield break; // the client left: nobody to tell
+            if (stopping.IsCancellationRequested)
+            {
+                yield return Unavailable("this silo is shutting down; reconnect (with Last-Event-ID) to continue", options);
+                yield break;
+            }
+            switch (outcome)
+            {
+                case Outcome.Status:
+                    status = next!;
+                    failingSince = null;
+                    break;
+                case Outcome.Transient:
+                    failingSince ??= DateTime.UtcNow;
+                    if (DateTime.UtcNow - failingSince.Value >= options.EventOutageLimit)
+                    {
+                        yield return Unavailable("the cluster has not answered this silo for " +
+                            $"{options.EventOutageLimit.TotalSeconds:F0} s (HttpApi:EventOutageLimit); reconnect (with Last-Event-ID) to continue", options);
+                        yield break;
+                    }
+                    break;
+                case Outcome.Gone:
+                    yield return new SseItem<object>(new StreamError("notFound", $"job {JobSpecValidator.Echo(status.JobId)} is no longer visible to this key"), ErrorEvent);
+                    yield break;
+                case Outcome.Auth:
+                    yield return new SseItem<object>(new StreamError(authError!.Problem.ToString(), authError.Detail), ErrorEvent);
+                    yield break;
+            }
         }
     }
 
-    static bool Changed(JobStatus a, JobStatus b) =>
-        a.State != b.State || a.FramesDone != b.FramesDone || a.Retries != b.Retries || a.Error != b.Error;
+    static SseItem<object> Unavailable(string reason, HttpApiOptions options) =>
+        new(new StreamUnavailable(reason, (int)Math.Ceiling(options.RetryAfter.TotalSeconds)), UnavailableEvent)
+        {
+            ReconnectionInterval = options.RetryAfter,
+        };
 
-    /// <summary>The next status; the previous one again after a timed-out poll (the next poll may succeed).</summary>
-    static async Task<JobStatus?> NextAsync(ClusterApiCaller api, string apiKey, JobStatus previous, TimeSpan interval, CancellationToken aborted)
+    enum Outcome { Status, Transient, Gone, Cancelled, Auth }
+
+    /// <summary>
+    /// The next status. A poll that times out or finds the cluster unreachable is transient: the coordinator's or the
+    /// API grain's silo may be dying, and Orleans re-activates them elsewhere within seconds.
+    /// </summary>
+    static async Task<(JobStatus? Status, Outcome Outcome, ApiAuthException? AuthError)> NextAsync(ClusterApiCaller api, string apiKey, string jobId, TimeSpan interval,
+        CancellationToken cancellationToken)
     {
         try
         {
-            await Task.Delay(interval, aborted);
-            return await api.Status(apiKey, previous.JobId, aborted);
+            await Task.Delay(interval, cancellationToken);
+            var status = await api.Status(apiKey, jobId, cancellationToken);
+            return status is null ? (null, Outcome.Gone, null) : (status, Outcome.Status, null);
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return previous;
+            return (null, Outcome.Cancelled, null);
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (ApiAuthException e)
         {
-            return null;
+            return (null, Outcome.Auth, e);
         }
-        catch (ApiAuthException)
+        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or OrleansException)
         {
-            return null;
+            return (null, Outcome.Transient, null);
         }
     }
 }
+
+/// <summary>Data of the "unavailable" event: why the stream was cut and when to reconnect.</summary>
+public sealed record StreamUnavailable(string Reason, int RetryAfterSeconds);
+
+/// <summary>Data of the "error" event: the stream cannot continue (e.g. the key was revoked).</summary>
+public sealed record StreamError(string Problem, string Detail);

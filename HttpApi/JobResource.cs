@@ -25,6 +25,8 @@ public sealed record JobResource
     public double DeviceSeconds { get; init; }
     public string[] Warnings { get; init; } = [];
     public bool IsTerminal { get; init; }
+    /// <summary>The silo whose coordinator activation answered; it moves to another silo when that one dies.</summary>
+    public string? CoordinatorSilo { get; init; }
     public required JobLinks Links { get; init; }
 
     public static JobResource From(JobStatus s) => new()
@@ -32,7 +34,8 @@ public sealed record JobResource
         JobId = s.JobId, State = s.State, Spec = s.Spec, FramesTotal = s.FramesTotal, FramesDone = s.FramesDone,
         BatchesTotal = s.BatchesTotal, BatchesQueued = s.BatchesQueued, BatchesLeased = s.BatchesLeased, BatchesDone = s.BatchesDone,
         Retries = s.Retries, Error = s.Error, CreatedAt = s.CreatedAt, StartedAt = s.StartedAt, CompletedAt = s.CompletedAt,
-        DeviceSeconds = s.DeviceSeconds, Warnings = s.Warnings, IsTerminal = s.IsTerminal, Links = JobLinks.For(s),
+        DeviceSeconds = s.DeviceSeconds, Warnings = s.Warnings, IsTerminal = s.IsTerminal, CoordinatorSilo = s.CoordinatorSilo,
+        Links = JobLinks.For(s),
     };
 }
 

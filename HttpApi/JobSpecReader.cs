@@ -39,7 +39,7 @@ public static class JobSpecReader
     /// application/json, in UTF-8 (the body is read as UTF-8). Stricter than HasJsonContentType, which also takes any
     /// "+json" type (application/merge-patch+json would be read as a whole spec) and ignores "charset=utf-16".
     /// </summary>
-    static bool IsJson(string? contentType) =>
+    internal static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media) &&
         media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) &&
         (media.Charset.Length == 0 || HeaderUtilities.RemoveQuotes(media.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase));
@@ -48,7 +48,7 @@ public static class JobSpecReader
     /// Counts what arrives, so chunked bodies (no Content-Length) are capped too. Lowering Kestrel's per-request
     /// limit instead would make Kestrel answer with its own empty 413 rather than our problem document.
     /// </summary>
-    static async Task<byte[]> ReadLimitedAsync(Stream body, long maxBytes, CancellationToken cancellationToken)
+    internal static async Task<byte[]> ReadLimitedAsync(Stream body, long maxBytes, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
@@ -61,5 +61,5 @@ public static class JobSpecReader
         return buffer.ToArray();
     }
 
-    sealed class PayloadTooLarge : Exception;
+    internal sealed class PayloadTooLarge : Exception;
 }

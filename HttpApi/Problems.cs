@@ -45,13 +45,23 @@ public static class Problems
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);
 
+    /// <summary>
+    /// An <see cref="ArgumentException"/> of the API grain ("tenant: 'x' does not exist", "weight: must be in ..."):
+    /// 404 for an unknown tenant, 409 for one that exists already, else 400 naming the field.
+    /// </summary>
+    public static IResult FromArgument(string message)
+    {
+        if (message.EndsWith("does not exist", StringComparison.Ordinal)) return NotFound(message);
+        if (message.EndsWith("already exists", StringComparison.Ordinal)) return Conflict(message);
+        return Invalid(message.Split("; ", StringSplitOptions.RemoveEmptyEntries));
+    }
+
     public static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
             detail: $"the body may have at most {limit} bytes (HttpApi:MaxRequestBodyBytes)");
 
-    public static ProblemHttpResult UnsupportedMediaType() =>
-        TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
-            detail: "send the job spec as UTF-8 JSON with 'Content-Type: application/json'");
+    public static ProblemHttpResult UnsupportedMediaType(string detail = "send the job spec as UTF-8 JSON with 'Content-Type: application/json'") =>
+        TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type", detail: detail);
 
     public static ProblemHttpResult Unavailable(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cluster unavailable", detail: detail);

@@ -30,13 +30,17 @@ catch (Exception e) when (e is ConfigurationException or BlobStorageConfiguratio
     Console.Error.WriteLine(e.Message);
     return 2;
 }
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(http.Port));
+// HTTPS when a certificate is configured (Http:CertificatePath): the API carries keys and tenants' outputs.
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(http.Port, listen =>
+{
+    if (http.Https) listen.UseHttps(http.CertificatePath!, http.CertificatePassword);
+}));
 // Host:ShutdownTimeout bounds the graceful stop (Orleans leaves the membership, grains deactivate) after SIGTERM;
 // a pod's terminationGracePeriodSeconds must be longer (infra/k8s).
 builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("Host"));
 builder.Services.AddSiloHealthChecks();
 builder.Services.AddSiloMetrics(builder.Configuration);
-builder.AddHttpApi(); // HttpApi:Enabled (default false): /v1 routes and /openapi/v1.json
+builder.AddHttpApi(); // HttpApi:Enabled (default true): /v1 routes and /openapi/v1.json
 
 var app = builder.Build();
 app.MapSiloHealth();

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Cli;
 
-var root = new RootCommand("sCM generation cluster: run jobs on the cluster, the demo, training, evaluation and benchmarks.");
+var root = new RootCommand("scm-tools: the demo, training, evaluation and benchmarks of the sCM generation cluster " +
+                           "(they need the model). Jobs on a running cluster: scmctl (Client/Scmctl), over the HTTP API.");
 root.Subcommands.Add(DemoCommand.Create());
-foreach (var command in ClusterCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(EvalCommands.Create());

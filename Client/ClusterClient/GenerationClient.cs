@@ -6,8 +6,9 @@ using Orleans.Runtime;
 namespace ClusterClient;
 
 /// <summary>
-/// The submission API of the cluster for .NET programs. Every call carries the tenant's API key (see
-/// <see cref="Credentials"/>) to the cluster's API grain, which authenticates and authorises it; a missing, wrong
+/// The cluster's API grain through an Orleans client: for programs inside the trust boundary only (the in-process
+/// demo, benchmarks, tests). Tenants use the HTTP API (Client/ApiClient, scmctl). Every call carries an API key
+/// to the cluster's API grain, which authenticates and authorises it; a missing, wrong
 /// or revoked key raises <see cref="ApiAuthException"/>. Every call has a deadline
 /// (<see cref="ClientConnectionOptions.CallTimeout"/>) and a cancellation token.
 /// </summary>

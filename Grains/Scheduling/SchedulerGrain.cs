@@ -172,6 +172,12 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         LeasesGranted = leasesGranted,
         Workers = workers.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal).ToArray(),
         Cost = cost.Snapshot(),
+        Leases = leases.Values.OrderBy(l => l.WorkerId, StringComparer.Ordinal).Select(l => new LeaseInfo
+        {
+            LeaseId = l.Id, WorkerId = l.WorkerId, ExpiresAt = l.ExpiresAt,
+            Jobs = l.Items.GroupBy(i => (i.Tenant, i.JobId))
+                .Select(g => new LeaseJob { Tenant = g.Key.Tenant, JobId = g.Key.JobId, Frames = g.Sum(i => i.FrameCount) }).ToArray(),
+        }).ToArray(),
     });
 
     WorkLease? TryGrant(LeaseRequest request)

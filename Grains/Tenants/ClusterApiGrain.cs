@@ -88,7 +88,12 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
     {
         var principal = await Authenticate(apiKey);
         var snapshot = await GrainFactory.GetGrain<ISchedulerGrain>(0).Snapshot();
-        return principal.IsAdmin ? snapshot : snapshot with { Tenants = snapshot.Tenants.Where(t => t.Tenant == principal.Tenant).ToArray() };
+        // A tenant sees its own queue row and its own jobs in the devices' leases, never another tenant's names or ids.
+        return principal.IsAdmin ? snapshot : snapshot with
+        {
+            Tenants = snapshot.Tenants.Where(t => t.Tenant == principal.Tenant).ToArray(),
+            Leases = snapshot.Leases.Select(l => l with { Jobs = l.Jobs.Where(j => j.Tenant == principal.Tenant).ToArray() }).ToArray(),
+        };
     }
 
     public async Task<ClusterView> Cluster(string apiKey)

@@ -41,6 +41,29 @@ public abstract class BlobStoreContractTests
     }
 
     [Fact]
+    public async Task OpenRead_streams_the_bytes_seekably_and_is_null_for_a_missing_blob()
+    {
+        var content = RandomBytes(3 * 1024 * 1024 + 5, seed: 7);
+        await Store.PutAsync("videos/stream.mp4", content, "video/mp4");
+        await using (var stream = await Store.OpenReadAsync("videos/stream.mp4"))
+        {
+            Assert.NotNull(stream);
+            Assert.True(stream.CanSeek); // ranges of a video are served from it
+            Assert.Equal(content.Length, stream.Length);
+            stream.Seek(content.Length - 100, SeekOrigin.Begin);
+            var tail = new byte[100];
+            await stream.ReadExactlyAsync(tail);
+            Assert.Equal(content[^100..], tail);
+            stream.Seek(0, SeekOrigin.Begin);
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            Assert.Equal(content, copy.ToArray());
+        }
+        Assert.Null(await Store.OpenReadAsync("videos/missing.mp4"));
+        Assert.Null(await Store.OpenReadAsync("videos")); // a folder of blobs is no blob
+    }
+
+    [Fact]
     public async Task Exists_tells_whether_a_blob_was_written()
     {
         Assert.False(await Store.ExistsAsync("manifest.json"));

@@ -98,8 +98,14 @@ public class HttpApiRequestTests(HttpApiSilo silo)
         Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
         var paths = document.GetProperty("paths");
         Assert.Equal(
-            ["/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/jobs/{id}/frames/{index}", "/v1/jobs/{id}/manifest", "/v1/jobs/{id}/video", "/v1/jobs/{id}:cancel"],
+            ["/v1/admin/cluster", "/v1/admin/tenants", "/v1/admin/tenants/{tenant}", "/v1/admin/tenants/{tenant}/keys",
+             "/v1/admin/tenants/{tenant}/keys/{keyId}", "/v1/admin/tenants/{tenant}/quota", "/v1/admin/tenants/{tenant}/weight",
+             "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/jobs/{id}/frames/{index}", "/v1/jobs/{id}/manifest", "/v1/jobs/{id}/video",
+             "/v1/jobs/{id}:cancel", "/v1/usage"],
             paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var createTenant = paths.GetProperty("/v1/admin/tenants").GetProperty("post").GetProperty("responses").EnumerateObject().Select(r => r.Name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "201", "400", "401", "403", "409", "503" }, createTenant);
+        Assert.True(paths.GetProperty("/v1/admin/tenants/{tenant}/quota").TryGetProperty("patch", out _));
         var submit = paths.GetProperty("/v1/jobs").GetProperty("post");
         var codes = submit.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToHashSet();
         Assert.Superset(new HashSet<string> { "202", "400", "401", "409", "413", "415", "429", "503" }, codes);

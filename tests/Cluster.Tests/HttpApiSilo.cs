@@ -25,6 +25,8 @@ public sealed class HttpApiSilo : IAsyncLifetime
     public const int SmallQueuedFrames = 4;
     /// <summary>A tenant only the fuzz test uses, so that it can check afterwards that nothing was created.</summary>
     public string KeyFuzz { get; private set; } = "";
+    /// <summary>The bootstrap admin key (scmctl's admin commands over HTTP).</summary>
+    public string AdminKey { get; private set; } = "";
     /// <summary>The bootstrap admin key's id (a right id with a wrong secret must be refused as WrongKey).</summary>
     public string AdminKeyId { get; private set; } = "";
     /// <summary>The bootstrap admin key (the gateway tests create their own tenant with it).</summary>

@@ -84,6 +84,13 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public void Kill() => process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGTERM: the graceful stop an orchestrator asks for (Process.Kill would be SIGKILL).</summary>
+    public void Terminate()
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     /// <summary>For a silo expected to stop by itself (e.g. refused configuration): its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

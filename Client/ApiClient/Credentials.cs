@@ -1,4 +1,4 @@
-namespace ClusterClient;
+namespace ApiClient;
 
 /// <summary>
 /// Where a client's API key comes from, in order: a key file given explicitly (--key-file), the environment

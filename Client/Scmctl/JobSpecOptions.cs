@@ -1,13 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
-using Grains.Interfaces;
+using ApiClient;
 
-namespace Cli;
+namespace Scmctl;
 
-/// <summary>Command-line options that build a <see cref="JobSpec"/>.</summary>
+/// <summary>Command-line options that build a job spec (the same names and defaults as before the move to HTTP).</summary>
 public sealed class JobSpecOptions
 {
-    readonly Option<JobKind> kind = new("--kind") { Description = "ImageSet or Video.", DefaultValueFactory = _ => JobKind.Video, CustomParser = ParseKind };
+    readonly Option<string> kind = new("--kind") { Description = "ImageSet or Video.", DefaultValueFactory = _ => "Video" };
     readonly Option<string> model = new("--model") { Description = "Model id.", DefaultValueFactory = _ => "mnist-scm" };
     readonly Option<string> classes = new("--classes") { Description = "Comma-separated classes (video: keyframes, e.g. 3,7).", DefaultValueFactory = _ => "0,1,2,3,4,5,6,7,8,9" };
     readonly Option<int> frames = new("--frames") { Description = "Number of frames.", DefaultValueFactory = _ => 60 };
@@ -30,32 +30,26 @@ public sealed class JobSpecOptions
         return o;
     }
 
-    public JobSpec Build(ParseResult r) => new()
+    /// <summary>Ranges are the cluster's to check (its limits are configured per deployment); here only the syntax.</summary>
+    public JobRequest Build(ParseResult r) => new()
     {
-        Kind = r.GetValue(kind), ModelId = r.GetValue(model)!, Classes = ParseList(r.GetValue(classes)!, "--classes", int.Parse),
+        Kind = Kind(r.GetValue(kind)!), ModelId = r.GetValue(model)!, Classes = ParseList(r.GetValue(classes)!, "--classes", s => int.Parse(s, CultureInfo.InvariantCulture)),
         Frames = r.GetValue(frames), Fps = r.GetValue(fps), Seed = r.GetValue(seed), Steps = r.GetValue(steps),
         IntermediateTimes = r.GetValue(times) is { } t ? ParseList(t, "--times", s => double.Parse(s, CultureInfo.InvariantCulture)) : null,
         Guidance = r.GetValue(guidance), OutputSize = r.GetValue(size), Resize = r.GetValue(resize)!, Mp4 = r.GetValue(mp4),
         Priority = r.GetValue(priority), BatchFrames = r.GetValue(batchFrames),
     };
 
-    /// <summary>
-    /// By name only (any case), like the HTTP API: System.CommandLine's own enum parsing also takes "1" (Video) and
-    /// "ImageSet,Video" (flags syntax on an enum without [Flags]).
-    /// </summary>
-    internal static JobKind ParseKind(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-        if (Enum.GetNames<JobKind>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase)) is { } name)
-            return Enum.Parse<JobKind>(name);
-        result.AddError($"--kind: must be one of {string.Join(", ", Enum.GetNames<JobKind>())}, got {JobSpecValidator.Echo(text)}");
-        return default;
-    }
+    /// <summary>By name only: "1" must not silently become Video (an enum parser accepts numbers).</summary>
+    static string Kind(string value) =>
+        value.Equals("ImageSet", StringComparison.OrdinalIgnoreCase) ? "ImageSet"
+        : value.Equals("Video", StringComparison.OrdinalIgnoreCase) ? "Video"
+        : throw new ArgumentException($"--kind: must be ImageSet or Video, got {ScmApiException.Echo(value)}");
 
     static T[] ParseList<T>(string text, string option, Func<string, T> parse)
     {
         try { return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToArray(); }
-        catch (FormatException) { throw new ArgumentException($"{option}: expected a comma-separated list of numbers, got '{text}'"); }
-        catch (OverflowException) { throw new ArgumentException($"{option}: a value is out of range in '{text}'"); }
+        catch (FormatException) { throw new ArgumentException($"{option}: expected a comma-separated list of numbers, got {ScmApiException.Echo(text)}"); }
+        catch (OverflowException) { throw new ArgumentException($"{option}: a value is out of range in {ScmApiException.Echo(text)}"); }
     }
 }

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
+
+namespace HttpApi;
+
+/// <summary>
+/// Reads the small JSON bodies of the admin routes as strictly as job specs: application/json in UTF-8, bounded,
+/// no unknown or duplicate properties, numbers as numbers; a problem names the field (or "body").
+/// </summary>
+public static class JsonBody
+{
+    static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.Strict,
+        AllowDuplicateProperties = false,
+        MaxDepth = 8,
+    };
+
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, long maxBytes, CancellationToken cancellationToken) where T : class
+    {
+        if (!JobSpecReader.IsJson(request.ContentType)) return (null, Problems.UnsupportedMediaType("send the body as UTF-8 JSON with 'Content-Type: application/json'"));
+        if (request.ContentLength > maxBytes) return (null, Problems.TooLarge(maxBytes));
+        byte[] body;
+        try
+        {
+            body = await JobSpecReader.ReadLimitedAsync(request.Body, maxBytes, cancellationToken);
+        }
+        catch (JobSpecReader.PayloadTooLarge)
+        {
+            return (null, Problems.TooLarge(maxBytes));
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<T>(body, Strict) is { } value ? (value, null) : (null, Problems.Invalid("body", "must be a JSON object"));
+        }
+        catch (JsonException e)
+        {
+            // The path ("$.quota.maxRunningJobs") names the field; the message of an unknown property names it too.
+            var field = e.Path is { Length: > 2 } path ? path[2..] : "body";
+            return (null, Problems.Invalid(field, FirstSentence(e.Message)));
+        }
+    }
+
+    /// <summary>System.Text.Json's messages end with "Path: ... | LineNumber: ..."; the field is already named.</summary>
+    static string FirstSentence(string message)
+    {
+        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return Grains.Interfaces.JobSpecValidator.Echo(cut > 0 ? message[..cut] : message);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using ApiClient;
+using static Cluster.Tests.Scmctl.ScmctlProcess;
+
+namespace Cluster.Tests.Scmctl;
+
+/// <summary>The client under failure, without a cluster: scripted 503s, a port nobody listens on.</summary>
+public sealed class ScmctlRetryTests
+{
+    const string JobJson = """{"jobId":"j1","state":"Running","framesTotal":8,"framesDone":4,"coordinatorSilo":"silo-2","links":{"self":"/v1/jobs/j1"}}""";
+
+    [Fact]
+    public async Task Idempotent_calls_ride_through_503s_honouring_Retry_After()
+    {
+        await using var server = new FakeApiServer(FakeApiServer.Unavailable, FakeApiServer.Unavailable, new(200, JobJson, ContentType: "application/json"));
+        using var client = new ScmApiClient(new ScmApiClientOptions { BaseAddress = server.Url, ApiKey = "scm_0123456789abcdef_x", CallTimeout = TimeSpan.FromSeconds(20) });
+        var started = DateTime.UtcNow;
+        var job = await client.GetJobAsync("j1");
+        Assert.Equal(3, server.Requests);
+        Assert.Equal("silo-2", job!.CoordinatorSilo);
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1.8), "Retry-After: 1 was not honoured"); // two waits of 1 s
+    }
+
+    [Fact]
+    public async Task Retries_stop_at_the_deadline_with_one_line_naming_the_cause()
+    {
+        await using var server = new FakeApiServer(FakeApiServer.Unavailable);
+        var started = DateTime.UtcNow;
+        var result = await RunAsync(server.Url, "scm_0123456789abcdef_x", "status", "j1", "--timeout", "3");
+        var elapsed = DateTime.UtcNow - started;
+        Assert.Equal(ExitCodesUnavailable, result.ExitCode);
+        var line = AssertOneLineError(result);
+        Assert.Contains("within 3 s", line);
+        Assert.Contains("503", line);
+        Assert.Contains("the cluster did not answer in time", line);
+        Assert.Equal("", result.Stdout);
+        Assert.True(server.Requests >= 2, $"{server.Requests} requests");
+        Assert.True(elapsed < TimeSpan.FromSeconds(15), $"took {elapsed}");
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_one_line_without_a_stack_trace_unless_verbose()
+    {
+        var nobody = new Uri($"http://127.0.0.1:{BlobStorage.Tests.TestEnvironment.FreeLoopbackPort()}/");
+        foreach (var args in new[] { new[] { "status", "j1" }, ["list"], ["cluster"], ["watch", "j1"], ["submit", "--frames", "4"], ["fetch", "j1"] })
+        {
+            var result = await RunAsync(nobody, "scm_0123456789abcdef_x", [.. args, "--timeout", "2"]);
+            Assert.True(result.ExitCode == ExitCodesUnavailable, $"{string.Join(' ', args)}: {result}");
+            var line = AssertOneLineError(result);
+            Assert.Contains("Connection refused", line);
+            Assert.Equal("", result.Stdout);
+        }
+        var verbose = await RunAsync(nobody, "scm_0123456789abcdef_x", "status", "j1", "--timeout", "1", "--verbose");
+        Assert.Equal(ExitCodesUnavailable, verbose.ExitCode);
+        Assert.Matches(StackFrame(), verbose.Stderr); // only --verbose shows where
+        Assert.Contains("retry", verbose.Stderr); // retries are logged on stderr, never stdout
+        Assert.Equal("", verbose.Stdout);
+    }
+
+    [Fact]
+    public async Task Calls_that_are_not_idempotent_are_not_retried_once_sent()
+    {
+        await using var server = new FakeApiServer(FakeApiServer.Unavailable);
+        using var client = new ScmApiClient(new ScmApiClientOptions { BaseAddress = server.Url, ApiKey = "scm_0123456789abcdef_x", CallTimeout = TimeSpan.FromSeconds(5) });
+        var e = await Assert.ThrowsAsync<ScmApiException>(() => client.RotateKeyAsync("acme"));
+        Assert.Equal(ApiErrorKind.Unavailable, e.Kind);
+        Assert.Equal(1, server.Requests); // a second attempt would issue (and lose) a second key
+        Assert.Equal((int)HttpStatusCode.ServiceUnavailable, e.Status);
+    }
+
+    const int ExitCodesUnavailable = 7;
+}
