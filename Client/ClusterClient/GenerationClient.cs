@@ -74,15 +74,6 @@ public sealed class GenerationClient(IClusterClient client, ClientConnectionOpti
         }
     }
 
-    public async Task<ClusterOverview> GetClusterAsync(CancellationToken cancellationToken = default)
-    {
-        var snapshot = await Deadline(Api.Snapshot(Key), cancellationToken); // authenticates
-        var management = client.GetGrain<IManagementGrain>(0);
-        var hosts = await Deadline(management.GetDetailedHosts(onlyActive: true), cancellationToken);
-        var silos = hosts.Select(h => new SiloInfo(h.SiloName, h.SiloAddress.ToString(), h.Status.ToString())).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
-        return new ClusterOverview(silos, snapshot);
-    }
-
     /// <summary>Downloads a completed job's frames, manifest and MP4 from blob storage into a folder.</summary>
     public async Task<IReadOnlyList<string>> FetchAsync(string jobId, IBlobStore blobs, string targetDirectory, CancellationToken cancellationToken = default)
     {

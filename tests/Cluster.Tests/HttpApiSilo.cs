@@ -29,8 +29,6 @@ public sealed class HttpApiSilo : IAsyncLifetime
     public string AdminKey { get; private set; } = "";
     /// <summary>The bootstrap admin key's id (a right id with a wrong secret must be refused as WrongKey).</summary>
     public string AdminKeyId { get; private set; } = "";
-    /// <summary>The bootstrap admin key (the gateway tests create their own tenant with it).</summary>
-    public string AdminKey { get; private set; } = "";
     /// <summary>Orleans cluster and service id of the enabled silo (they are equal).</summary>
     public string ServiceId { get; private set; } = "";
     readonly string blobRoot = Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "http-blobs-" + Guid.NewGuid().ToString("N"));
