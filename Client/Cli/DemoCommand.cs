@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace Cli;
 
 /// <summary>
-/// `scmctl demo`: hosts a one-silo cluster in this process on embedded defaults (localhost clustering, memory
+/// `scm-tools demo`: hosts a one-silo cluster in this process on embedded defaults (localhost clustering, memory
 /// state, local-folder blobs, the shipped sCM) and renders the digits 0..9 morphing into each other.
 /// </summary>
 public static class DemoCommand

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace Cli;
 
 /// <summary>
-/// `scmctl eval`: judges the sCM student against its diffusion teacher on the held-out MNIST digits (class
+/// `scm-tools eval`: judges the sCM student against its diffusion teacher on the held-out MNIST digits (class
 /// accuracy, Fréchet distance in an MNIST classifier's feature space, time per image) and writes docs/QUALITY.md.
 /// </summary>
 public static class EvalCommands
@@ -235,7 +235,7 @@ public static class EvalCommands
     static string CommandLine()
     {
         var args = Environment.GetCommandLineArgs().Skip(1).Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a);
-        return "scmctl " + string.Join(" ", args);
+        return "scm-tools " + string.Join(" ", args);
     }
 
     static string Relative(string path)

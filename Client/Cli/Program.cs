@@ -7,5 +7,6 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(EvalCommands.Create());
+root.Subcommands.Add(DoctorCommand.Create());
 // Ctrl+C / SIGTERM cancel the running command; give it time to finish cleanly (training saves a checkpoint).
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });

@@ -26,7 +26,7 @@ public sealed class BenchCommandSmokeTests : IDisposable
         Assert.Matches(@"^batch [12] / 1 thread\(s\)", row[2]); // either batch size may win
         Assert.True(double.Parse(row[5], CultureInfo.InvariantCulture) > 0, $"ratio cell: {row[5]}");
         Assert.Contains(row[6], new[] { "met", "missed" });
-        Assert.StartsWith("`scmctl ", row[^1], StringComparison.Ordinal);
+        Assert.StartsWith("`scm-tools ", row[^1], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,7 +4,7 @@ namespace Cli.Tests;
 
 using TestModels = Cluster.Tests.TestModels;
 
-/// <summary>`scmctl bench cluster` end to end with tiny settings: it runs both paths, prints the ratio last and appends its row.</summary>
+/// <summary>`scm-tools bench cluster` end to end with tiny settings: it runs both paths, prints the ratio last and appends its row.</summary>
 public class ClusterBenchSmokeTests
 {
     [Fact]
@@ -30,7 +30,7 @@ public class ClusterBenchSmokeTests
             Assert.True(section >= 0);
             var row = Assert.Single(doc.Skip(section + 4), l => l.StartsWith("| ", StringComparison.Ordinal));
             Assert.Contains("| 8 x 4 |", row);
-            Assert.Contains("`scmctl bench cluster --model ", row);
+            Assert.Contains("`scm-tools bench cluster --model ", row);
         }
         finally
         {

@@ -4,7 +4,7 @@ namespace Cli.Tests;
 
 using TestModels = Cluster.Tests.TestModels;
 
-/// <summary>`scmctl bench scale` end to end with tiny settings: it runs, prints its summary and appends its row.</summary>
+/// <summary>`scm-tools bench scale` end to end with tiny settings: it runs, prints its summary and appends its row.</summary>
 public class ScaleBenchSmokeTests
 {
     [Fact]

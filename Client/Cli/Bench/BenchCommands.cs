@@ -5,7 +5,7 @@ using Scm.Sampling;
 namespace Cli;
 
 /// <summary>
-/// `scmctl bench ...`: throughput measurements printed next to a ceiling measured in the same run, so numbers from
+/// `scm-tools bench ...`: throughput measurements printed next to a ceiling measured in the same run, so numbers from
 /// a busy or different machine can still be read. Each measured thing is a subcommand; add more beside
 /// <see cref="Sampler"/> (e.g. a training step or PNG-only bench) using the helpers in <see cref="Measure"/>.
 /// </summary>
@@ -60,7 +60,7 @@ public static class BenchCommands
         var classifier = new Option<string>("--classifier") { Description = "Folder of the evaluation classifier.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
         var data = new Option<string>("--data") { Description = "MNIST folder (infra/fetch-mnist.sh).", DefaultValueFactory = _ => RepoPaths.Data };
         var samples = new Option<int>("--samples") { Description = "Samples per sampler (a multiple of 10); the teacher's 63 NFE take most of the time: ~0.15 s each on 2 cores.", DefaultValueFactory = _ => 1000 };
-        var batch = new Option<int>("--batch-size") { Description = "Samples per timed batch and per network evaluation (as in `scmctl eval`).", DefaultValueFactory = _ => 100 };
+        var batch = new Option<int>("--batch-size") { Description = "Samples per timed batch and per network evaluation (as in `scm-tools eval`).", DefaultValueFactory = _ => 100 };
         var threads = new Option<int>("--threads") { Description = "Torch threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var teacherNfe = new Option<int>("--teacher-nfe") { Description = "Teacher network evaluations per sample.", DefaultValueFactory = _ => 63 };
         var studentSteps = new Option<int>("--student-steps") { Description = "sCM sampling steps.", DefaultValueFactory = _ => 2 };

@@ -42,7 +42,7 @@ public static class BenchmarkLog
 
     /// <summary>The command line as typed, for the "command" column.</summary>
     public static string CommandLine() =>
-        "scmctl " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+        "scm-tools " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
 
     /// <summary>
     /// Appends <paramref name="cells"/> as a row of the table in section <paramref name="sectionHeading"/> (created

@@ -4,7 +4,7 @@ using Scm.Checkpoints;
 namespace Cli;
 
 /// <summary>
-/// `scmctl bench cluster` (issue 6, P2): frames/s through a one-silo cluster divided by frames/s of calling the
+/// `scm-tools bench cluster` (issue 6, P2): frames/s through a one-silo cluster divided by frames/s of calling the
 /// sampler directly in the same process on the same frames and batch size. Runs alternate direct, cluster, direct,
 /// ... after a warm-up of both, so drift on a shared machine shows up in the per-run numbers.
 /// </summary>
@@ -32,7 +32,7 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
             try
             {
                 // The row's command is what was parsed (not the process's arguments), so it is right in-process too.
-                string commandLine = "scmctl " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
+                string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
                 var bench = new ClusterBench(r.GetValue(model), r.GetValue(frames), BenchCommands.ParseBatchSizes(r.GetValue(batchSizes)!),
                     r.GetValue(rounds), r.GetValue(steps), r.GetValue(size), r.GetValue(report)!, commandLine);
                 await bench.RunAsync(output, ct);

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Cli;
 
 /// <summary>
-/// `scmctl bench consistency-vs-diffusion` (benchmark P3): the diffusion teacher's PF-ODE at 63 NFE against the sCM
+/// `scm-tools bench consistency-vs-diffusion` (benchmark P3): the diffusion teacher's PF-ODE at 63 NFE against the sCM
 /// student at 2 steps, on the same samples in the same run. Prints the time ratio (teacher / student) next to the
 /// quality price of the speed-up: the Fréchet distance ratio (student / teacher) in the evaluation classifier's
 /// feature space, with the real-vs-real floor at the same sample count (FD on few samples is biased upwards).
@@ -55,7 +55,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         if (StudentSteps < 1) throw new CliException("--student-steps must be >= 1.");
         if (!File.Exists(Path.Combine(Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(Data));
         string classifierCard = Path.Combine(Classifier, ClassifierCheckpoint.CardFileName);
-        if (!File.Exists(classifierCard)) throw new CliException($"No evaluation classifier at {classifierCard}: `scmctl eval` trains one (or pass --classifier).");
+        if (!File.Exists(classifierCard)) throw new CliException($"No evaluation classifier at {classifierCard}: `scm-tools eval` trains one (or pass --classifier).");
     }
 
     Result SampleAndJudge(TextWriter output, string? loadAtStart, CancellationToken ct)

@@ -7,7 +7,7 @@ using Grains.Interfaces;
 namespace Cli;
 
 /// <summary>
-/// `scmctl bench host` (issue 12, the CPU proxy of a GPU node's host side): one silo whose only device is SIMULATED
+/// `scm-tools bench host` (issue 12, the CPU proxy of a GPU node's host side): one silo whose only device is SIMULATED
 /// and hands out model-shaped 32x32 images at (near) zero cost, so everything measured is what the host does per
 /// frame at GPU speed: PNG encoding at the job's size, SHA-256, local-folder blob writes, per-item reports, the
 /// coordinator's bookkeeping and the manifest. Reports frames/s and frames per CPU-second of the whole process
@@ -39,7 +39,7 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
         {
             try
             {
-                string commandLine = "scmctl " + string.Join(' ', r.Tokens.Select(t => t.Value));
+                string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value));
                 var bench = new HostBench(BenchCommands.ParseBatchSizes(r.GetValue(sizes)!), r.GetValue(frames), r.GetValue(lease), r.GetValue(item), r.GetValue(blobRoot)!,
                     r.GetValue(model)!, r.GetValue(report)!, commandLine);
                 await bench.RunAsync(Console.Out, ct);

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Cli;
 
 /// <summary>
-/// `scmctl bench sampler` (benchmark P1): the consistency sampler's achieved FLOP/s per batch size and torch thread
+/// `scm-tools bench sampler` (benchmark P1): the consistency sampler's achieved FLOP/s per batch size and torch thread
 /// count, divided by a 1024x1024 matmul's FLOP/s measured at the same thread count in the same run.
 /// <para>
 /// Measurement: for each thread count, <see cref="Rounds"/> rounds each time one sampler call per batch size and one

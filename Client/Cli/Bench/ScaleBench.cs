@@ -5,7 +5,7 @@ using Grains.Interfaces;
 namespace Cli;
 
 /// <summary>
-/// `scmctl bench scale` (P4): throughput / ideal and scheduler cost per batch of an in-process cluster of silos
+/// `scm-tools bench scale` (P4): throughput / ideal and scheduler cost per batch of an in-process cluster of silos
 /// serving SIMULATED devices (a configured delay per batch, placeholder frames, no model), per device count.
 /// Ideal = devices x frames per batch / simulated batch cost. Each device count gets a fresh cluster, a warm-up
 /// job, then the measured jobs: from the first submit until every job is Completed (manifest written).

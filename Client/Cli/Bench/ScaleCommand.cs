@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Cli;
 
-/// <summary>`scmctl bench scale`: options of <see cref="ScaleBench"/>, its summary lines and its row in docs/BENCHMARKS.md.</summary>
+/// <summary>`scm-tools bench scale`: options of <see cref="ScaleBench"/>, its summary lines and its row in docs/BENCHMARKS.md.</summary>
 public static class ScaleCommand
 {
     public static Command Create()
