@@ -21,7 +21,7 @@ public static class EvalCommands
     static readonly int[] TeacherNfes = [2, 8, 63];
 
     sealed record Settings(string Student, string Teacher, string Classifier, bool RetrainClassifier, string Data, int Samples,
-        int BatchSize, int Threads, string Output, ulong Seed, double Guidance, string Device);
+        int BatchSize, int Threads, string? Output, ulong Seed, double Guidance, string Device);
 
     public static Command Create()
     {
@@ -33,7 +33,7 @@ public static class EvalCommands
         var samples = new Option<int>("--samples") { Description = "Generated digits per sampler (a multiple of 10: equal count per class).", DefaultValueFactory = _ => 2000 };
         var batch = new Option<int>("--batch-size") { Description = "Sampling batch size, the same for every row (timings depend on it).", DefaultValueFactory = _ => 100 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var output = new Option<string>("--output") { Description = "Markdown report to write.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Root, "docs", "QUALITY.md") };
+        var output = new Option<string?>("--output") { Description = "Markdown report to write, e.g. docs/QUALITY.md (default: none; the table is printed either way)." };
         var seed = new Option<ulong>("--seed") { Description = "Noise seed of the generated digits.", DefaultValueFactory = _ => 2024UL };
         var guidance = new Option<double>("--teacher-guidance") { Description = "Classifier-free guidance scale of the teacher rows (1 = none; otherwise each step costs 2 network calls).", DefaultValueFactory = _ => 1.0 };
         var device = new Option<string>("--device") { Description = "Torch device: cpu, cuda, ...", DefaultValueFactory = _ => "cpu" };
@@ -46,7 +46,7 @@ public static class EvalCommands
             try
             {
                 var settings = new Settings(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(retrain), r.GetValue(data)!,
-                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output)!, r.GetValue(seed), r.GetValue(guidance), r.GetValue(device)!);
+                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(guidance), r.GetValue(device)!);
                 Run(settings, Console.Out, ct);
                 return 0;
             }
@@ -153,9 +153,12 @@ public static class EvalCommands
         log.WriteLine();
         log.Write(report.Table());
         log.WriteLine($"FD ratio sCM 2-step / teacher 63: {report.FdRatio:F2};  time ratio teacher 63 / sCM 2-step: {report.SpeedRatio:F1}x");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(s.Output))!);
-        File.WriteAllText(s.Output, report.ToMarkdown());
-        log.WriteLine($"Report written to {s.Output}");
+        if (s.Output is { } reportPath)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
+            File.WriteAllText(reportPath, report.ToMarkdown());
+            log.WriteLine($"Report written to {reportPath}");
+        }
 
         QualityRow Measure(string name, string nfe, List<SampleSpec> rowSpecs, Func<IReadOnlyList<SampleSpec>, Tensor> sample)
         {

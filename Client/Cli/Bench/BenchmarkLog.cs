@@ -12,11 +12,11 @@ public static class BenchmarkLog
 {
     public static string DocPath => Path.Combine(RepoPaths.Root, "docs", "BENCHMARKS.md");
 
-    /// <summary>`--report PATH`: where a bench appends its row (default docs/BENCHMARKS.md; "none" to skip).</summary>
+    /// <summary>`--report PATH`: where a bench appends its row; opt-in (default "none"), so a trial run never edits the docs.</summary>
     public static Option<string> ReportOption() => new("--report")
     {
-        Description = "Markdown file to append the result row to (default: docs/BENCHMARKS.md in the repository; 'none' = do not write).",
-        DefaultValueFactory = _ => DocPath,
+        Description = $"Markdown file to append the result row to, e.g. {Path.GetRelativePath(RepoPaths.Root, DocPath)} (default: none).",
+        DefaultValueFactory = _ => "none",
     };
 
     /// <summary>Appends the row unless the report option said "none"; returns where it went (or null).</summary>
