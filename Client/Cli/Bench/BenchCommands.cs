@@ -67,13 +67,14 @@ public static class BenchCommands
         var studentTimes = new Option<string?>("--student-times") { Description = "The student's intermediate TrigFlow times, comma-separated, decreasing, steps - 1 of them (default: t_mid = 1.1 for 2 steps)." };
         var seed = new Option<ulong>("--seed") { Description = "Noise seed (the teacher starts from the student's noise).", DefaultValueFactory = _ => 2024UL };
         var report = BenchmarkLog.ReportOption();
-        foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, report })
+        var device = new Option<string>("--device") { Description = "Torch device: cpu, cuda, cuda:1 ...", DefaultValueFactory = _ => "cpu" };
+        foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, report, device })
             command.Options.Add(option);
 
         command.SetAction((r, ct) => Run(() =>
         {
             var settings = new ConsistencyVsDiffusionBench(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(data)!,
-                r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps), ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!);
+                r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps), ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!, r.GetValue(device)!);
             settings.Run(Console.Out, ct);
         }));
         return command;

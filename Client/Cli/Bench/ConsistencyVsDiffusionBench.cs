@@ -19,7 +19,7 @@ namespace Cli;
 /// </para>
 /// </summary>
 sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string Classifier, string Data, int Samples, int BatchSize,
-    int Threads, int TeacherNfe, int StudentSteps, double[]? StudentTimes, ulong Seed, string Report)
+    int Threads, int TeacherNfe, int StudentSteps, double[]? StudentTimes, ulong Seed, string Report, string Device = "cpu")
 {
     public const string Section = "## P3 consistency vs diffusion";
     public const double TimeGoal = 25;
@@ -61,13 +61,14 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
     Result SampleAndJudge(TextWriter output, string? loadAtStart, CancellationToken ct)
     {
         using var scope = NewDisposeScope();
-        var (studentNet, studentCard) = Checkpoint.Load(Student, CPU);
-        var (teacherNet, teacherCard) = Checkpoint.Load(Teacher, CPU);
+        var device = TorchSharp.torch.device(Device);
+        var (studentNet, studentCard) = Checkpoint.Load(Student, device);
+        var (teacherNet, teacherCard) = Checkpoint.Load(Teacher, device);
         if (studentCard.Kind != ModelCard.ConsistencyKind) output.WriteLine($"warning: {Student} is a '{studentCard.Kind}' model, not a consistency model.");
         if (teacherCard.Kind != ModelCard.DiffusionKind) output.WriteLine($"warning: {Teacher} is a '{teacherCard.Kind}' model, not a diffusion model.");
         foreach (var (card, path) in new[] { (studentCard, Student), (teacherCard, Teacher) })
             if (card.Network.NumClasses != Classes) throw new CliException($"{path}: this benchmark needs a {Classes}-class conditional model; this one has {card.Network.NumClasses} classes.");
-        var (classifier, _) = ClassifierCheckpoint.Load(Path.Combine(Classifier, ClassifierCheckpoint.CardFileName), CPU);
+        var (classifier, _) = ClassifierCheckpoint.Load(Path.Combine(Classifier, ClassifierCheckpoint.CardFileName), device);
         var data = MnistDigits.Load(Data);
         var heldOutFeatures = classifier.ExtractFeatures(data.HeldOutImages);
         double floor = EvalCommands.ReferenceRow(data, classifier, heldOutFeatures, Samples / Classes).FrechetDistance;
@@ -75,11 +76,11 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})"), teacherName = $"teacher {TeacherNfe} NFE";
         output.WriteLine($"student:  {Student} ({studentName}, network evaluated on chunks of {BatchSize})");
         output.WriteLine($"teacher:  {Teacher} ({teacherName}, DPM-Solver++(2M), chunks of {BatchSize})");
-        output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, {Threads} torch thread(s), CPU, fp32");
+        output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, {Threads} torch thread(s), {Device}, fp32 (each timed call ends with the copy of its images to the host, which waits for the device)");
 
         var specs = Enumerable.Range(0, Samples).Select(i => SampleSpec.Image(Seed, i, i / (Samples / Classes), Classes)).ToList();
-        var student = new ConsistencySampler(studentNet, CPU, BatchSize);
-        var teacher = new TeacherSampler(teacherNet, CPU, BatchSize);
+        var student = new ConsistencySampler(studentNet, device, BatchSize);
+        var teacher = new TeacherSampler(teacherNet, device, BatchSize);
         SamplingSchedule studentSchedule;
         try { studentSchedule = SamplingSchedule.ForSteps(StudentSteps, StudentTimes); }
         catch (ArgumentException e) { throw new CliException($"--student-times: {e.Message}"); }
