@@ -93,6 +93,8 @@ public static class GenerationClusterHosting
         services.AddSingleton(new Tenants.InternalCallToken(host.InternalCallSecret));
         silo.AddOutgoingGrainCallFilter<Tenants.InternalCallStamp>();
         if (tenants.RestrictClientCalls) silo.AddIncomingGrainCallFilter<Tenants.ClientCallFilter>();
+        // Storage outages and unserialisable exceptions leave every grain call as serialisable, retryable errors.
+        silo.AddIncomingGrainCallFilter<ExceptionBoundaryFilter>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();
         services.AddGenerationMetrics(configuration.GetValue<bool>("Metrics:TenantLabels"));
