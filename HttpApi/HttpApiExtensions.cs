@@ -63,7 +63,7 @@ public static class HttpApiExtensions
     }
 
     /// <summary>Turns the cluster's refusals and outages into problem responses for every /v1 route.</summary>
-    static async ValueTask<object?> MapClusterErrors(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public static async ValueTask<object?> MapClusterErrors(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
         {

@@ -97,3 +97,23 @@ public class StorageErrorTests
         }
     }
 }
+
+/// <summary>The HTTP API's side of a storage outage: 503 with Retry-After, as for any other "come back later".</summary>
+public class HttpApiStorageErrorTests
+{
+    [Fact]
+    public async Task A_storage_unavailable_error_becomes_503_with_retry_after()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddOptions<HttpApi.HttpApiOptions>();
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = services.BuildServiceProvider() };
+        var context = new Microsoft.AspNetCore.Http.DefaultEndpointFilterInvocationContext(http);
+        var result = await HttpApi.HttpApiExtensions.MapClusterErrors(context,
+            _ => throw new StorageUnavailableException("RedisTimeoutException: Timeout performing SET (5000ms)", retryAfterSeconds: 7));
+        var problem = Assert.IsType<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>(result);
+        Assert.Equal(503, problem.StatusCode);
+        Assert.Equal("Storage unavailable", problem.ProblemDetails.Title);
+        Assert.Contains("Timeout performing SET", problem.ProblemDetails.Detail);
+        Assert.Equal("7", http.Response.Headers.RetryAfter.ToString());
+    }
+}
