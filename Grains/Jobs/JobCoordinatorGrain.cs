@@ -45,11 +45,7 @@ public sealed class JobCoordinatorGrain(
     async Task WriteStateAsync()
     {
         try { await job.WriteStateAsync(); }
-        catch (Exception e)
-        {
-            logger.Failure(e, withStack: false, "Job {Job}: storing its state failed", JobId);
-            throw;
-        }
+        catch (Exception e) { logger.Failure(e, withStack: false, "Job {Job}: storing its state failed", JobId); throw; }
     }
     ProgressThrottle Progress => progressThrottle ??= new ProgressThrottle(options.OfferInterval, TimeProvider.System);
 
