@@ -48,8 +48,10 @@ public interface ISchedulerGrain : IGrainWithIntegerKey
 /// <summary>One per device per silo (key "{siloName}/{device}"), placed on that silo. Pulls and runs work.</summary>
 public interface IWorkerGrain : IGrainWithStringKey
 {
-    Task Start();
-    Task<WorkerInfo> GetInfo();
+    // Both run in one synchronous turn (no await), so interleaving them cannot split them; they must never queue
+    // behind whatever the worker is doing, because the silo's keep-alive and operators' queries depend on them.
+    [AlwaysInterleave] Task Start();
+    [AlwaysInterleave] Task<WorkerInfo> GetInfo();
 }
 
 /// <summary>The jobs of one tenant (key = tenant id), newest last.</summary>

@@ -68,6 +68,11 @@ public sealed class TenantOptions
     public string? AdminKeyHash { get; set; }
     /// <summary>Refuse external clients' calls to any grain but the public API grain (tests of internals turn it off).</summary>
     public bool RestrictClientCalls { get; set; } = true;
+    /// <summary>
+    /// How long a silo's API grains trust a key they verified (0 = verify every call). Calls with a recently used key
+    /// keep working while the key's grain is unreachable; a revocation takes effect on every silo within this time.
+    /// </summary>
+    public int KeyCacheSeconds { get; set; } = 10;
 }
 
 /// <summary>What a tenant has used: current reservations and rolling 24 h measurements.</summary>

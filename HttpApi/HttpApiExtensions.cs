@@ -63,7 +63,7 @@ public static class HttpApiExtensions
     }
 
     /// <summary>Turns the cluster's refusals and outages into problem responses for every /v1 route.</summary>
-    static async ValueTask<object?> MapClusterErrors(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public static async ValueTask<object?> MapClusterErrors(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
         {
@@ -79,6 +79,12 @@ public static class HttpApiExtensions
         {
             SetRetryAfter(context.HttpContext);
             return Problems.Unavailable("the cluster did not answer in time (HttpApi:CallTimeout)");
+        }
+        catch (StorageUnavailableException e)
+        {
+            // Redis down or slow: nothing was wrong with the request, so the same request is worth repeating.
+            context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, e.RetryAfterSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.StorageUnavailable(e.Cause);
         }
         catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
         {

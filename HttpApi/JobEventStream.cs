@@ -105,7 +105,8 @@ public static class JobEventStream
         {
             return (null, Outcome.Auth, e);
         }
-        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or OrleansException)
+        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or OrleansException
+            or StorageUnavailableException)
         {
             return (null, Outcome.Transient, null);
         }

@@ -66,6 +66,10 @@ public static class Problems
     public static ProblemHttpResult Unavailable(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cluster unavailable", detail: detail);
 
+    public static ProblemHttpResult StorageUnavailable(string cause) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Storage unavailable",
+            detail: $"the cluster's storage did not answer; retry after the Retry-After delay ({cause})");
+
     /// <summary>401 for a key that does not authenticate, 403 for one that does but may not do this.</summary>
     public static ProblemHttpResult Auth(ApiAuthException e)
     {

@@ -11,7 +11,7 @@ builder.Configuration.AddEnvironmentVariables("SCM_");
 builder.Configuration.AddCommandLine(args);
 var http = builder.Configuration.GetSection(SiloHttpOptions.Section).Get<SiloHttpOptions>() ?? new SiloHttpOptions();
 var problems = GenerationClusterHosting.ValidateConfiguration(builder.Configuration).Concat(http.Validate())
-    .Concat(SiloMetrics.ValidateObservability(builder.Configuration)).Concat(HttpApiExtensions.ValidateConfiguration(builder.Configuration)).ToList();
+    .Concat(SiloMetrics.ValidateObservability(builder.Configuration)).Concat(SiloLogging.Validate(builder.Configuration)).Concat(HttpApiExtensions.ValidateConfiguration(builder.Configuration)).ToList();
 try { BlobStorageOptionsFrom(builder.Configuration).Validate(); }
 catch (BlobStorageConfigurationException e) { problems.Add(e.Message); }
 if (problems.Count > 0)
@@ -19,6 +19,7 @@ if (problems.Count > 0)
     Console.Error.WriteLine("Invalid configuration:\n  " + string.Join("\n  ", problems));
     return 2;
 }
+builder.Logging.AddSiloConsole(builder.Configuration); // timestamps by default; Logging:Format=Json for shippers
 try
 {
     builder.Services.AddBlobStore(builder.Configuration.GetSection("Blob"));

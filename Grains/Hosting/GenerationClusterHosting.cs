@@ -56,6 +56,7 @@ public static class GenerationClusterHosting
         var limits = configuration.GetSection("Limits").Get<JobLimits>() ?? new JobLimits();
         var tenants = Bind<TenantOptions>(configuration, TenantOptions.Section);
         var tenantErrors = tenants.DefaultQuota.Validate().Select(e => $"{TenantOptions.Section}:DefaultQuota:{e}").ToList();
+        if (tenants.KeyCacheSeconds is < 0 or > 300) tenantErrors.Add($"{TenantOptions.Section}:KeyCacheSeconds must be in [0, 300] (got {tenants.KeyCacheSeconds}).");
         try { ApiKeys.ParseHashLine(tenants.AdminKeyHash); }
         catch (FormatException e) { tenantErrors.Add(e.Message); }
         if (tenantErrors.Count > 0) throw new ConfigurationException(tenantErrors);
@@ -93,6 +94,10 @@ public static class GenerationClusterHosting
         services.AddSingleton(new Tenants.InternalCallToken(host.InternalCallSecret));
         silo.AddOutgoingGrainCallFilter<Tenants.InternalCallStamp>();
         if (tenants.RestrictClientCalls) silo.AddIncomingGrainCallFilter<Tenants.ClientCallFilter>();
+        // Storage outages and unserialisable exceptions leave every grain call as serialisable, retryable errors.
+        silo.AddIncomingGrainCallFilter<ExceptionBoundaryFilter>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Tenants.VerifiedKeyCache>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();
         services.AddGenerationMetrics(configuration.GetValue<bool>("Metrics:TenantLabels"));

@@ -39,7 +39,14 @@ public sealed class JobCoordinatorGrain(
     /// <summary>The tenant's own id for the job: what the tenant, its index, blobs and the manifest see.</summary>
     string JobId => JobKey.Parse(Key).JobId;
     ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(0);
-    CoalescedWriter Writer => persistence ??= new CoalescedWriter(() => job.WriteStateAsync());
+    CoalescedWriter Writer => persistence ??= new CoalescedWriter(WriteStateAsync);
+
+    /// <summary>One log line per failed write (the storage provider logged its stack); every awaiter of it logs at Debug.</summary>
+    async Task WriteStateAsync()
+    {
+        try { await job.WriteStateAsync(); }
+        catch (Exception e) { logger.Failure(e, withStack: false, "Job {Job}: storing its state failed", JobId); throw; }
+    }
     ProgressThrottle Progress => progressThrottle ??= new ProgressThrottle(options.OfferInterval, TimeProvider.System);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -236,7 +243,7 @@ public sealed class JobCoordinatorGrain(
         catch (Exception e)
         {
             // Storage or ffmpeg trouble: the heartbeat tries again; the manifest is only written on success.
-            logger.LogWarning(e, "Finalizing job {Job} failed; will retry", JobId);
+            logger.Failure(e, withStack: true, "Finalizing job {Job} failed; will retry", JobId);
             finalizing = false;
         }
     }
@@ -247,7 +254,7 @@ public sealed class JobCoordinatorGrain(
     async Task QuietlyAsync(Task write)
     {
         try { await write; }
-        catch (Exception e) { logger.LogWarning(e, "Job {Job}: storing progress failed; the next beat retries (if lost, pending items re-run)", JobId); }
+        catch (Exception e) { logger.Failure(e, withStack: true, "Job {Job}: storing progress failed; the next beat retries (if lost, pending items re-run)", JobId); }
     }
 
     /// <summary>Usage accounting on the tenant grain: cumulative, so a repeated report adds nothing. Best effort.</summary>
@@ -255,7 +262,7 @@ public sealed class JobCoordinatorGrain(
     {
         Progress.Reporting();
         try { await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobProgress(JobId, Job.FramesDone, Job.DeviceSeconds); }
-        catch (Exception e) { logger.LogWarning(e, "Job {Job}: could not report progress to tenant {Tenant}", JobId, Job.Tenant); }
+        catch (Exception e) { logger.Failure(e, withStack: true, "Job {Job}: could not report progress to tenant {Tenant}", JobId, Job.Tenant); }
     }
 
     /// <summary>
@@ -274,7 +281,7 @@ public sealed class JobCoordinatorGrain(
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "Job {Job}: could not release its reservation on tenant {Tenant}; the reminder retries", JobId, Job.Tenant);
+                logger.Failure(e, withStack: true, "Job {Job}: could not release its reservation on tenant {Tenant}; the reminder retries", JobId, Job.Tenant);
                 return;
             }
         }

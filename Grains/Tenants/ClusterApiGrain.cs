@@ -8,18 +8,22 @@ using Orleans.Concurrency;
 namespace Grains.Tenants;
 
 /// <summary>
-/// The public entry point (see <see cref="IClusterApiGrain"/>). Stateless: every call authenticates its key
-/// against the key's grain (so a revocation takes effect on the next call), then authorises: a tenant reaches
+/// The public entry point (see <see cref="IClusterApiGrain"/>). Stateless: every call authenticates its key against
+/// the key's grain, or the silo's <see cref="VerifiedKeyCache"/> when the key was verified in the last
+/// Tenants:KeyCacheSeconds (so a revocation takes effect within that time), then authorises: a tenant reaches
 /// only its own jobs, admin operations need the admin role. Coordinators, tenants and the scheduler stay internal.
 /// </summary>
 [StatelessWorker]
 public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOptions<JobLimits> limits, ModelCatalog catalog,
-    ILogger<ClusterApiGrain> logger) : Grain, IClusterApiGrain
+    VerifiedKeyCache verifiedKeys, ILogger<ClusterApiGrain> logger) : Grain, IClusterApiGrain
 {
     async Task<Principal> Authenticate(string apiKey)
     {
         var (keyId, secret) = ApiKeys.Parse(apiKey);
-        return await GrainFactory.GetGrain<IApiKeyGrain>(keyId).Verify(secret);
+        if (verifiedKeys.TryGet(apiKey) is { } cached) return cached;
+        var principal = await GrainFactory.GetGrain<IApiKeyGrain>(keyId).Verify(secret);
+        verifiedKeys.Add(apiKey, principal);
+        return principal;
     }
 
     async Task<Principal> Admin(string apiKey)
@@ -155,14 +159,18 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
     public async Task<IssuedKey> RotateKey(string apiKey, string tenant, bool keepOld = false)
     {
         await Admin(apiKey);
-        return await (await Existing(tenant)).IssueKey(revokeOthers: !keepOld);
+        var issued = await (await Existing(tenant)).IssueKey(revokeOthers: !keepOld);
+        if (!keepOld) verifiedKeys.EvictTenant(tenant);
+        return issued;
     }
 
     public async Task<int> Revoke(string apiKey, string tenant, string? keyId = null)
     {
         await Admin(apiKey);
         if (keyId is not null && !TenantRules.IsValidKeyId(keyId)) throw new ArgumentException("keyId: 16 lowercase hex characters");
-        return await (await Existing(tenant)).Revoke(keyId);
+        var revoked = await (await Existing(tenant)).Revoke(keyId);
+        verifiedKeys.EvictTenant(tenant); // other silos: within Tenants:KeyCacheSeconds
+        return revoked;
     }
 
     async Task<ITenantGrain> Existing(string tenant)

@@ -133,6 +133,10 @@ public class DeploymentManifestTests
         Assert.Equal("Redis", ConfigMap["SCM_Cluster__Clustering"]);
         Assert.Equal("Redis", ConfigMap["SCM_Cluster__Storage"]);
         Assert.Equal("auto", ConfigMap["SCM_Devices__Devices"]);
+        // Production failure detection (README "Failure detection"): faster than Orleans' 5 s probes, still two votes.
+        Assert.Equal(TimeSpan.FromSeconds(2), TimeSpan.Parse(ConfigMap["SCM_Cluster__Membership__ProbeTimeout"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("3", ConfigMap["SCM_Cluster__Membership__NumMissedProbesLimit"]);
+        Assert.Equal("2", ConfigMap["SCM_Cluster__Membership__NumVotesForDeathDeclaration"]);
         // Credentials come from the Secret, never from the ConfigMap.
         var secretKeys = Single("Secret", "scm-silo-secrets").Labels("stringData").Keys.ToHashSet();
         foreach (var name in new[] { "SCM_Cluster__RedisConnectionString", "SCM_Blob__AzureConnectionString", "SCM_Tenants__AdminKeyHash", "SCM_Cluster__InternalCallSecret" })

@@ -97,6 +97,9 @@ public static class DeploymentManifests
         var key = variable["SCM_".Length..].Replace("__", ":");
         if (appSettings.ContainsKey(key)) return key;
         var parts = key.Split(':');
+        // Cluster:Membership:* is passed to Orleans' ClusterMembershipOptions as is (GenerationClusterHosting).
+        if (parts is ["Cluster", "Membership", var option])
+            return typeof(Orleans.Configuration.ClusterMembershipOptions).GetProperty(option, BindingFlags.Public | BindingFlags.Instance)?.SetMethod is null ? null : key;
         if (parts.Length < 2 || !Sections.TryGetValue(parts[0], out var type)) return null;
         foreach (var part in parts[1..])
         {
