@@ -19,12 +19,9 @@ namespace Grains.Jobs;
 /// </summary>
 public sealed class JobCoordinatorGrain(
     [PersistentState("job", "jobs")] IPersistentState<JobRecord> job,
-    ModelCatalog catalog,
-    IBlobStore blobs,
-    IOptions<SchedulerOptions> schedulerOptions,
-    IOptions<JobLimits> limits,
-    GenerationMetrics metrics,
-    ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
+    ModelCatalog catalog, IBlobStore blobs,
+    IOptions<SchedulerOptions> schedulerOptions, IOptions<JobLimits> limits,
+    GenerationMetrics metrics, ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
 {
     const string KeepAliveReminder = "job-keepalive";
     readonly SchedulerOptions options = schedulerOptions.Value;

@@ -125,4 +125,24 @@ public static class BenchCommands
             return 130;
         }
     });
+
+    /// <summary>The async benches' exit codes: 0 done, 2 for a user error (printed without a stack), 130 cancelled.</summary>
+    internal static async Task<int> RunAsync(Func<Task> bench)
+    {
+        try
+        {
+            await bench();
+            return 0;
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("Cancelled.");
+            return 130;
+        }
+    }
 }

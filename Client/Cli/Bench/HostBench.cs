@@ -35,27 +35,13 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
         var model = new Option<string>("--model-card") { Description = "Model card the job names (only read for validation).", DefaultValueFactory = _ => BenchCommands.DefaultModel };
         var report = BenchmarkLog.ReportOption();
         foreach (var o in new Option[] { sizes, frames, lease, item, blobRoot, model, report }) command.Options.Add(o);
-        command.SetAction(async (r, ct) =>
+        command.SetAction((r, ct) => BenchCommands.RunAsync(async () =>
         {
-            try
-            {
-                string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value));
-                var bench = new HostBench(BenchCommands.ParseBatchSizes(r.GetValue(sizes)!), r.GetValue(frames), r.GetValue(lease), r.GetValue(item), r.GetValue(blobRoot)!,
-                    r.GetValue(model)!, r.GetValue(report)!, commandLine);
-                await bench.RunAsync(Console.Out, ct);
-                return 0;
-            }
-            catch (CliException e)
-            {
-                Console.Error.WriteLine(e.Message);
-                return 2;
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("Cancelled.");
-                return 130;
-            }
-        });
+            string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value));
+            var bench = new HostBench(BenchCommands.ParseBatchSizes(r.GetValue(sizes)!), r.GetValue(frames), r.GetValue(lease), r.GetValue(item), r.GetValue(blobRoot)!,
+                r.GetValue(model)!, r.GetValue(report)!, commandLine);
+            await bench.RunAsync(Console.Out, ct);
+        }));
         return command;
     }
 

@@ -22,29 +22,15 @@ public static class ScaleCommand
         foreach (var o in new Option[] { devices, silos, framesPerBatch, itemFrames, batchDelay, perFrame, seconds, jobFrames, modelCard, report })
             command.Options.Add(o);
 
-        command.SetAction(async (r, ct) =>
+        command.SetAction((r, ct) => BenchCommands.RunAsync(async () =>
         {
-            try
-            {
-                int batch = r.GetValue(framesPerBatch);
-                var bench = new ScaleBench(ParseCounts(r.GetValue(devices)!), r.GetValue(silos), batch, r.GetValue(itemFrames) ?? batch,
-                    TimeSpan.FromMilliseconds(r.GetValue(batchDelay)), TimeSpan.FromMilliseconds(r.GetValue(perFrame)), r.GetValue(seconds),
-                    r.GetValue(jobFrames), r.GetValue(modelCard)!);
-                var rows = await bench.RunAsync(Console.Out, ct);
-                Summarize(bench, rows, r.GetValue(report)!, Console.Out);
-                return 0;
-            }
-            catch (CliException e)
-            {
-                Console.Error.WriteLine(e.Message);
-                return 2;
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("Cancelled.");
-                return 130;
-            }
-        });
+            int batch = r.GetValue(framesPerBatch);
+            var bench = new ScaleBench(ParseCounts(r.GetValue(devices)!), r.GetValue(silos), batch, r.GetValue(itemFrames) ?? batch,
+                TimeSpan.FromMilliseconds(r.GetValue(batchDelay)), TimeSpan.FromMilliseconds(r.GetValue(perFrame)), r.GetValue(seconds),
+                r.GetValue(jobFrames), r.GetValue(modelCard)!);
+            var rows = await bench.RunAsync(Console.Out, ct);
+            Summarize(bench, rows, r.GetValue(report)!, Console.Out);
+        }));
         return command;
     }
 
