@@ -64,13 +64,15 @@ public static class TrainCommands
         var command = new Command("teacher", "Train the TrigFlow diffusion teacher on MNIST.");
         var common = AddCommon(command, "teacher", iterations: 5000, batch: 64, lr: 5e-4, emaDecay: 0.999, pMean: -0.8, pStd: 1.6);
         var frequency = new Option<double>("--time-embedding-max-frequency") { Description = "Highest frequency of the positional time embedding (frequencies 1..this, on c_noise(t) = t).", DefaultValueFactory = _ => MnistNetwork.TimeEmbeddingMaxFrequency };
+        var initializeFrom = new Option<string?>("--initialize-from") { Description = "Start a fresh run from this diffusion model's weights (same architecture; the time embedding's frequencies may differ)." };
         command.Options.Add(frequency);
+        command.Options.Add(initializeFrom);
         command.SetAction((r, ct) => Run(() =>
         {
             var options = Options(r, common);
             var data = LoadData(options.DataDirectory);
             var network = MnistNetwork with { TimeEmbeddingMaxFrequency = r.GetValue(frequency) };
-            return new TeacherTrainer(options, network, data).Run(Console.Out, ct);
+            return new TeacherTrainer(options, network, data, r.GetValue(initializeFrom)).Run(Console.Out, ct);
         }));
         return command;
     }

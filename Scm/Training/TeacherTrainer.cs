@@ -9,12 +9,33 @@ namespace Scm.Training;
 /// TrigFlow diffusion training (the teacher): minimise || sigma_data F(x_t / sigma_data, t) - v_t ||^2 with
 /// v_t = dx_t/dt = cos(t) z - sin(t) x0, normalised by sigma_data^2. Labels are dropped with probability
 /// LabelDropout so the teacher also learns the unconditional model (classifier-free guidance).
+/// A fresh run starts from random weights, or from another teacher's weights (<paramref name="initializeFrom"/>):
+/// the way to give a trained teacher another time embedding (its frequencies are not weights, so every tensor
+/// still fits) at a fraction of the cost of training from scratch.
 /// </summary>
-public sealed class TeacherTrainer(TrainingOptions options, NetworkConfig config, MnistDigits data)
+public sealed class TeacherTrainer(TrainingOptions options, NetworkConfig config, MnistDigits data, string? initializeFrom = null)
     : Trainer(options, config, data)
 {
     protected override string Objective => "trigflow-diffusion";
     protected override string CardKind => ModelCard.DiffusionKind;
+    protected override string? InitializedFrom => initializeFrom;
+
+    protected override void InitializeFreshRun()
+    {
+        if (initializeFrom is null) return;
+        var (network, card) = Checkpoint.Load(initializeFrom, torch.device(Options.Device));
+        using (network)
+        {
+            if (card.Kind != ModelCard.DiffusionKind)
+                throw new ArgumentException($"{initializeFrom} is a '{card.Kind}' model; a teacher starts from a diffusion model.");
+            var ours = Online.state_dict().ToDictionary(p => p.Key, p => string.Join("x", p.Value.shape));
+            var theirs = network.state_dict().ToDictionary(p => p.Key, p => string.Join("x", p.Value.shape));
+            if (ours.Count != theirs.Count || ours.Any(p => !theirs.TryGetValue(p.Key, out var shape) || shape != p.Value))
+                throw new ArgumentException($"{initializeFrom} has another architecture than the one being trained (only the time embedding's frequencies may differ).");
+            Place(network);
+            Ema.Copy(network, Online);
+        }
+    }
 
     protected override Tensor Loss(long iteration, Generator generator)
     {

@@ -141,6 +141,28 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Teacher_initialized_from_another_teacher_gets_its_weights_with_a_new_time_embedding_and_refuses_another_architecture()
+    {
+        string source = TrainTeacher("teacher", 2);
+        var smoother = Config with { TimeEmbeddingMaxFrequency = Config.TimeEmbeddingMaxFrequency / 4 };
+        // One step at a negligible learning rate: the run's EMA is then the source's weights up to ~1e-12.
+        var trainer = new TeacherTrainer(Options("teacher-smooth", 1, learningRate: 1e-12), smoother, Synthetic(), initializeFrom: source);
+        string card = trainer.Run(TextWriter.Null, CancellationToken.None);
+
+        var (from, _) = Checkpoint.Load(source, CPU);
+        var (to, toCard) = Checkpoint.Load(card, CPU);
+        Assert.Equal(smoother.TimeEmbeddingMaxFrequency, toCard.Network.TimeEmbeddingMaxFrequency);
+        Assert.Equal(source, toCard.Training!.InitializedFrom);
+        var weights = from.state_dict();
+        Assert.All(to.state_dict(), p => Assert.True(p.Value.allclose(weights[p.Key], rtol: 0, atol: 1e-6), p.Key));
+
+        var wider = Config with { ModelChannels = Config.ModelChannels * 2 };
+        var e = Assert.Throws<ArgumentException>(() =>
+            new TeacherTrainer(Options("teacher-wider", 1), wider, Synthetic(), initializeFrom: source).Run(TextWriter.Null, CancellationToken.None));
+        Assert.Contains("another architecture", e.Message);
+    }
+
+    [Fact]
     public void Scd_with_a_finite_difference_jvp_trains_and_refuses_a_network_with_dropout()
     {
         string teacherCard = TrainTeacher("teacher", 2);
