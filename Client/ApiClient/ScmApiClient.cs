@@ -37,9 +37,12 @@ public sealed partial class ScmApiClient : IDisposable
     /// Submits under <paramref name="jobId"/> (default: <see cref="NewJobId"/>). Retried like any idempotent call:
     /// if an attempt created the job but its answer was lost, the retry gets 409 for the same id, and the job found
     /// under that id with this very spec is ours, so it is returned rather than reported as a conflict or duplicated.
+    /// The same holds across calls when the caller chose the id: a user who resubmits after an "unavailable" error
+    /// cannot know whether the first call's job was created, and must get that job, not a conflict.
     /// </summary>
     public async Task<JobView> SubmitAsync(JobRequest spec, string? jobId = null, CancellationToken cancellationToken = default)
     {
+        bool callerChoseId = jobId is not null;
         jobId ??= NewJobId();
         var body = JsonSerializer.SerializeToUtf8Bytes(spec, ApiTransport.Json);
         try
@@ -48,7 +51,7 @@ public sealed partial class ScmApiClient : IDisposable
                 new ByteArrayContent(body) { Headers = { ContentType = new("application/json") { CharSet = "utf-8" } } }), idempotent: true, cancellationToken);
             return await ReadAsync<JobView>(response, cancellationToken);
         }
-        catch (ScmApiException e) when (e.Kind == ApiErrorKind.Conflict && e.Attempts > 1)
+        catch (ScmApiException e) when (e.Kind == ApiErrorKind.Conflict && (e.Attempts > 1 || callerChoseId))
         {
             var existing = await GetJobAsync(jobId, cancellationToken);
             if (existing?.Spec is { } theirs && JsonSerializer.Serialize(theirs, ApiTransport.Json) == JsonSerializer.Serialize(spec, ApiTransport.Json))

@@ -40,11 +40,10 @@ internal sealed class ChaosCluster : IAsyncDisposable
             ["Devices:Devices"] = "cpu", ["Devices:MaxBatchFrames"] = "4", ["Devices:CpuThreads"] = ReferenceFrames.Threads.ToString(),
             ["Blob:Provider"] = "Azure", ["Blob:AzureConnectionString"] = azurite.ConnectionString, ["Blob:Container"] = container,
             ["Models:Registry:tiny"] = TestModels.TinyCard,
-            // Test-speed failure detection (~1.5-3 s instead of Orleans' ~12 s default); see docs/RELIABILITY.md.
-            ["Cluster:Membership:ProbeTimeout"] = "00:00:01", ["Cluster:Membership:NumMissedProbesLimit"] = "2",
-            ["Cluster:Membership:NumVotesForDeathDeclaration"] = "1",
             ["Scheduler:DefaultBatchFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.500",
         };
+        // Test-speed failure detection (~1.5-3 s instead of Orleans' ~12 s default) unless a run asks for another profile.
+        foreach (var (key, value) in FailureDetection.Settings()) settings[key] = value;
         Blobs = new AzureBlobStore(azurite.ConnectionString, container);
     }
 
@@ -75,6 +74,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
             await Task.WhenAll(cluster.silos.Select(s => s.WaitUntilReadyAsync(ReadyTimeout)));
             await cluster.ConnectAsync(cancellationToken);
             foreach (var silo in cluster.silos) output.WriteLine($"{silo.Name} log: {silo.LogPath}");
+            output.WriteLine($"failure detection: {FailureDetection.Describe()}");
             output.WriteLine($"own redis-server pid {redis.Pid} port {redis.Port}, own Azurite pid {azurite.Pid} port {azurite.Port}, " +
                 $"silos {string.Join(", ", cluster.silos.Select(s => $"{s.Name} pid {s.Pid}"))}: ready after {clock.Elapsed.TotalSeconds:F1} s");
             return cluster;

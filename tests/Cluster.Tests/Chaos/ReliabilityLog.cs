@@ -14,7 +14,12 @@ public static class ReliabilityLog
 
     public static void Record(ITestOutputHelper output, string test, IReadOnlyDictionary<string, object?> figures)
     {
-        var line = new Dictionary<string, object?> { ["test"] = test, ["at"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss'Z'") };
+        var line = new Dictionary<string, object?>
+        {
+            ["test"] = test, ["at"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss'Z'"), ["machine"] = Environment.MachineName,
+            // Figures depend on the settings and on how busy the shared machine was: both go with them.
+            ["failureDetection"] = FailureDetection.Describe(), ["loadAverage"] = LoadAverage(),
+        };
         foreach (var (key, value) in figures) line[key] = value is double d ? Math.Round(d, 2) : value;
         var json = JsonSerializer.Serialize(line);
         output.WriteLine($"figures: {json}");
@@ -33,6 +38,10 @@ public static class ReliabilityLog
             if (File.Exists(System.IO.Path.Combine(folder.FullName, "Cluster.sln"))) return folder.FullName;
         return System.IO.Path.GetTempPath();
     }
+
+    /// <summary>The 1, 5 and 15 minute load averages (Linux), or null where /proc/loadavg does not exist.</summary>
+    public static string? LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
 
     /// <summary>Seconds since the fault, or null when the event was not seen.</summary>
     public static double? Seconds(TimeSpan? elapsed) => elapsed is { } e ? Math.Round(e.TotalSeconds, 2) : null;
