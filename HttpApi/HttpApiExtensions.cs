@@ -11,7 +11,8 @@ namespace HttpApi;
 /// <summary>
 /// Hooks the HTTP API into the silo's web host: <c>builder.AddHttpApi()</c> and <c>app.MapHttpApi()</c>. With
 /// HttpApi:Enabled true (the default) they add the /v1 routes (jobs, usage, admin) and the OpenAPI document; with it
-/// false both do nothing, so neither the routes nor the OpenAPI document exist (404).
+/// false both do nothing, so neither the routes nor the OpenAPI document exist (404). HttpApi:Console (default true) adds the
+/// web console at /console/, which uses nothing but these routes.
 /// </summary>
 public static class HttpApiExtensions
 {
@@ -54,11 +55,12 @@ public static class HttpApiExtensions
         app.MapGroup("/v1").WithTags("jobs").AddEndpointFilter(MapClusterErrors)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .MapJobs();
+            .MapJobs().MapThumbnails();
         app.MapGroup("/v1").WithTags("admin").AddEndpointFilter(MapClusterErrors)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .MapAdmin();
+        if (app.Services.GetRequiredService<IOptions<HttpApiOptions>>().Value.Console) app.MapConsole(); // /console/: static files over these routes
         return app;
     }
 

@@ -11,6 +11,9 @@ public sealed class HttpApiOptions
 
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Serve the web console at /console/ (and redirect / to it); it reaches data only through the /v1 routes.</summary>
+    public bool Console { get; set; } = true;
+
     /// <summary>Largest accepted request body (a job spec is well under 1 KiB; 64 KiB leaves room for 64 keyframes).</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
 

@@ -1,0 +1,58 @@
+// Jobs: the tenant's jobs (GET /v1/jobs), newest first, filtered by state, refreshed while any is unfinished.
+import { api } from './api.js';
+import { h, replace, table, jobProgress, stateBadge, rate, formatTime, formatDuration, formatNumber } from './dom.js';
+
+const states = ['Queued', 'Running', 'Finalizing', 'Completed', 'Failed', 'Cancelled'];
+const refreshMs = 2000;
+
+export async function renderJobs(main, query, signal) {
+  const state = states.includes(query.get('state')) ? query.get('state') : '';
+  const filter = h('select', { id: 'state-filter', name: 'state', onchange: event => {
+    location.hash = event.target.value ? `#/jobs?state=${encodeURIComponent(event.target.value)}` : '#/jobs';
+  } }, h('option', { value: '' }, 'All states'), states.map(s => h('option', { value: s, selected: s === state }, s)));
+  const list = h('div', { id: 'jobs-list', 'aria-live': 'off' });
+  const updated = h('p', { class: 'muted small' });
+  replace(main,
+    h('div', { class: 'view-head' },
+      h('h1', {}, 'Jobs'),
+      h('a', { class: 'button primary', href: '#/submit' }, 'Submit a job')),
+    h('div', { class: 'toolbar' }, h('label', { for: 'state-filter' }, 'State'), filter),
+    list, updated);
+
+  let shownBefore = null;
+  while (!signal.aborted) {
+    const { jobs } = await api('/v1/jobs', { signal });
+    const shown = jobs.filter(job => !state || job.state === state).reverse();
+    // Rebuilt only when something changed, so a refresh does not take the keyboard focus away from a link.
+    const signature = JSON.stringify(shown.map(job => [job.jobId, job.state, job.framesDone]));
+    if (signature !== shownBefore) replace(list, table(state ? `${state} jobs` : 'All jobs', ['Job', 'Kind', 'State', 'Progress', 'Frames', 'Frames/s', 'ETA', 'Created', 'Finished'],
+      shown.map(row), state ? `No ${state.toLowerCase()} jobs.` : 'No jobs yet. Submit one to start.'));
+    shownBefore = signature;
+    updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    if (jobs.every(job => job.isTerminal)) return;
+    await sleep(refreshMs, signal);
+  }
+}
+
+function row(job) {
+  const { fps, eta } = rate(job);
+  return [
+    h('a', { href: `#/jobs/${encodeURIComponent(job.jobId)}`, class: 'job-link' }, job.jobId),
+    job.spec?.kind ?? '–',
+    stateBadge(job.state),
+    jobProgress(job),
+    `${job.framesDone} / ${job.framesTotal}`,
+    fps === null ? '–' : formatNumber(fps, 1),
+    job.isTerminal ? '–' : formatDuration(eta),
+    formatTime(job.createdAt),
+    job.isTerminal ? formatTime(job.completedAt) : '–',
+  ];
+}
+
+/** Resolves after ms, or at once when the view is left (the caller then sees signal.aborted). */
+export function sleep(ms, signal) {
+  return new Promise(resolve => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}
