@@ -56,7 +56,7 @@ public static class TenantRules
 }
 
 /// <summary>Silo configuration section "Tenants".</summary>
-public sealed class TenantOptions
+public sealed class TenantOptions : IValidatedOptions
 {
     public const string Section = "Tenants";
     /// <summary>Quota of a tenant created without one.</summary>
@@ -73,6 +73,16 @@ public sealed class TenantOptions
     /// keep working while the key's grain is unreachable; a revocation takes effect on every silo within this time.
     /// </summary>
     public int KeyCacheSeconds { get; set; } = 10;
+
+    public IEnumerable<string> Problems()
+    {
+        foreach (var problem in DefaultQuota.Validate()) yield return $"{Section}:DefaultQuota:{problem}";
+        if (KeyCacheSeconds is < 0 or > 300) yield return $"{Section}:KeyCacheSeconds must be in [0, 300], got {KeyCacheSeconds}";
+        string? keyProblem = null;
+        try { ApiKeys.ParseHashLine(AdminKeyHash); }
+        catch (FormatException e) { keyProblem = e.Message; }
+        if (keyProblem is not null) yield return keyProblem.StartsWith(Section, StringComparison.Ordinal) ? keyProblem : $"{Section}:AdminKeyHash: {keyProblem}";
+    }
 }
 
 /// <summary>What a tenant has used: current reservations and rolling 24 h measurements.</summary>

@@ -17,20 +17,15 @@ namespace HttpApi;
 public static class HttpApiExtensions
 {
     /// <summary>Every problem with the HttpApi section, each naming its key (none when the API is off).</summary>
-    public static IEnumerable<string> ValidateConfiguration(IConfiguration configuration)
-    {
-        var options = configuration.GetSection(HttpApiOptions.Section).Get<HttpApiOptions>() ?? new HttpApiOptions();
-        return options.Enabled ? options.Validate() : [];
-    }
+    public static IReadOnlyList<string> ConfigurationProblems(IConfiguration configuration) =>
+        ValidatedOptions.ProblemsOf<HttpApiOptions>(configuration.GetSection(HttpApiOptions.Section));
 
     public static WebApplicationBuilder AddHttpApi(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(HttpApiOptions.Section);
-        if (!(section.Get<HttpApiOptions>()?.Enabled ?? true)) return builder;
+        if (!ValidatedOptions.Read<HttpApiOptions>(section).Enabled) return builder;
 
-        // Hosts that skip ValidateConfiguration still fail at start, each problem naming its key.
-        builder.Services.AddOptions<HttpApiOptions>().Bind(section).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<HttpApiOptions>, OptionsValidator>();
+        builder.Services.AddValidatedOptions<HttpApiOptions>(section);
         builder.Services.AddSingleton<ClusterApiCaller>();
         builder.Services.AddProblemDetails();
         // Enums as names ("Completed", "Video") in responses, events and the OpenAPI schemas alike; numbers as
@@ -105,14 +100,5 @@ public static class HttpApiExtensions
     {
         var seconds = http.RequestServices.GetService<IOptions<HttpApiOptions>>()?.Value.RetryAfter.TotalSeconds ?? 5;
         http.Response.Headers.RetryAfter = ((int)Math.Ceiling(seconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    sealed class OptionsValidator : IValidateOptions<HttpApiOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, HttpApiOptions options)
-        {
-            var errors = options.Validate().ToList();
-            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-        }
     }
 }

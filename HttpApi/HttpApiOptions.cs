@@ -1,3 +1,5 @@
+using Grains.Interfaces;
+
 namespace HttpApi;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace HttpApi;
 /// (scmctl and the .NET client speak HTTP to it), so a silo without it would serve nobody. Every request is
 /// authenticated by an API key; HTTPS when the silo has a certificate (Http:Certificate:*).
 /// </summary>
-public sealed class HttpApiOptions
+public sealed class HttpApiOptions : IValidatedOptions
 {
     public const string Section = "HttpApi";
 
@@ -35,8 +37,10 @@ public sealed class HttpApiOptions
     /// <summary>Sent as Retry-After with every 503 and as the reconnection time of a cut event stream.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
-    public IEnumerable<string> Validate()
+    /// <summary>Every problem, each naming its key (none when the API is off).</summary>
+    public IEnumerable<string> Problems()
     {
+        if (!Enabled) yield break;
         if (MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
             yield return $"{Section}:MaxRequestBodyBytes must be in [1024, 16777216] (got {MaxRequestBodyBytes}).";
         if (CallTimeout <= TimeSpan.Zero) yield return $"{Section}:CallTimeout must be positive (got {CallTimeout}).";

@@ -1,6 +1,6 @@
 using BlobStorage;
 using Grains.Hosting;
-using Grains.Options;
+using Grains.Interfaces;
 using HttpApi;
 using Silo;
 
@@ -9,28 +9,19 @@ using Silo;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddEnvironmentVariables("SCM_");
 builder.Configuration.AddCommandLine(args);
-var http = builder.Configuration.GetSection(SiloHttpOptions.Section).Get<SiloHttpOptions>() ?? new SiloHttpOptions();
-var problems = GenerationClusterHosting.ValidateConfiguration(builder.Configuration).Concat(http.Validate())
-    .Concat(SiloMetrics.ValidateObservability(builder.Configuration)).Concat(SiloLogging.Validate(builder.Configuration)).Concat(HttpApiExtensions.ValidateConfiguration(builder.Configuration)).ToList();
-try { BlobStorageOptionsFrom(builder.Configuration).Validate(); }
-catch (BlobStorageConfigurationException e) { problems.Add(e.Message); }
+var problems = SiloConfiguration.Problems(builder.Configuration);
 if (problems.Count > 0)
 {
     Console.Error.WriteLine("Invalid configuration:\n  " + string.Join("\n  ", problems));
     return 2;
 }
+var http = ValidatedOptions.Read<SiloHttpOptions>(builder.Configuration.GetSection(SiloHttpOptions.Section));
 builder.Logging.AddSiloConsole(builder.Configuration); // timestamps by default; Logging:Format=Json for shippers
-try
-{
-    builder.Services.AddBlobStore(builder.Configuration.GetSection("Blob"));
-    builder.UseOrleans(silo => silo.UseConfiguredClustering(builder.Configuration).AddGenerationCluster(builder.Configuration)
-        .AddSiloDashboard(builder.Configuration));
-}
-catch (Exception e) when (e is ConfigurationException or BlobStorageConfigurationException)
-{
-    Console.Error.WriteLine(e.Message);
-    return 2;
-}
+builder.Services.AddBlobStore(builder.Configuration.GetSection("Blob"));
+builder.UseOrleans(silo => silo.UseConfiguredClustering(builder.Configuration).AddGenerationCluster(builder.Configuration)
+    .AddSiloDashboard(builder.Configuration));
+builder.Services.AddValidatedOptions<SiloHttpOptions>(builder.Configuration.GetSection(SiloHttpOptions.Section));
+builder.Services.AddValidatedOptions<SiloLogOptions>(builder.Configuration.GetSection(SiloLogOptions.Section));
 // HTTPS when a certificate is configured (Http:CertificatePath): the API carries keys and tenants' outputs.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(http.Port, listen =>
 {
@@ -49,10 +40,3 @@ app.MapSiloObservability();
 app.MapHttpApi();
 await app.RunAsync();
 return 0;
-
-static BlobStorageOptions BlobStorageOptionsFrom(IConfiguration configuration)
-{
-    var options = new BlobStorageOptions();
-    configuration.GetSection("Blob").Bind(options);
-    return options;
-}

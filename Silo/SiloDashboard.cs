@@ -11,7 +11,7 @@ namespace Silo;
 /// (any user name; what a browser prompts for). Accepted: the key whose hash is <see cref="KeyHash"/>, and, with
 /// <see cref="AcceptAdminKeys"/>, any admin API key of the cluster (checked by the cluster's API grain, so revoked keys fail).
 /// </summary>
-public sealed class SiloDashboardOptions
+public sealed class SiloDashboardOptions : IValidatedOptions
 {
     public const string Section = "Dashboard";
 
@@ -21,22 +21,29 @@ public sealed class SiloDashboardOptions
     public string? KeyHash { get; set; }
     public bool AcceptAdminKeys { get; set; } = true;
 
-    /// <summary>A dashboard without a credential would show every grain and silo to anyone: refuse to start.</summary>
-    public IEnumerable<string> Validate(IConfiguration configuration)
+    public IEnumerable<string> Problems()
     {
         if (!Enabled) yield break;
         if (string.IsNullOrWhiteSpace(Path) || !Path.StartsWith('/') || Path == "/")
             yield return $"{Section}:Path must start with '/' and not be the root (got '{Path}').";
         if (!string.IsNullOrWhiteSpace(KeyHash) && !TryParseKeyHash(KeyHash, out _))
             yield return $"{Section}:KeyHash must be 'keyId:saltBase64:hashBase64' (see `scmctl tenant admin-key`).";
-        bool adminKeys = AcceptAdminKeys && !string.IsNullOrWhiteSpace(configuration["Tenants:AdminKeyHash"]);
-        if (string.IsNullOrWhiteSpace(KeyHash) && !adminKeys)
+    }
+
+    /// <summary>
+    /// A rule across sections, part of the silo's start-up report: a dashboard that no credential opens is a mistake
+    /// (it needs its own key, or admin API keys, which exist only once Tenants:AdminKeyHash bootstraps the first).
+    /// </summary>
+    public IEnumerable<string> CredentialProblems(TenantOptions tenants)
+    {
+        bool adminKeys = AcceptAdminKeys && !string.IsNullOrWhiteSpace(tenants.AdminKeyHash);
+        if (Enabled && string.IsNullOrWhiteSpace(KeyHash) && !adminKeys)
             yield return $"{Section}:KeyHash is required when {Section}:Enabled is true (or set Tenants:AdminKeyHash and keep " +
                 $"{Section}:AcceptAdminKeys on, so that admin API keys open it).";
     }
 
     public static SiloDashboardOptions From(IConfiguration configuration) =>
-        configuration.GetSection(Section).Get<SiloDashboardOptions>() ?? new SiloDashboardOptions();
+        ValidatedOptions.Read<SiloDashboardOptions>(configuration.GetSection(Section));
 
     internal static bool TryParseKeyHash(string line, out (string KeyId, byte[] Salt, byte[] Hash) key)
     {

@@ -1,10 +1,12 @@
+using Grains.Interfaces;
+
 namespace Silo;
 
 /// <summary>
 /// The silo's HTTP endpoint (section "Http"): health probes always (so it is always on), and whatever else is switched on
 /// (metrics, the HTTP API, the dashboard). Bound to every interface so that probes reach it inside a pod.
 /// </summary>
-public sealed class SiloHttpOptions
+public sealed class SiloHttpOptions : IValidatedOptions
 {
     public const string Section = "Http";
 
@@ -22,7 +24,7 @@ public sealed class SiloHttpOptions
 
     public bool Https => !string.IsNullOrEmpty(CertificatePath);
 
-    public IEnumerable<string> Validate()
+    public IEnumerable<string> Problems()
     {
         if (Port is < 0 or > 65535) yield return $"{Section}:Port must be in [0, 65535] (got {Port}).";
         if (Https && !File.Exists(CertificatePath)) yield return $"{Section}:CertificatePath: no file '{CertificatePath}'.";

@@ -1,3 +1,4 @@
+using Grains.Interfaces;
 using Microsoft.Extensions.Logging.Console;
 
 namespace Silo;
@@ -13,15 +14,11 @@ public static class SiloLogging
 {
     public const string TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
 
-    public static IReadOnlyList<string> Validate(IConfiguration configuration) =>
-        configuration["Logging:Format"] is null or "Simple" or "Json"
-            ? []
-            : [$"Logging:Format must be Simple or Json, not '{configuration["Logging:Format"]}'."];
-
     public static ILoggingBuilder AddSiloConsole(this ILoggingBuilder logging, IConfiguration configuration)
     {
         logging.ClearProviders();
-        if (configuration["Logging:Format"] == "Json")
+        var options = ValidatedOptions.Read<SiloLogOptions>(configuration.GetSection(SiloLogOptions.Section));
+        if (options.Format == LogFormat.Json)
         {
             logging.AddJsonConsole(o =>
             {
@@ -36,7 +33,7 @@ public static class SiloLogging
             {
                 o.TimestampFormat = TimestampFormat;
                 o.UseUtcTimestamp = true;
-                o.SingleLine = configuration.GetValue("Logging:SingleLine", false);
+                o.SingleLine = options.SingleLine;
             });
         }
         // Bound after the code defaults above, so Logging:Console:FormatterOptions:* still overrides them.
@@ -45,4 +42,19 @@ public static class SiloLogging
         if (configuration["Logging:LogLevel:Polly"] is null) logging.AddFilter("Polly", LogLevel.Warning);
         return logging;
     }
+}
+
+/// <summary>How the console log is written: plain lines (the default) or one JSON object a line.</summary>
+public enum LogFormat { Simple, Json }
+
+/// <summary>Our keys of section "Logging" (next to .NET's own LogLevel and Console keys).</summary>
+public sealed class SiloLogOptions : IValidatedOptions
+{
+    public const string Section = "Logging";
+
+    public LogFormat Format { get; set; } = LogFormat.Simple;
+    /// <summary>Simple format only: each entry on one line (message and exception included).</summary>
+    public bool SingleLine { get; set; }
+
+    public IEnumerable<string> Problems() => [];
 }

@@ -1,3 +1,4 @@
+using Grains.Interfaces;
 using Grains.Telemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -5,7 +6,7 @@ using OpenTelemetry.Resources;
 namespace Silo;
 
 /// <summary>Section "Metrics": the Prometheus scrape endpoint on the silo's HTTP port.</summary>
-public sealed class SiloMetricsOptions
+public sealed class SiloMetricsOptions : IValidatedOptions
 {
     public const string Section = "Metrics";
 
@@ -22,23 +23,19 @@ public sealed class SiloMetricsOptions
     /// </summary>
     public bool TenantLabels { get; set; }
 
-    public IEnumerable<string> Validate()
+    public IEnumerable<string> Problems()
     {
         if (Enabled && (string.IsNullOrWhiteSpace(Path) || !Path.StartsWith('/')))
             yield return $"{Section}:Path must start with '/' (got '{Path}').";
     }
 
     public static SiloMetricsOptions From(IConfiguration configuration) =>
-        configuration.GetSection(Section).Get<SiloMetricsOptions>() ?? new SiloMetricsOptions();
+        ValidatedOptions.Read<SiloMetricsOptions>(configuration.GetSection(Section));
 }
 
 /// <summary>OpenTelemetry metrics of the silo, exported in Prometheus' text format (see README "Metrics and dashboard").</summary>
 public static class SiloMetrics
 {
-    /// <summary>Every configuration problem of the silo's observability sections (metrics and dashboard).</summary>
-    public static IEnumerable<string> ValidateObservability(IConfiguration configuration) =>
-        SiloMetricsOptions.From(configuration).Validate().Concat(SiloDashboardOptions.From(configuration).Validate(configuration));
-
     public static IServiceCollection AddSiloMetrics(this IServiceCollection services, IConfiguration configuration)
     {
         var options = SiloMetricsOptions.From(configuration);

@@ -18,15 +18,17 @@ namespace Grains.Hosting;
 
 public static class GenerationClusterHosting
 {
-    /// <summary>Joins the cluster as configured in section "Cluster" (Localhost or Redis membership).</summary>
+    /// <summary>
+    /// Joins the cluster as configured in section "Cluster" (Localhost or Redis membership). The section's values shape
+    /// the host as it is built, so a host checks them first (<see cref="ConfigurationProblems"/>).
+    /// </summary>
     public static ISiloBuilder UseConfiguredClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var host = Bind<ClusterHostOptions>(configuration, ClusterHostOptions.Section);
-        host.Validate();
+        var host = ValidatedOptions.Read<ClusterHostOptions>(configuration.GetSection(ClusterHostOptions.Section));
         silo.Configure<SiloOptions>(o => o.SiloName = host.SiloName ?? $"{Environment.MachineName}-{host.SiloPort}");
         // Failure detection knobs (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration...) pass through.
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection("Cluster:Membership"));
-        if (host.Clustering == "Redis")
+        if (host.Clustering == ClusteringMode.Redis)
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(host.RedisConnectionString!));
             silo.Configure<ClusterOptions>(o => { o.ClusterId = host.ClusterId; o.ServiceId = host.ServiceId; });
@@ -43,28 +45,17 @@ public static class GenerationClusterHosting
     }
 
     /// <summary>
-    /// Registers the generation cluster's grains' services: options (validated now, with every error at once),
+    /// Registers the generation cluster's grains' services: its options sections (each validated when the host starts),
     /// grain storage and reminders (Memory or Redis), models, devices, worker placement and start-up.
     /// The host must also register an <see cref="BlobStorage.IBlobStore"/>.
     /// </summary>
     public static ISiloBuilder AddGenerationCluster(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var host = Bind<ClusterHostOptions>(configuration, ClusterHostOptions.Section);
-        var scheduler = Bind<SchedulerOptions>(configuration, SchedulerOptions.Section);
-        var devices = Bind<DeviceOptions>(configuration, DeviceOptions.Section);
-        var models = Bind<ModelRegistryOptions>(configuration, ModelRegistryOptions.Section);
-        var limits = configuration.GetSection("Limits").Get<JobLimits>() ?? new JobLimits();
-        var tenants = Bind<TenantOptions>(configuration, TenantOptions.Section);
-        var tenantErrors = tenants.DefaultQuota.Validate().Select(e => $"{TenantOptions.Section}:DefaultQuota:{e}").ToList();
-        if (tenants.KeyCacheSeconds is < 0 or > 300) tenantErrors.Add($"{TenantOptions.Section}:KeyCacheSeconds must be in [0, 300] (got {tenants.KeyCacheSeconds}).");
-        try { ApiKeys.ParseHashLine(tenants.AdminKeyHash); }
-        catch (FormatException e) { tenantErrors.Add(e.Message); }
-        if (tenantErrors.Count > 0) throw new ConfigurationException(tenantErrors);
-        host.Validate();
-        scheduler.Validate();
-        devices.Validate();
+        var host = ValidatedOptions.Read<ClusterHostOptions>(configuration.GetSection(ClusterHostOptions.Section));
+        var devices = ValidatedOptions.Read<DeviceOptions>(configuration.GetSection(DeviceOptions.Section));
+        var tenants = ValidatedOptions.Read<TenantOptions>(configuration.GetSection(TenantOptions.Section));
 
-        if (host.Storage == "Redis")
+        if (host.Storage == StateStorage.Redis)
         {
             var redis = ConfigurationOptions.Parse(host.RedisConnectionString!);
             // Orleans' binary serializer (the [Id] fields of our [GenerateSerializer] state), not the default JSON:
@@ -84,11 +75,12 @@ public static class GenerationClusterHosting
         }
 
         var services = silo.Services;
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(scheduler));
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(devices));
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(models));
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(tenants));
+        services.AddValidatedOptions<ClusterHostOptions>(configuration.GetSection(ClusterHostOptions.Section));
+        services.AddValidatedOptions<SchedulerOptions>(configuration.GetSection(SchedulerOptions.Section));
+        services.AddValidatedOptions<DeviceOptions>(configuration.GetSection(DeviceOptions.Section));
+        services.AddValidatedOptions<ModelRegistryOptions>(configuration.GetSection(ModelRegistryOptions.Section));
+        services.AddValidatedOptions<JobLimits>(configuration.GetSection(JobLimits.Section));
+        services.AddValidatedOptions<TenantOptions>(configuration.GetSection(TenantOptions.Section));
         // Every silo stamps its own calls, whether or not it checks them, so that one configuration mistake on one
         // silo cannot lock the others out; the check refuses unstamped calls to anything but the API grain.
         services.AddSingleton(new Tenants.InternalCallToken(host.InternalCallSecret));
@@ -110,26 +102,14 @@ public static class GenerationClusterHosting
         return silo;
     }
 
-    /// <summary>Every configuration problem of the cluster's sections at once (empty when valid).</summary>
-    public static IReadOnlyList<string> ValidateConfiguration(IConfiguration configuration)
-    {
-        var errors = new List<string>();
-        void Check(Action validate)
-        {
-            try { validate(); }
-            catch (ConfigurationException e) { errors.AddRange(e.Errors); }
-            catch (Exception e) when (e is InvalidOperationException or FormatException) { errors.Add(e.Message); }
-        }
-        Check(() => Bind<ClusterHostOptions>(configuration, ClusterHostOptions.Section).Validate());
-        Check(() => Bind<SchedulerOptions>(configuration, SchedulerOptions.Section).Validate());
-        Check(() => Bind<DeviceOptions>(configuration, DeviceOptions.Section).Validate());
-        return errors;
-    }
-
-    static T Bind<T>(IConfiguration configuration, string section) where T : new()
-    {
-        var options = new T();
-        configuration.GetSection(section).Bind(options);
-        return options;
-    }
+    /// <summary>Every problem of the cluster's configuration sections at once, each naming its key (empty when valid).</summary>
+    public static IReadOnlyList<string> ConfigurationProblems(IConfiguration configuration) =>
+    [
+        .. ValidatedOptions.ProblemsOf<ClusterHostOptions>(configuration.GetSection(ClusterHostOptions.Section)),
+        .. ValidatedOptions.ProblemsOf<SchedulerOptions>(configuration.GetSection(SchedulerOptions.Section)),
+        .. ValidatedOptions.ProblemsOf<DeviceOptions>(configuration.GetSection(DeviceOptions.Section)),
+        .. ValidatedOptions.ProblemsOf<ModelRegistryOptions>(configuration.GetSection(ModelRegistryOptions.Section)),
+        .. ValidatedOptions.ProblemsOf<JobLimits>(configuration.GetSection(JobLimits.Section)),
+        .. ValidatedOptions.ProblemsOf<TenantOptions>(configuration.GetSection(TenantOptions.Section)),
+    ];
 }

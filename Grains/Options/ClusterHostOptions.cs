@@ -1,14 +1,20 @@
+using Grains.Interfaces;
+
 namespace Grains.Options;
 
+/// <summary>How silos find each other: on one machine, or through Redis membership.</summary>
+public enum ClusteringMode { Localhost, Redis }
+
+/// <summary>Where grain state (jobs, tenants) and reminders live: in the silo's memory, or in Redis.</summary>
+public enum StateStorage { Memory, Redis }
+
 /// <summary>How a silo joins the cluster and where it keeps grain state. Section "Cluster".</summary>
-public sealed class ClusterHostOptions
+public sealed class ClusterHostOptions : IValidatedOptions
 {
     public const string Section = "Cluster";
 
-    /// <summary>"Localhost" (default, single machine) or "Redis".</summary>
-    public string Clustering { get; set; } = "Localhost";
-    /// <summary>"Memory" (default) or "Redis": grain state (jobs, tenants) and reminders.</summary>
-    public string Storage { get; set; } = "Memory";
+    public ClusteringMode Clustering { get; set; } = ClusteringMode.Localhost;
+    public StateStorage Storage { get; set; } = StateStorage.Memory;
     public string? RedisConnectionString { get; set; }
     public string ClusterId { get; set; } = "scm";
     public string ServiceId { get; set; } = "scm-generation";
@@ -33,29 +39,18 @@ public sealed class ClusterHostOptions
     /// <summary>Mutual TLS on the silo and gateway ports (section "Cluster:Tls").</summary>
     public ClusterTlsOptions Tls { get; set; } = new();
 
-    public void Validate()
+    public IEnumerable<string> Problems()
     {
-        var errors = new List<string>();
-        if (Clustering is not ("Localhost" or "Redis")) errors.Add($"Cluster:Clustering must be 'Localhost' or 'Redis', got '{Clustering}'");
-        if (Storage is not ("Memory" or "Redis")) errors.Add($"Cluster:Storage must be 'Memory' or 'Redis', got '{Storage}'");
-        if ((Clustering == "Redis" || Storage == "Redis") && string.IsNullOrWhiteSpace(RedisConnectionString))
-            errors.Add("Cluster:RedisConnectionString is required when Clustering or Storage is 'Redis' (e.g. 127.0.0.1:6379)");
+        if ((Clustering == ClusteringMode.Redis || Storage == StateStorage.Redis) && string.IsNullOrWhiteSpace(RedisConnectionString))
+            yield return "Cluster:RedisConnectionString is required when Clustering or Storage is 'Redis' (e.g. 127.0.0.1:6379)";
         foreach (var (name, port) in new[] { ("SiloPort", SiloPort), ("GatewayPort", GatewayPort), ("PrimarySiloPort", PrimarySiloPort) })
-            if (port is < 1 or > 65535) errors.Add($"Cluster:{name} must be in [1, 65535], got {port}");
+            if (port is < 1 or > 65535) yield return $"Cluster:{name} must be in [1, 65535], got {port}";
         if (AdvertisedIp is { } ip && !System.Net.IPAddress.TryParse(ip, out _))
-            errors.Add($"Cluster:AdvertisedIp must be an IP address such as 10.0.0.5, got '{ip}'");
-        if (Clustering == "Redis" && string.IsNullOrEmpty(InternalCallSecret))
-            errors.Add("Cluster:InternalCallSecret is required with Redis clustering: the same secret on every silo, at least 32 characters (e.g. `openssl rand -base64 32`)");
-        if (InternalCallSecret is { Length: > 0 and < 32 }) errors.Add($"Cluster:InternalCallSecret must have at least 32 characters, got {InternalCallSecret.Length}");
-        errors.AddRange(Tls.Validate());
-        if (SiloName is { } n && (n.Length == 0 || n.Contains('/'))) errors.Add("Cluster:SiloName must be non-empty and contain no '/'");
-        if (errors.Count > 0) throw new ConfigurationException(errors);
+            yield return $"Cluster:AdvertisedIp must be an IP address such as 10.0.0.5, got '{ip}'";
+        if (Clustering == ClusteringMode.Redis && string.IsNullOrEmpty(InternalCallSecret))
+            yield return "Cluster:InternalCallSecret is required with Redis clustering: the same secret on every silo, at least 32 characters (e.g. `openssl rand -base64 32`)";
+        if (InternalCallSecret is { Length: > 0 and < 32 }) yield return $"Cluster:InternalCallSecret must have at least 32 characters, got {InternalCallSecret.Length}";
+        foreach (var problem in Tls.Problems()) yield return problem;
+        if (SiloName is { } n && (n.Length == 0 || n.Contains('/'))) yield return "Cluster:SiloName must be non-empty and contain no '/'";
     }
-}
-
-/// <summary>Configuration errors, all at once, each naming its key.</summary>
-public sealed class ConfigurationException(IReadOnlyList<string> errors)
-    : Exception("Invalid configuration:\n  " + string.Join("\n  ", errors))
-{
-    public IReadOnlyList<string> Errors { get; } = errors;
 }

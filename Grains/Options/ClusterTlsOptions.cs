@@ -16,7 +16,7 @@ public sealed class ClusterTlsOptions
     /// <summary>PEM certificate of the CA that issues the cluster's certificates (e.g. /etc/scm/tls/ca.crt).</summary>
     public string? CaPath { get; set; }
 
-    public IEnumerable<string> Validate()
+    public IEnumerable<string> Problems()
     {
         if (!Enabled) yield break;
         foreach (var (name, path) in new[] { ("CertificatePath", CertificatePath), ("KeyPath", KeyPath), ("CaPath", CaPath) })

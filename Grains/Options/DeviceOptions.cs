@@ -1,7 +1,9 @@
+using Grains.Interfaces;
+
 namespace Grains.Options;
 
 /// <summary>The devices this silo offers. Section "Devices".</summary>
-public sealed class DeviceOptions
+public sealed class DeviceOptions : IValidatedOptions
 {
     public const string Section = "Devices";
 
@@ -34,18 +36,29 @@ public sealed class DeviceOptions
 
     public int EncodeParallelism => EncodeThreads > 0 ? EncodeThreads : Environment.ProcessorCount;
 
-    public void Validate()
+    public IEnumerable<string> Problems()
     {
-        var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(Devices)) errors.Add("Devices:Devices must be 'auto', 'cpu' or a list like 'cuda:0,cuda:1'");
-        if (MaxBatchFrames is < 1 or > DeviceKindOptions.MaxLeaseFrames) errors.Add($"Devices:MaxBatchFrames must be in [1, {DeviceKindOptions.MaxLeaseFrames}], got {MaxBatchFrames}");
-        errors.AddRange(Cpu.Problems($"{Section}:Cpu"));
-        errors.AddRange(Cuda.Problems($"{Section}:Cuda"));
-        if (EncodeThreads is < 0 or > 1024) errors.Add($"Devices:EncodeThreads must be in [0, 1024], got {EncodeThreads}");
-        if (CpuThreads < 0) errors.Add("Devices:CpuThreads must be >= 0");
-        errors.AddRange(Simulated.Problems($"{Section}:Simulated"));
-        if (errors.Count > 0) throw new ConfigurationException(errors);
+        if (string.IsNullOrWhiteSpace(Devices)) yield return "Devices:Devices must be 'auto', 'cpu' or a list like 'cuda:0,cuda:1'";
+        else if (!Devices.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
+        {
+            var devices = DeviceList(Devices);
+            foreach (var device in devices.Where(d => !IsDeviceName(d)))
+                yield return $"Devices:Devices: '{device}' is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N' (a comma-separated list)";
+            if (devices.Distinct().Count() != devices.Length) yield return $"Devices:Devices lists a device twice: '{Devices}'";
+        }
+        if (MaxBatchFrames is < 1 or > DeviceKindOptions.MaxLeaseFrames) yield return $"Devices:MaxBatchFrames must be in [1, {DeviceKindOptions.MaxLeaseFrames}], got {MaxBatchFrames}";
+        foreach (var problem in Cpu.Problems($"{Section}:Cpu").Concat(Cuda.Problems($"{Section}:Cuda"))) yield return problem;
+        if (EncodeThreads is < 0 or > 1024) yield return $"Devices:EncodeThreads must be in [0, 1024], got {EncodeThreads}";
+        if (CpuThreads is < 0 or > 1024) yield return $"Devices:CpuThreads must be in [0, 1024], got {CpuThreads}";
+        foreach (var problem in Simulated.Problems($"{Section}:Simulated")) yield return problem;
     }
+
+    /// <summary>The entries of a device list such as "cuda:0, cuda:1".</summary>
+    public static string[] DeviceList(string setting) =>
+        setting.Trim().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    static bool IsDeviceName(string device) =>
+        device is "cpu" or "cuda" || (device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device[5..], out var n) && n >= 0);
 }
 
 /// <summary>

@@ -1,7 +1,9 @@
+using Grains.Interfaces;
+
 namespace Grains.Options;
 
 /// <summary>Model id -> checkpoint. Section "Models". Paths are model cards (.json) beside their weights.</summary>
-public sealed class ModelRegistryOptions
+public sealed class ModelRegistryOptions : IValidatedOptions
 {
     public const string Section = "Models";
     public const string DefaultModelId = "mnist-scm";
@@ -17,4 +19,12 @@ public sealed class ModelRegistryOptions
 
     /// <summary>Where blob-hosted checkpoints are cached locally.</summary>
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "scm-model-cache");
+
+    public IEnumerable<string> Problems()
+    {
+        if (Registry.Count == 0) yield return "Models:Registry must name at least one model (id -> model card path)";
+        foreach (var (id, path) in Registry.Where(p => string.IsNullOrWhiteSpace(p.Value)))
+            yield return $"Models:Registry:{id} must be a model card path or 'blob:<name>', got an empty value";
+        if (string.IsNullOrWhiteSpace(CacheDirectory)) yield return "Models:CacheDirectory must be a folder path";
+    }
 }

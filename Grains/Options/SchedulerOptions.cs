@@ -1,7 +1,9 @@
+using Grains.Interfaces;
+
 namespace Grains.Options;
 
 /// <summary>Work distribution. Section "Scheduler".</summary>
-public sealed class SchedulerOptions
+public sealed class SchedulerOptions : IValidatedOptions
 {
     public const string Section = "Scheduler";
 
@@ -20,16 +22,14 @@ public sealed class SchedulerOptions
     /// <summary>Frames per work item when the job does not say.</summary>
     public int DefaultBatchFrames { get; set; } = 16;
 
-    public void Validate()
+    public IEnumerable<string> Problems()
     {
-        var errors = new List<string>();
-        if (LeaseTimeout < TimeSpan.FromSeconds(1)) errors.Add("Scheduler:LeaseTimeout must be >= 1 s");
-        if (MaxAttempts is < 1 or > 100) errors.Add("Scheduler:MaxAttempts must be in [1, 100]");
-        if (BlocklistAfterFailures < 1) errors.Add("Scheduler:BlocklistAfterFailures must be >= 1");
-        if (OfferInterval < TimeSpan.FromMilliseconds(100)) errors.Add("Scheduler:OfferInterval must be >= 100 ms");
-        if (ExpiryScanInterval < TimeSpan.FromMilliseconds(100)) errors.Add("Scheduler:ExpiryScanInterval must be >= 100 ms");
-        if (FairShareHalfLife < TimeSpan.FromSeconds(1)) errors.Add("Scheduler:FairShareHalfLife must be >= 1 s");
-        if (DefaultBatchFrames is < 1 or > 1024) errors.Add("Scheduler:DefaultBatchFrames must be in [1, 1024]");
-        if (errors.Count > 0) throw new ConfigurationException(errors);
+        if (LeaseTimeout < TimeSpan.FromSeconds(1)) yield return $"Scheduler:LeaseTimeout must be >= 00:00:01, got {LeaseTimeout}";
+        if (MaxAttempts is < 1 or > 100) yield return $"Scheduler:MaxAttempts must be in [1, 100], got {MaxAttempts}";
+        if (BlocklistAfterFailures < 1) yield return $"Scheduler:BlocklistAfterFailures must be >= 1, got {BlocklistAfterFailures}";
+        if (OfferInterval < TimeSpan.FromMilliseconds(100)) yield return $"Scheduler:OfferInterval must be >= 00:00:00.1, got {OfferInterval}";
+        if (ExpiryScanInterval < TimeSpan.FromMilliseconds(100)) yield return $"Scheduler:ExpiryScanInterval must be >= 00:00:00.1, got {ExpiryScanInterval}";
+        if (FairShareHalfLife < TimeSpan.FromSeconds(1)) yield return $"Scheduler:FairShareHalfLife must be >= 00:00:01, got {FairShareHalfLife}";
+        if (DefaultBatchFrames is < 1 or > 1024) yield return $"Scheduler:DefaultBatchFrames must be in [1, 1024], got {DefaultBatchFrames}";
     }
 }

@@ -36,7 +36,7 @@ public class SiloLoggingTests
         var json = provider.GetRequiredService<IOptionsMonitor<JsonConsoleFormatterOptions>>().CurrentValue;
         Assert.NotNull(json.TimestampFormat);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:Format"] = "Xml" }).Build();
-        Assert.Single(SiloLogging.Validate(configuration));
+        Assert.Single(Grains.Interfaces.ValidatedOptions.ProblemsOf<SiloLogOptions>(configuration.GetSection(SiloLogOptions.Section)));
     }
 
     [Fact]

@@ -12,14 +12,14 @@ namespace Cluster.Tests;
 /// <summary>Simulated devices (Devices:Simulated, bench scale): off by default, validated, and visible in every output.</summary>
 public class SimulatedDeviceTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    static IReadOnlyList<string> Problems(params (string Key, string Value)[] settings) => GenerationClusterHosting.ValidateConfiguration(
+    static IReadOnlyList<string> Problems(params (string Key, string Value)[] settings) => GenerationClusterHosting.ConfigurationProblems(
         new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build());
 
     [Fact]
     public void Simulation_is_off_by_default_and_the_silo_serves_its_real_devices()
     {
         var options = new DeviceOptions { Devices = "cpu" };
-        options.Validate();
+        Assert.Empty(options.Problems());
         Assert.Equal(0, options.Simulated.Count);
         var inventory = new DeviceInventory(Microsoft.Extensions.Options.Options.Create(options));
         Assert.False(inventory.Simulated);
