@@ -38,10 +38,10 @@ public static class JobSpecJson
         .ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The spec (not yet range-checked), or the errors: one for a body that is not a JSON object, else one per bad property.</summary>
-    public static (JobSpec? Spec, IReadOnlyList<string> Errors) Read(string json) => Read(Encoding.UTF8.GetBytes(json));
+    public static (JobSpec? Spec, IReadOnlyList<FieldError> Errors) Read(string json) => Read(Encoding.UTF8.GetBytes(json));
 
     /// <inheritdoc cref="Read(string)"/>
-    public static (JobSpec? Spec, IReadOnlyList<string> Errors) Read(ReadOnlyMemory<byte> utf8)
+    public static (JobSpec? Spec, IReadOnlyList<FieldError> Errors) Read(ReadOnlyMemory<byte> utf8)
     {
         JsonDocument document;
         try
@@ -50,42 +50,42 @@ public static class JobSpecJson
         }
         catch (JsonException e)
         {
-            return (null, [$"body: not valid JSON {Where(e)}: {JobSpecValidator.Echo(Reason(e))}"]);
+            return (null, [FieldError.Of("body", $"not valid JSON {Where(e)}: {JobSpecValidator.Echo(Reason(e))}")]);
         }
         using (document)
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
-                return (null, [$"body: must be a JSON object (a job spec), got {Describe(root)}"]);
+                return (null, [FieldError.Of("body", $"must be a JSON object (a job spec), got {Describe(root)}")]);
             var errors = CheckProperties(root);
             return errors.Count > 0 ? (null, errors) : (root.Deserialize<JobSpec>(Options), errors);
         }
     }
 
-    static List<string> CheckProperties(JsonElement root)
+    static List<FieldError> CheckProperties(JsonElement root)
     {
-        var errors = new List<string>();
+        var errors = new List<FieldError>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in root.EnumerateObject())
         {
             if (NameOf(property) is not { } propertyName)
             {
-                errors.Add($"body: a property name is not text ({NotText}); a job spec has {string.Join(", ", Properties.Keys)}");
+                errors.Add(FieldError.Of("body", $"a property name is not text ({NotText}); a job spec has {string.Join(", ", Properties.Keys)}"));
                 continue;
             }
             if (!Properties.TryGetValue(propertyName, out var target))
             {
-                errors.Add($"{FieldName(propertyName)}: unknown property {JobSpecValidator.Echo(propertyName)}; a job spec has {string.Join(", ", Properties.Keys)}");
+                errors.Add(FieldError.Of(FieldName(propertyName), $"unknown property {JobSpecValidator.Echo(propertyName)}; a job spec has {string.Join(", ", Properties.Keys)}"));
                 continue;
             }
             var name = JsonNamingPolicy.CamelCase.ConvertName(target.Name);
-            if (!seen.Add(name)) errors.Add($"{name}: given more than once");
+            if (!seen.Add(name)) errors.Add(FieldError.Of(name, "given more than once"));
             else if (property.Value.ValueKind == JsonValueKind.Null)
             {
-                if (!AcceptsNull(target)) errors.Add($"{name}: must be {Expected(target)}, got null");
+                if (!AcceptsNull(target)) errors.Add(FieldError.Of(name, $"must be {Expected(target)}, got null"));
             }
             else if (Misfit(property.Value, target.PropertyType) is { } misfit)
-                errors.Add($"{name}: must be {Expected(target)}, got {misfit}");
+                errors.Add(FieldError.Of(name, $"must be {Expected(target)}, got {misfit}"));
         }
         return errors;
     }

@@ -10,38 +10,38 @@ public static class JobSpecValidator
 {
     const double TMax = 1.5645; // atan(80 / 0.5), the sampler's first time.
 
-    public static IReadOnlyList<string> Validate(JobSpec? spec, JobLimits limits, ModelInfo? model = null)
+    public static IReadOnlyList<FieldError> Validate(JobSpec? spec, JobLimits limits, ModelInfo? model = null)
     {
-        var errors = new List<string>();
-        if (spec is null) return ["spec: required"];
-        if (!Enum.IsDefined(spec.Kind)) errors.Add($"kind: must be ImageSet or Video, got {(int)spec.Kind}");
-        if (string.IsNullOrWhiteSpace(spec.ModelId)) errors.Add("modelId: required");
+        var errors = new List<FieldError>();
+        if (spec is null) return [FieldError.Of("spec", "required")];
+        if (!Enum.IsDefined(spec.Kind)) errors.Add(FieldError.Of("kind", $"must be ImageSet or Video, got {(int)spec.Kind}"));
+        if (string.IsNullOrWhiteSpace(spec.ModelId)) errors.Add(FieldError.Of("modelId", "required"));
         else if (spec.ModelId.Length > 128 || !spec.ModelId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            errors.Add("modelId: 1-128 characters from [A-Za-z0-9-_.]");
-        if (spec.Frames < 1 || spec.Frames > limits.MaxFrames) errors.Add($"frames: must be in [1, {limits.MaxFrames}], got {spec.Frames}");
-        if (spec.Fps < 1 || spec.Fps > limits.MaxFps) errors.Add($"fps: must be in [1, {limits.MaxFps}], got {spec.Fps}");
-        if (spec.Steps < 1 || spec.Steps > limits.MaxSteps) errors.Add($"steps: must be in [1, {limits.MaxSteps}], got {spec.Steps}");
-        if (spec.OutputSize < 8 || spec.OutputSize > limits.MaxOutputSize) errors.Add($"outputSize: must be in [8, {limits.MaxOutputSize}], got {spec.OutputSize}");
-        if (spec.Resize is not ("bilinear" or "nearest")) errors.Add($"resize: must be 'bilinear' or 'nearest', got {Echo(spec.Resize)}");
-        if (spec.Priority < 0 || spec.Priority > limits.MaxPriority) errors.Add($"priority: must be in [0, {limits.MaxPriority}], got {spec.Priority}");
-        if (spec.BatchFrames is { } b && (b < 1 || b > limits.MaxBatchFrames)) errors.Add($"batchFrames: must be in [1, {limits.MaxBatchFrames}], got {b}");
+            errors.Add(FieldError.Of("modelId", "1-128 characters from [A-Za-z0-9-_.]"));
+        if (spec.Frames < 1 || spec.Frames > limits.MaxFrames) errors.Add(FieldError.Of("frames", $"must be in [1, {limits.MaxFrames}], got {spec.Frames}"));
+        if (spec.Fps < 1 || spec.Fps > limits.MaxFps) errors.Add(FieldError.Of("fps", $"must be in [1, {limits.MaxFps}], got {spec.Fps}"));
+        if (spec.Steps < 1 || spec.Steps > limits.MaxSteps) errors.Add(FieldError.Of("steps", $"must be in [1, {limits.MaxSteps}], got {spec.Steps}"));
+        if (spec.OutputSize < 8 || spec.OutputSize > limits.MaxOutputSize) errors.Add(FieldError.Of("outputSize", $"must be in [8, {limits.MaxOutputSize}], got {spec.OutputSize}"));
+        if (spec.Resize is not ("bilinear" or "nearest")) errors.Add(FieldError.Of("resize", $"must be 'bilinear' or 'nearest', got {Echo(spec.Resize)}"));
+        if (spec.Priority < 0 || spec.Priority > limits.MaxPriority) errors.Add(FieldError.Of("priority", $"must be in [0, {limits.MaxPriority}], got {spec.Priority}"));
+        if (spec.BatchFrames is { } b && (b < 1 || b > limits.MaxBatchFrames)) errors.Add(FieldError.Of("batchFrames", $"must be in [1, {limits.MaxBatchFrames}], got {b}"));
         if (!double.IsFinite(spec.Guidance) || spec.Guidance < 0 || spec.Guidance > limits.MaxGuidance)
-            errors.Add($"guidance: must be in [0, {limits.MaxGuidance}], got {spec.Guidance}");
-        if (spec.Mp4 && spec.Kind == JobKind.ImageSet && spec.Frames < 1) errors.Add("mp4: needs at least one frame");
+            errors.Add(FieldError.Of("guidance", $"must be in [0, {limits.MaxGuidance}], got {spec.Guidance}"));
+        if (spec.Mp4 && spec.Kind == JobKind.ImageSet && spec.Frames < 1) errors.Add(FieldError.Of("mp4", "needs at least one frame"));
 
-        if (spec.Classes is null || spec.Classes.Length == 0) errors.Add("classes: at least one class is required");
-        else if (spec.Classes.Length > limits.MaxKeyframes) errors.Add($"classes: at most {limits.MaxKeyframes} entries, got {spec.Classes.Length}");
+        if (spec.Classes is null || spec.Classes.Length == 0) errors.Add(FieldError.Of("classes", "at least one class is required"));
+        else if (spec.Classes.Length > limits.MaxKeyframes) errors.Add(FieldError.Of("classes", $"at most {limits.MaxKeyframes} entries, got {spec.Classes.Length}"));
 
         if (spec.IntermediateTimes is { } times)
         {
             if (times.Length != Math.Max(0, spec.Steps - 1))
-                errors.Add($"intermediateTimes: needs steps - 1 = {Math.Max(0, spec.Steps - 1)} values, got {times.Length}");
+                errors.Add(FieldError.Of("intermediateTimes", $"needs steps - 1 = {Math.Max(0, spec.Steps - 1)} values, got {times.Length}"));
             double previous = TMax;
             foreach (var t in times)
             {
                 if (!double.IsFinite(t) || t <= 0 || t >= previous)
                 {
-                    errors.Add($"intermediateTimes: must decrease strictly within (0, {TMax}), got {Echo(times)}");
+                    errors.Add(FieldError.Of("intermediateTimes", $"must decrease strictly within (0, {TMax}), got {Echo(times)}"));
                     break;
                 }
                 previous = t;
@@ -51,9 +51,9 @@ public static class JobSpecValidator
         if (model is not null)
         {
             if (spec.Classes is { Length: > 0 } && spec.Classes.Any(c => c < 0 || c >= model.NumClasses))
-                errors.Add($"classes: model '{model.Id}' has classes 0..{model.NumClasses - 1}, got {Echo(spec.Classes)}");
+                errors.Add(FieldError.Of("classes", $"model '{model.Id}' has classes 0..{model.NumClasses - 1}, got {Echo(spec.Classes)}"));
             if (spec.Guidance != 1.0 && !model.SupportsGuidance)
-                errors.Add($"guidance: model '{model.Id}' was not distilled with guidance; use 1");
+                errors.Add(FieldError.Of("guidance", $"model '{model.Id}' was not distilled with guidance; use 1"));
         }
         return errors;
     }

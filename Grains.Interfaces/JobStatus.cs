@@ -33,13 +33,18 @@ public sealed record JobStatus
     public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 }
 
-/// <summary>Outcome of a submit: accepted with a status, or rejected with every reason.</summary>
+/// <summary>Outcome of a submit: accepted with a status, or a <see cref="Interfaces.Rejection"/> with every reason.</summary>
 [GenerateSerializer, Immutable]
 public sealed record SubmitResult
 {
-    [Id(0)] public bool Accepted { get; init; }
-    [Id(1)] public string[] Errors { get; init; } = [];
-    [Id(2)] public JobStatus? Status { get; init; }
+    [Id(0)] public JobStatus? Status { get; init; }
+    [Id(1)] public Rejection? Rejection { get; init; }
 
-    public static SubmitResult Rejected(IEnumerable<string> errors) => new() { Errors = errors.ToArray() };
+    public bool Accepted => Rejection is null;
+
+    /// <summary>The rejection's messages (none when accepted), for logs and error lines.</summary>
+    public string[] Errors => Rejection?.Messages ?? [];
+
+    public static SubmitResult Of(JobStatus status) => new() { Status = status };
+    public static SubmitResult Rejected(Rejection rejection) => new() { Rejection = rejection };
 }

@@ -20,15 +20,15 @@ public sealed record TenantQuota
     /// <summary>Frames rendered or reserved in the last 24 h (0 = unlimited).</summary>
     [Id(5)] public int FramesPerDay { get; init; }
 
-    public IReadOnlyList<string> Validate()
+    public IReadOnlyList<FieldError> Validate()
     {
-        var errors = new List<string>();
-        if (MaxRunningJobs < 0) errors.Add($"maxRunningJobs: must be >= 0, got {MaxRunningJobs}");
-        if (MaxQueuedFrames < 0) errors.Add($"maxQueuedFrames: must be >= 0, got {MaxQueuedFrames}");
-        if (MaxFramesPerJob < 0) errors.Add($"maxFramesPerJob: must be >= 0, got {MaxFramesPerJob}");
-        if (MaxOutputSize < 0) errors.Add($"maxOutputSize: must be >= 0, got {MaxOutputSize}");
-        if (!double.IsFinite(DeviceSecondsPerDay) || DeviceSecondsPerDay < 0) errors.Add($"deviceSecondsPerDay: must be >= 0, got {DeviceSecondsPerDay}");
-        if (FramesPerDay < 0) errors.Add($"framesPerDay: must be >= 0, got {FramesPerDay}");
+        var errors = new List<FieldError>();
+        if (MaxRunningJobs < 0) errors.Add(FieldError.Of("maxRunningJobs", $"must be >= 0, got {MaxRunningJobs}"));
+        if (MaxQueuedFrames < 0) errors.Add(FieldError.Of("maxQueuedFrames", $"must be >= 0, got {MaxQueuedFrames}"));
+        if (MaxFramesPerJob < 0) errors.Add(FieldError.Of("maxFramesPerJob", $"must be >= 0, got {MaxFramesPerJob}"));
+        if (MaxOutputSize < 0) errors.Add(FieldError.Of("maxOutputSize", $"must be >= 0, got {MaxOutputSize}"));
+        if (!double.IsFinite(DeviceSecondsPerDay) || DeviceSecondsPerDay < 0) errors.Add(FieldError.Of("deviceSecondsPerDay", $"must be >= 0, got {DeviceSecondsPerDay}"));
+        if (FramesPerDay < 0) errors.Add(FieldError.Of("framesPerDay", $"must be >= 0, got {FramesPerDay}"));
         return errors;
     }
 }
@@ -42,9 +42,9 @@ public static class TenantRules
     /// </summary>
     public const double MinWeight = 0.001, MaxWeight = 1000;
 
-    public static string? CheckWeight(double weight) => double.IsFinite(weight) && weight is >= MinWeight and <= MaxWeight
+    public static Rejection? CheckWeight(double weight) => double.IsFinite(weight) && weight is >= MinWeight and <= MaxWeight
         ? null
-        : $"weight: must be in [{MinWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {MaxWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}], got {weight.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        : Rejection.Invalid("weight", $"must be in [{MinWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {MaxWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}], got {weight.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     /// <summary>Tenant ids, job ids: they become grain keys and blob path segments, so a small safe alphabet.</summary>
     public static bool IsValidId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) => id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
@@ -76,7 +76,7 @@ public sealed class TenantOptions : IValidatedOptions
 
     public IEnumerable<string> Problems()
     {
-        foreach (var problem in DefaultQuota.Validate()) yield return $"{Section}:DefaultQuota:{problem}";
+        foreach (var problem in DefaultQuota.Validate()) yield return $"{Section}:DefaultQuota:{problem.Message}";
         if (KeyCacheSeconds is < 0 or > 300) yield return $"{Section}:KeyCacheSeconds must be in [0, 300], got {KeyCacheSeconds}";
         string? keyProblem = null;
         try { ApiKeys.ParseHashLine(AdminKeyHash); }
@@ -171,7 +171,8 @@ public sealed class ApiAuthException : Exception
 /// The cluster's public API (stateless worker, key 0): every call carries an API key, which is authenticated
 /// (key id → key record → salted hash, constant-time compare) and authorised before any internal grain is called.
 /// A tenant sees only its own jobs: job ids are per tenant (<see cref="JobKey"/>), so another tenant's job id is just
-/// a free id of one's own.
+/// a free id of one's own. Refusals are typed (<see cref="Rejection"/>): <see cref="Submit"/> returns one in its result,
+/// every other call throws it as a <see cref="RejectedException"/>; a bad key or missing role is an <see cref="ApiAuthException"/>.
 /// </summary>
 public interface IClusterApiGrain : IGrainWithIntegerKey
 {
@@ -198,14 +199,6 @@ public interface IClusterApiGrain : IGrainWithIntegerKey
     Task<int> Revoke(string apiKey, string tenant, string? keyId = null);
 }
 
-/// <summary>Admission result of a tenant grain.</summary>
-[GenerateSerializer, Immutable]
-public sealed record Admission
-{
-    [Id(0)] public bool Admitted { get; init; }
-    [Id(1)] public string[] Errors { get; init; } = [];
-}
-
 /// <summary>
 /// One per tenant (key = tenant id), persisted in the "jobs" storage. Single-threaded: admission (check and
 /// reserve) is atomic. Internal: called by the API grain and by job coordinators.
@@ -214,7 +207,8 @@ public interface ITenantGrain : IGrainWithStringKey
 {
     Task<TenantInfo?> Create(bool isAdmin, TenantQuota quota, double weight);
     Task<TenantInfo?> GetInfo();
-    Task<Admission> Admit(string jobId, JobSpec spec);
+    /// <summary>Checks the tenant's quotas and reserves the job's share of them; null when admitted.</summary>
+    Task<Rejection?> Admit(string jobId, JobSpec spec);
     /// <summary>
     /// A job is terminal (or its submit failed): accounts its final progress and releases its reservation.
     /// Idempotent: a job that holds no reservation is ignored.

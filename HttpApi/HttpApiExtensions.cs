@@ -88,10 +88,10 @@ public static class HttpApiExtensions
             SetRetryAfter(context.HttpContext);
             return Problems.Unavailable("the cluster is not reachable from this silo right now");
         }
-        catch (ArgumentException e)
+        catch (RejectedException e)
         {
-            // The API grain's refusals of admin arguments: each message starts with the field ("tenant: ...").
-            return Problems.FromArgument(e.Message);
+            // The API grain's refusals of admin arguments and usage reads: 400, 404 or 409 by their kind.
+            return Problems.Rejected(e.Rejection);
         }
     }
 

@@ -37,6 +37,7 @@ public static class JobEndpoints
                     ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(JobSpec), null, cancellationToken) },
                 },
             })
+            .Produces<JobResource>(StatusCodes.Status202Accepted).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status429TooManyRequests);
         jobs.MapGet("", List).WithName("ListJobs").WithSummary("The caller's jobs, oldest first");
@@ -61,25 +62,23 @@ public static class JobEndpoints
         return jobs;
     }
 
-    static async Task<Results<Accepted<JobResource>, ValidationProblem, ProblemHttpResult>> Submit(
-        HttpContext http, ClusterApiCaller api, [FromQuery] string? jobId)
+    /// <summary>IResult rather than a Results union: <see cref="Problems.Rejected"/> picks the problem type by the rejection's kind.</summary>
+    static async Task<IResult> Submit(HttpContext http, ClusterApiCaller api, [FromQuery] string? jobId)
     {
+        const string invalidTitle = "The job spec is invalid";
         // Authenticate before looking at the body: an anonymous caller learns nothing about validation.
         await api.WhoAmI(http);
         var read = await JobSpecReader.ReadAsync(http.Request, api.Options.MaxRequestBodyBytes, http.RequestAborted);
-        if (read.Problem is ValidationProblem invalid) return invalid;
-        if (read.Problem is ProblemHttpResult problem) return problem;
+        if (read.Problem is { } problem) return problem;
         var invalidSpec = JobSpecValidator.Validate(read.Spec, api.Limits);
-        if (invalidSpec.Count > 0) return Problems.Invalid(invalidSpec, "The job spec is invalid");
+        if (invalidSpec.Count > 0) return Problems.Invalid(invalidSpec, invalidTitle);
         jobId ??= $"j{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
 
         var result = await api.Submit(http, jobId, read.Spec!);
-        if (result.Accepted) return TypedResults.Accepted(JobPath(jobId), JobResource.From(result.Status!));
-        if (result.Errors.Length > 0 && result.Errors.All(e => e.StartsWith("quota ", StringComparison.Ordinal)))
-            return Problems.QuotaExceeded(result.Errors, await api.Usage(http));
-        if (result.Errors.Any(e => e.StartsWith("jobId:", StringComparison.Ordinal) && e.EndsWith("already exists", StringComparison.Ordinal)))
-            return Problems.Conflict($"jobId: '{jobId}' already exists; choose another id");
-        return Problems.Invalid(result.Errors, "The job spec is invalid");
+        if (result.Rejection is not { } rejection) return TypedResults.Accepted(JobPath(jobId), JobResource.From(result.Status!));
+        // A submit's one conflict is a taken job id; the detail adds what to do about it.
+        if (rejection.Kind == RejectionKind.Conflict) return Problems.Conflict($"{rejection}; choose another id");
+        return Problems.Rejected(rejection, rejection.Kind == RejectionKind.QuotaExceeded ? await api.Usage(http) : null, invalidTitle);
     }
 
     static async Task<Ok<JobList>> List(HttpContext http, ClusterApiCaller api) =>

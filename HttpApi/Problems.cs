@@ -10,11 +10,27 @@ namespace HttpApi;
 /// </summary>
 public static class Problems
 {
-    public static ValidationProblem Invalid(IEnumerable<string> messages, string title = "The request is invalid") =>
-        TypedResults.ValidationProblem(ByField(messages), title: title,
-            detail: "Each entry of 'errors' names a field and what it must be.");
+    const string InvalidTitle = "The request is invalid";
 
-    public static ValidationProblem Invalid(string field, string message) => Invalid([$"{field}: {message}"]);
+    public static ValidationProblem Invalid(IEnumerable<FieldError> errors, string title = InvalidTitle) =>
+        TypedResults.ValidationProblem(
+            errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray(), StringComparer.Ordinal),
+            title: title, detail: "Each entry of 'errors' names a field and what it must be.");
+
+    public static ValidationProblem Invalid(string field, string message) => Invalid([FieldError.Of(field, message)]);
+
+    /// <summary>
+    /// The answer to a refusal of the cluster, by its kind alone: 400 (a validation problem), 429 (with the quotas and,
+    /// when given, the tenant's usage and limits), 409 or 404 (the messages as the detail).
+    /// </summary>
+    public static IResult Rejected(Rejection rejection, TenantInfo? tenant = null, string invalidTitle = InvalidTitle) => rejection.Kind switch
+    {
+        RejectionKind.Invalid => Invalid(rejection.Errors, invalidTitle),
+        RejectionKind.QuotaExceeded => QuotaExceeded(rejection.Errors, tenant),
+        RejectionKind.Conflict => Conflict(rejection.ToString()),
+        RejectionKind.NotFound => NotFound(rejection.ToString()),
+        _ => throw new ArgumentOutOfRangeException(nameof(rejection), rejection.Kind, "a rejection kind without an HTTP status"),
+    };
 
     /// <summary>
     /// 429: the tenant's quota is exhausted. Most quotas (running jobs, queued frames, the rolling 24 h budgets) free
@@ -22,12 +38,12 @@ public static class Problems
     /// real conflict (a job id that exists). The per-job caps (maxFramesPerJob, maxOutputSize) are reported the same
     /// way because they are tenant quotas, not spec validation: the same spec is valid for another tenant.
     /// </summary>
-    public static ProblemHttpResult QuotaExceeded(IReadOnlyList<string> messages, TenantInfo? tenant) =>
+    public static ProblemHttpResult QuotaExceeded(IReadOnlyList<FieldError> quotas, TenantInfo? tenant) =>
         TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Quota exceeded",
-            detail: string.Join("; ", messages),
+            detail: string.Join("; ", quotas.Select(q => q.Message)),
             extensions: new Dictionary<string, object?>
             {
-                ["quotas"] = messages.Select(m => new QuotaViolation(FieldOf(m), m)).ToArray(),
+                ["quotas"] = quotas.Select(q => new QuotaViolation(q.Field, q.Message)).ToArray(),
                 ["usage"] = tenant?.Usage,
                 ["limits"] = tenant?.Quota,
             });
@@ -44,17 +60,6 @@ public static class Problems
 
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);
-
-    /// <summary>
-    /// An <see cref="ArgumentException"/> of the API grain ("tenant: 'x' does not exist", "weight: must be in ..."):
-    /// 404 for an unknown tenant, 409 for one that exists already, else 400 naming the field.
-    /// </summary>
-    public static IResult FromArgument(string message)
-    {
-        if (message.EndsWith("does not exist", StringComparison.Ordinal)) return NotFound(message);
-        if (message.EndsWith("already exists", StringComparison.Ordinal)) return Conflict(message);
-        return Invalid(message.Split("; ", StringSplitOptions.RemoveEmptyEntries));
-    }
 
     public static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
@@ -81,17 +86,6 @@ public static class Problems
             title: forbidden ? "Forbidden" : "Unauthorized", detail: detail,
             extensions: new Dictionary<string, object?> { ["authProblem"] = e.Problem.ToString() });
     }
-
-    /// <summary>"frames: must be ..." → "frames"; "quota maxRunningJobs: ..." → "maxRunningJobs".</summary>
-    public static string FieldOf(string message)
-    {
-        int colon = message.IndexOf(':');
-        var head = colon > 0 ? message[..colon] : "request";
-        return head.StartsWith("quota ", StringComparison.Ordinal) ? head["quota ".Length..] : head;
-    }
-
-    static Dictionary<string, string[]> ByField(IEnumerable<string> messages) =>
-        messages.GroupBy(FieldOf, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
 }
 
 /// <summary>One quota a submit would exceed, with the cluster's message (which states the current usage).</summary>

@@ -9,7 +9,8 @@ namespace ClusterClient;
 /// The cluster's API grain through an Orleans client: for programs inside the trust boundary only (the in-process
 /// demo, benchmarks, tests). Tenants use the HTTP API (Client/ApiClient, scmctl). Every call carries an API key
 /// to the cluster's API grain, which authenticates and authorises it; a missing, wrong
-/// or revoked key raises <see cref="ApiAuthException"/>. Every call has a deadline
+/// or revoked key raises <see cref="ApiAuthException"/>, a refused argument <see cref="RejectedException"/> (a submit's
+/// refusal is its result's <see cref="SubmitResult.Rejection"/>). Every call has a deadline
 /// (<see cref="ClientConnectionOptions.CallTimeout"/>) and a cancellation token.
 /// </summary>
 public sealed class GenerationClient(IClusterClient client, ClientConnectionOptions options, string? apiKey)
@@ -23,9 +24,9 @@ public sealed class GenerationClient(IClusterClient client, ClientConnectionOpti
     public async Task<(string JobId, SubmitResult Result)> SubmitAsync(JobSpec spec, string? jobId = null, CancellationToken cancellationToken = default)
     {
         jobId ??= NewJobId();
-        if (!TenantRules.IsValidId(jobId)) return (jobId, SubmitResult.Rejected([$"jobId: {TenantRules.IdRule}"]));
+        if (!TenantRules.IsValidId(jobId)) return (jobId, SubmitResult.Rejected(Rejection.Invalid("jobId", TenantRules.IdRule)));
         var local = JobSpecValidator.Validate(spec, new JobLimits());
-        if (local.Count > 0) return (jobId, SubmitResult.Rejected(local));
+        if (local.Count > 0) return (jobId, SubmitResult.Rejected(Rejection.Invalid(local)));
         var result = await Deadline(Api.Submit(Key, jobId, spec), cancellationToken);
         return (jobId, result);
     }

@@ -8,7 +8,7 @@ namespace Grains.Hosting;
 /// Every exception that leaves a grain call on this silo can cross the wire: storage failures become
 /// <see cref="StorageUnavailableException"/> (retryable, short), any other exception whose type Orleans cannot serialise
 /// becomes <see cref="ClusterCallException"/>. Serialisable exceptions (ours, Orleans', the BCL's) pass unchanged, so
-/// callers keep catching <see cref="ApiAuthException"/>, <see cref="ArgumentException"/> and the like. Registered on
+/// callers keep catching <see cref="ApiAuthException"/>, <see cref="RejectedException"/> and the like. Registered on
 /// every silo, so an inner grain's failure is already translated when it reaches the API grain.
 /// </summary>
 public sealed class ExceptionBoundaryFilter(Serializer serializer) : IIncomingGrainCallFilter

@@ -58,11 +58,11 @@ public sealed class JobCoordinatorGrain(
     public async Task<SubmitResult> Submit(JobSpec spec, string tenant)
     {
         if (Job.State != JobState.Unknown)
-            return SubmitResult.Rejected([$"jobId: '{JobId}' already exists"]);
+            return SubmitResult.Rejected(Rejection.Conflict("jobId", $"'{JobId}' already exists"));
         if (JobKey.Parse(Key).Tenant != tenant)
-            return SubmitResult.Rejected([$"tenant: the job's key is for tenant '{JobKey.Parse(Key).Tenant}', not '{tenant}'"]);
+            return SubmitResult.Rejected(Rejection.Invalid("tenant", $"the job's key is for tenant '{JobKey.Parse(Key).Tenant}', not '{tenant}'"));
         var (model, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
-        if (errors.Count > 0) return SubmitResult.Rejected(errors);
+        if (errors.Count > 0) return SubmitResult.Rejected(Rejection.Invalid(errors));
 
         int batchFrames = spec.BatchFrames ?? model!.DefaultBatchFrames;
         Job.Spec = spec;
@@ -79,7 +79,7 @@ public sealed class JobCoordinatorGrain(
         await Scheduler.Offer(Job.PendingWorkItems(JobId));
         StartHeartbeat();
         logger.LogInformation("Job {Job} ({Tenant}) accepted: {Frames} frames in {Items} items", JobId, tenant, spec.Frames, Job.Items.Count);
-        return new SubmitResult { Accepted = true, Status = Job.ToStatus(JobId) };
+        return SubmitResult.Of(Job.ToStatus(JobId));
     }
 
     public Task<JobStatus?> GetStatus() =>

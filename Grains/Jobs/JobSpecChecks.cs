@@ -10,14 +10,14 @@ namespace Grains.Jobs;
 /// </summary>
 public static class JobSpecChecks
 {
-    public static async Task<(ModelInfo? Model, List<string> Errors)> ValidateAsync(JobSpec spec, JobLimits limits, ModelCatalog catalog)
+    public static async Task<(ModelInfo? Model, List<FieldError> Errors)> ValidateAsync(JobSpec spec, JobLimits limits, ModelCatalog catalog)
     {
         var errors = JobSpecValidator.Validate(spec, limits).ToList();
         if (errors.Count > 0) return (null, errors);
         ModelInfo? model = null;
         try { model = await catalog.DescribeAsync(spec.ModelId); }
-        catch (UnknownModelException e) { errors.Add(e.Message); }
-        catch (Exception e) { errors.Add($"modelId: model '{spec.ModelId}' cannot be used: {e.Message}"); }
+        catch (UnknownModelException e) { errors.Add(new FieldError("modelId", e.Message)); }
+        catch (Exception e) { errors.Add(FieldError.Of("modelId", $"model '{spec.ModelId}' cannot be used: {e.Message}")); }
         if (model is not null) errors.AddRange(JobSpecValidator.Validate(spec, limits, model));
         return (model, errors);
     }

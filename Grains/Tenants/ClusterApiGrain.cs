@@ -38,15 +38,14 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
     public async Task<SubmitResult> Submit(string apiKey, string jobId, JobSpec spec)
     {
         var principal = await Authenticate(apiKey);
-        if (!IsValidId(jobId)) return SubmitResult.Rejected([$"jobId: {TenantRules.IdRule}"]);
+        if (!IsValidId(jobId)) return SubmitResult.Rejected(Rejection.Invalid("jobId", TenantRules.IdRule));
         // Everything the coordinator would refuse is refused before the tenant reserves quota: a refused spec must
         // leave no reservation and no count of submitted jobs behind.
         var (_, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
-        if (errors.Count > 0) return SubmitResult.Rejected(errors);
+        if (errors.Count > 0) return SubmitResult.Rejected(Rejection.Invalid(errors));
         var tenant = GrainFactory.GetGrain<ITenantGrain>(principal.Tenant);
         // Reserve first: the tenant grain is single-threaded, so concurrent submits cannot over-admit.
-        var admission = await tenant.Admit(jobId, spec);
-        if (!admission.Admitted) return SubmitResult.Rejected(admission.Errors);
+        if (await tenant.Admit(jobId, spec) is { } refused) return SubmitResult.Rejected(refused);
         var coordinator = GrainFactory.GetGrain<IJobCoordinatorGrain>(JobKey.Of(principal.Tenant, jobId));
         try
         {
@@ -117,20 +116,20 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
         tenant ??= principal.Tenant;
         if (tenant != principal.Tenant && !principal.IsAdmin)
             throw new ApiAuthException(AuthProblem.NotAdmin, $"only an admin may read another tenant's usage");
-        if (!IsValidId(tenant)) throw new ArgumentException($"tenant: {TenantRules.IdRule}");
+        if (!IsValidId(tenant)) throw InvalidTenant();
         return await GrainFactory.GetGrain<ITenantGrain>(tenant).GetInfo() ?? throw UnknownTenant(tenant);
     }
 
     public async Task<IssuedKey> CreateTenant(string apiKey, string tenant, bool isAdmin = false, QuotaPatch? quota = null, double weight = 1)
     {
         await Admin(apiKey);
-        if (!IsValidId(tenant)) throw new ArgumentException($"tenant: {TenantRules.IdRule}");
-        if (TenantRules.CheckWeight(weight) is { } weightError) throw new ArgumentException(weightError);
+        if (!IsValidId(tenant)) throw InvalidTenant();
+        if (TenantRules.CheckWeight(weight) is { } badWeight) throw new RejectedException(badWeight);
         var q = (quota ?? new QuotaPatch()).ApplyTo(tenantOptions.Value.DefaultQuota);
         var errors = q.Validate();
-        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        if (errors.Count > 0) throw new RejectedException(Rejection.Invalid(errors));
         var grain = GrainFactory.GetGrain<ITenantGrain>(tenant);
-        if (await grain.Create(isAdmin, q, weight) is null) throw new ArgumentException($"tenant: '{tenant}' already exists");
+        if (await grain.Create(isAdmin, q, weight) is null) throw new RejectedException(Rejection.Conflict("tenant", $"'{tenant}' already exists"));
         return await grain.IssueKey(revokeOthers: false);
     }
 
@@ -145,14 +144,14 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
     public async Task<TenantInfo> SetQuota(string apiKey, string tenant, QuotaPatch patch)
     {
         await Admin(apiKey);
-        if (patch is null) throw new ArgumentException("quota: a patch is required");
+        if (patch is null) throw new RejectedException(Rejection.Invalid("quota", "a patch is required"));
         return await (await Existing(tenant)).SetQuota(patch);
     }
 
     public async Task<TenantInfo> SetWeight(string apiKey, string tenant, double weight)
     {
         await Admin(apiKey);
-        if (TenantRules.CheckWeight(weight) is { } weightError) throw new ArgumentException(weightError);
+        if (TenantRules.CheckWeight(weight) is { } badWeight) throw new RejectedException(badWeight);
         return await (await Existing(tenant)).SetWeight(weight);
     }
 
@@ -167,7 +166,7 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
     public async Task<int> Revoke(string apiKey, string tenant, string? keyId = null)
     {
         await Admin(apiKey);
-        if (keyId is not null && !TenantRules.IsValidKeyId(keyId)) throw new ArgumentException("keyId: 16 lowercase hex characters");
+        if (keyId is not null && !TenantRules.IsValidKeyId(keyId)) throw new RejectedException(Rejection.Invalid("keyId", "16 lowercase hex characters"));
         var revoked = await (await Existing(tenant)).Revoke(keyId);
         verifiedKeys.EvictTenant(tenant); // other silos: within Tenants:KeyCacheSeconds
         return revoked;
@@ -176,13 +175,14 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
     async Task<ITenantGrain> Existing(string tenant)
     {
         // A name that no tenant can have is refused before it becomes a grain key (and without echoing 10 KB back).
-        if (!IsValidId(tenant)) throw new ArgumentException($"tenant: {TenantRules.IdRule}");
+        if (!IsValidId(tenant)) throw InvalidTenant();
         var grain = GrainFactory.GetGrain<ITenantGrain>(tenant);
         if (await grain.GetInfo() is null) throw UnknownTenant(tenant);
         return grain;
     }
 
-    static ArgumentException UnknownTenant(string tenant) => new($"tenant: '{tenant}' does not exist");
+    static RejectedException InvalidTenant() => new(Rejection.Invalid("tenant", TenantRules.IdRule));
+    static RejectedException UnknownTenant(string tenant) => new(Rejection.NotFound("tenant", $"'{tenant}' does not exist"));
 
     /// <summary>
     /// Only the caller's own namespace of job ids is ever looked at (<see cref="JobKey"/>), so another tenant's job

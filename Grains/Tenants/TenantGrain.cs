@@ -68,32 +68,36 @@ public sealed class TenantGrain(
 
     public Task<TenantInfo?> GetInfo() => Task.FromResult(T.Exists ? Info() : null);
 
-    public async Task<Admission> Admit(string jobId, JobSpec spec)
+    public async Task<Rejection?> Admit(string jobId, JobSpec spec)
     {
-        if (!T.Exists) return Reject($"tenant: '{Id}' does not exist");
-        if (T.Active.ContainsKey(jobId)) return Reject($"jobId: '{jobId}' already exists");
+        // Invalid, not NotFound: the caller's own key named this tenant, so the submit as a whole is refused (400).
+        if (!T.Exists) return Reject(Rejection.Invalid("tenant", $"'{Id}' does not exist"));
+        if (T.Active.ContainsKey(jobId)) return Reject(Rejection.Conflict("jobId", $"'{jobId}' already exists"));
         var q = T.Quota;
         var u = Usage();
-        var errors = new List<string>();
+        var quotas = new List<FieldError>();
         if (spec.Frames > q.MaxFramesPerJob)
-            errors.Add($"quota maxFramesPerJob: the job has {spec.Frames} frames, the limit is {q.MaxFramesPerJob}");
+            quotas.Add(Quota("maxFramesPerJob", $"the job has {spec.Frames} frames, the limit is {q.MaxFramesPerJob}"));
         if (spec.OutputSize > q.MaxOutputSize)
-            errors.Add($"quota maxOutputSize: the job asks for {spec.OutputSize} px, the limit is {q.MaxOutputSize}");
+            quotas.Add(Quota("maxOutputSize", $"the job asks for {spec.OutputSize} px, the limit is {q.MaxOutputSize}"));
         if (u.RunningJobs + 1 > q.MaxRunningJobs)
-            errors.Add($"quota maxRunningJobs: {u.RunningJobs} of {q.MaxRunningJobs} jobs are queued or running");
+            quotas.Add(Quota("maxRunningJobs", $"{u.RunningJobs} of {q.MaxRunningJobs} jobs are queued or running"));
         if (u.QueuedFrames + spec.Frames > q.MaxQueuedFrames)
-            errors.Add($"quota maxQueuedFrames: {u.QueuedFrames} frames queued + {spec.Frames} would exceed {q.MaxQueuedFrames}");
+            quotas.Add(Quota("maxQueuedFrames", $"{u.QueuedFrames} frames queued + {spec.Frames} would exceed {q.MaxQueuedFrames}"));
         if (q.DeviceSecondsPerDay > 0 && u.DeviceSeconds24h >= q.DeviceSecondsPerDay)
-            errors.Add($"quota deviceSecondsPerDay: {u.DeviceSeconds24h:F1} of {q.DeviceSecondsPerDay:F1} device-seconds used in the last 24 h");
+            quotas.Add(Quota("deviceSecondsPerDay", $"{u.DeviceSeconds24h:F1} of {q.DeviceSecondsPerDay:F1} device-seconds used in the last 24 h"));
         if (q.FramesPerDay > 0 && u.Frames24h + u.QueuedFrames + spec.Frames > q.FramesPerDay)
-            errors.Add($"quota framesPerDay: {u.Frames24h} frames rendered in the last 24 h + {u.QueuedFrames} queued + {spec.Frames} would exceed {q.FramesPerDay}");
-        if (errors.Count > 0) return Reject(errors.ToArray());
+            quotas.Add(Quota("framesPerDay", $"{u.Frames24h} frames rendered in the last 24 h + {u.QueuedFrames} queued + {spec.Frames} would exceed {q.FramesPerDay}"));
+        if (quotas.Count > 0) return Reject(Rejection.QuotaExceeded(quotas));
 
         T.Active[jobId] = new JobReservation { Frames = spec.Frames };
         T.JobsSubmitted++;
         await tenant.WriteStateAsync();
-        return new Admission { Admitted = true };
+        return null;
     }
+
+    /// <summary>"quota maxRunningJobs: ...": on its own (a log, a CLI line) the message still says a quota refused the job, not the spec.</summary>
+    static FieldError Quota(string quota, string detail) => new(quota, $"quota {quota}: {detail}");
 
     public async Task JobProgress(string jobId, int framesDone, double deviceSeconds)
     {
@@ -112,9 +116,9 @@ public sealed class TenantGrain(
     public async Task<TenantInfo> SetQuota(QuotaPatch patch)
     {
         EnsureExists();
-        var quota = (patch ?? throw new ArgumentException("quota: a patch is required")).ApplyTo(T.Quota);
+        var quota = (patch ?? throw new RejectedException(Rejection.Invalid("quota", "a patch is required"))).ApplyTo(T.Quota);
         var errors = quota.Validate();
-        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        if (errors.Count > 0) throw new RejectedException(Rejection.Invalid(errors));
         T.Quota = quota;
         await tenant.WriteStateAsync();
         return Info();
@@ -123,7 +127,7 @@ public sealed class TenantGrain(
     public async Task<TenantInfo> SetWeight(double weight)
     {
         EnsureExists();
-        if (TenantRules.CheckWeight(weight) is { } error) throw new ArgumentException(error);
+        if (TenantRules.CheckWeight(weight) is { } rejection) throw new RejectedException(rejection);
         T.Weight = weight;
         await tenant.WriteStateAsync();
         await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).Upsert(Id, weight);
@@ -151,7 +155,8 @@ public sealed class TenantGrain(
     {
         EnsureExists();
         var targets = keyId is null ? T.KeyIds.ToList() : T.KeyIds.Where(k => k == keyId).ToList();
-        if (keyId is not null && targets.Count == 0) throw new ArgumentException($"keyId: tenant '{Id}' has no active key '{keyId}'");
+        // Invalid (400) rather than NotFound: the tenant exists; the key id given with it is the wrong argument.
+        if (keyId is not null && targets.Count == 0) throw new RejectedException(Rejection.Invalid("keyId", $"tenant '{Id}' has no active key '{keyId}'"));
         int revoked = 0;
         foreach (var k in targets)
         {
@@ -172,13 +177,13 @@ public sealed class TenantGrain(
 
     void EnsureExists()
     {
-        if (!T.Exists) throw new ArgumentException($"tenant: '{Id}' does not exist");
+        if (!T.Exists) throw new RejectedException(Rejection.NotFound("tenant", $"'{Id}' does not exist"));
     }
 
-    Admission Reject(params string[] errors)
+    Rejection Reject(Rejection rejection)
     {
         T.JobsRejected++; // soft counter: persisted with the next write
-        return new Admission { Errors = errors };
+        return rejection;
     }
 
     /// <summary>Adds the growth of a job's cumulative progress to the rolling usage; false when nothing changed.</summary>

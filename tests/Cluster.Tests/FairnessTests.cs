@@ -92,6 +92,7 @@ public class FairnessTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(4, (await t.UsageAsync()).Weight);
         var snapshot = await harness.Client.GetGrain<ISchedulerGrain>(0).Snapshot();
         Assert.Equal(4, snapshot.Tenants.Single(x => x.Tenant == "heavy").Weight);
-        await Assert.ThrowsAsync<ArgumentException>(() => harness.AdminApi.SetWeightAsync("heavy", 0));
+        var refused = await Assert.ThrowsAsync<RejectedException>(() => harness.AdminApi.SetWeightAsync("heavy", 0));
+        Assert.Equal(RejectionKind.Invalid, refused.Rejection.Kind);
     }
 }

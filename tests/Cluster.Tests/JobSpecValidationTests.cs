@@ -32,7 +32,8 @@ public class JobSpecValidationTests
     public void Each_invalid_field_gets_an_error_naming_it_and_its_range(string name, JobSpec spec, string expected)
     {
         var errors = JobSpecValidator.Validate(spec, new JobLimits());
-        Assert.True(errors.Any(e => e.StartsWith(expected, StringComparison.Ordinal)), $"{name}: got [{string.Join(" | ", errors)}]");
+        Assert.True(errors.Any(e => e.Message.StartsWith(expected, StringComparison.Ordinal) && expected.StartsWith(e.Field + ": ", StringComparison.Ordinal)),
+            $"{name}: got [{string.Join(" | ", errors)}]");
     }
 
     [Fact]

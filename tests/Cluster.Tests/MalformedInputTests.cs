@@ -32,7 +32,7 @@ public class MalformedInputTests(ITestOutputHelper output)
         var failures = new List<string>();
         foreach (var c in MalformedInputs.Specs().Where(c => !c.NeedsModel && !c.QuotaOnly))
         {
-            var errors = JobSpecValidator.Validate(c.Spec, new JobLimits());
+            var errors = Messages(JobSpecValidator.Validate(c.Spec, new JobLimits()));
             if (Problem(errors, c.Field, c.Limit) is { } problem) failures.Add($"{c.Name}: {problem}");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
@@ -45,7 +45,7 @@ public class MalformedInputTests(ITestOutputHelper output)
         var failures = new List<string>();
         foreach (var c in MalformedInputs.Specs().Where(c => c.NeedsModel && c.Field != "modelId"))
         {
-            var errors = JobSpecValidator.Validate(c.Spec, new JobLimits(), tiny);
+            var errors = Messages(JobSpecValidator.Validate(c.Spec, new JobLimits(), tiny));
             if (Problem(errors, c.Field, c.Limit) is { } problem) failures.Add($"{c.Name}: {problem}");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
@@ -82,18 +82,21 @@ public class MalformedInputTests(ITestOutputHelper output)
         Assert.Equal(JobKind.Video, JobSpecJson.Read(MalformedInputs.With("kind", "\"video\"")).Spec?.Kind);
         foreach (var raw in new[] { "\"ImageSet,Video\"", "\"imageset \"", "\" Video\"", "1", "\"1\"" })
             Assert.Equal(["kind: must be one of 'ImageSet', 'Video', got " + (raw[0] == '"' ? $"the string '{raw[1..^1]}'" : "the number 1")],
-                JobSpecJson.Read(MalformedInputs.With("kind", raw)).Errors);
+                Messages(JobSpecJson.Read(MalformedInputs.With("kind", raw)).Errors));
     }
 
     [Fact]
     public void Unknown_property_names_are_echoed_bounded_and_escaped()
     {
-        var bidi = JobSpecJson.Read(MalformedInputs.With("fr\u202Eames:x", "1")).Errors;
-        Assert.StartsWith("body: unknown property 'fr\\u202Eames:x'; a job spec has", Assert.Single(bidi));
-        var huge = Assert.Single(JobSpecJson.Read(MalformedInputs.With(new string('n', 100_000), "1")).Errors);
+        var bidi = Assert.Single(JobSpecJson.Read(MalformedInputs.With("fr\u202Eames:x", "1")).Errors);
+        Assert.StartsWith("body: unknown property 'fr\\u202Eames:x'; a job spec has", bidi.Message);
+        Assert.Equal("body", bidi.Field);
+        var huge = Assert.Single(JobSpecJson.Read(MalformedInputs.With(new string('n', 100_000), "1")).Errors).Message;
         Assert.Contains("(first 64 of 100000 characters)", huge);
         Assert.True(huge.Length < MaxErrorLength, huge);
-        Assert.StartsWith("frams: unknown property 'frams'", Assert.Single(JobSpecJson.Read(MalformedInputs.With("frams", "1")).Errors));
+        var typo = Assert.Single(JobSpecJson.Read(MalformedInputs.With("frams", "1")).Errors);
+        Assert.StartsWith("frams: unknown property 'frams'", typo.Message);
+        Assert.Equal("frams", typo.Field);
     }
 
     /// <summary>The JSON step, then the validator: what the HTTP API does before asking the cluster.</summary>
@@ -102,10 +105,12 @@ public class MalformedInputTests(ITestOutputHelper output)
     static (JobSpec? Spec, IReadOnlyList<string> Errors) Parse(byte[] utf8)
     {
         var (spec, errors) = JobSpecJson.Read(utf8);
-        if (errors.Count > 0) return (null, errors);
+        if (errors.Count > 0) return (null, Messages(errors));
         errors = JobSpecValidator.Validate(spec, new JobLimits());
-        return errors.Count > 0 ? (null, errors) : (spec, errors);
+        return errors.Count > 0 ? (null, Messages(errors)) : (spec, []);
     }
+
+    static List<string> Messages(IEnumerable<FieldError> errors) => errors.Select(e => e.Message).ToList();
 
     [Fact]
     public void Echoed_values_are_short_and_escaped()

@@ -146,7 +146,7 @@ public class MalformedRequestTests(ITestOutputHelper output)
         else if (MalformedInputTests.Problem(result.Errors, field, limit) is { } problem) failures.Add($"{name}: {problem}");
     }
 
-    Task Expect(string name, Task call, string field, string? limit = null) => Expect<ArgumentException>(name, call, field, limit);
+    Task Expect(string name, Task call, string field, string? limit = null) => Expect<RejectedException>(name, call, field, limit);
 
     async Task Expect<TException>(string name, Task call, string field, string? limit = null) where TException : Exception
     {

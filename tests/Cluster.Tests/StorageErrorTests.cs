@@ -44,6 +44,7 @@ public class StorageErrorTests
         var serializer = harness.Cluster.Silos[0].ServiceProvider.GetRequiredService<Serializer>();
         Assert.IsType<ClusterCallException>(ExceptionBoundaryFilter.Translate(new UnserialisableException("boom\nstack-ish"), serializer));
         Assert.Null(ExceptionBoundaryFilter.Translate(new ArgumentException("tenant: 'x' does not exist"), serializer));
+        Assert.Null(ExceptionBoundaryFilter.Translate(new RejectedException(Rejection.NotFound("tenant", "'x' does not exist")), serializer));
         Assert.Null(ExceptionBoundaryFilter.Translate(new ApiAuthException(AuthProblem.WrongKey, "no"), serializer));
         Assert.Null(ExceptionBoundaryFilter.Translate(new InconsistentStateException("etag"), serializer));
         var wrapped = ExceptionBoundaryFilter.Translate(new InvalidOperationException("write failed",
