@@ -48,7 +48,7 @@ public sealed class JobCoordinatorGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (Job.State is JobState.Queued or JobState.Running or JobState.Finalizing) StartHeartbeat();
+        if (Job.Exists && !Job.IsTerminal) StartHeartbeat();
         return Task.CompletedTask;
     }
 
@@ -57,22 +57,14 @@ public sealed class JobCoordinatorGrain(
 
     public async Task<SubmitResult> Submit(JobSpec spec, string tenant)
     {
-        if (Job.State != JobState.Unknown)
+        if (Job.Exists)
             return SubmitResult.Rejected(Rejection.Conflict("jobId", $"'{JobId}' already exists"));
         if (JobKey.Parse(Key).Tenant != tenant)
             return SubmitResult.Rejected(Rejection.Invalid("tenant", $"the job's key is for tenant '{JobKey.Parse(Key).Tenant}', not '{tenant}'"));
         var (model, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
         if (errors.Count > 0) return SubmitResult.Rejected(Rejection.Invalid(errors));
 
-        int batchFrames = spec.BatchFrames ?? model!.DefaultBatchFrames;
-        Job.Spec = spec;
-        Job.Tenant = tenant;
-        Job.NumClasses = model!.NumClasses;
-        Job.State = JobState.Queued;
-        Job.CreatedAt = DateTime.UtcNow;
-        Job.BlobPrefix = $"tenants/{tenant}/jobs/{JobId}/";
-        Job.Items = FramePlanner.Shard(spec.Frames, batchFrames).Select(s => new ItemRecord { FirstFrame = s.First, FrameCount = s.Count }).ToList();
-        Job.Frames = new FrameRecord?[spec.Frames];
+        Job.Open(JobId, spec, tenant, spec.BatchFrames ?? model!.DefaultBatchFrames, model!.NumClasses, DateTime.UtcNow);
         await Writer.PersistAsync();
         await GrainFactory.GetGrain<IJobIndexGrain>(tenant).Add(JobId);
         await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -83,99 +75,60 @@ public sealed class JobCoordinatorGrain(
     }
 
     public Task<JobStatus?> GetStatus() =>
-        Task.FromResult(Job.State == JobState.Unknown ? null : Job.ToStatus(JobId) with { CoordinatorSilo = SiloName });
+        Task.FromResult(Job.Exists ? Job.ToStatus(JobId) with { CoordinatorSilo = SiloName } : null);
 
     /// <summary>Operators and chaos tests need to know where the job's coordinator lives; resolved lazily so the constructor stays as is.</summary>
     string SiloName => siloName ??= ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name;
 
     public async Task<bool> Cancel()
     {
-        if (Job.State is JobState.Unknown || IsTerminal) return false;
-        Job.State = JobState.Cancelled;
-        Job.CompletedAt = DateTime.UtcNow;
-        await Writer.PersistAsync();
-        metrics.JobCompleted(Job.Tenant, Job.State);
-        await Scheduler.Withdraw(Key);
-        await EndedAsync();
+        if (!Job.Cancel(DateTime.UtcNow)) return false;
+        await EndWithdrawnAsync();
         logger.LogInformation("Job {Job} cancelled", JobId);
         return true;
     }
 
     public Task BatchLeased(int batchIndex, int attempt, string workerId)
     {
-        if (Job.TryCurrentItem(batchIndex, attempt, out var item) && item.State == ItemState.Queued)
-        {
-            item.State = ItemState.Leased;
-            item.Worker = workerId;
-            if (Job.State == JobState.Queued)
-            {
-                Job.State = JobState.Running;
-                Job.StartedAt = DateTime.UtcNow;
-            }
-        }
+        Job.Lease(batchIndex, attempt, workerId, DateTime.UtcNow);
         return Task.CompletedTask; // soft progress only: not worth a storage write
     }
 
     public async Task BatchCompleted(BatchResult result)
     {
-        if (IsTerminal || Job.State == JobState.Unknown || result.BatchIndex < 0 || result.BatchIndex >= Job.Items.Count) return;
-        var item = Job.Items[result.BatchIndex];
-        if (item.State == ItemState.Done) return; // a duplicate of an item already stored: identical bytes
-        if (result.Frames.Length != item.FrameCount || result.Frames.Any(f => f.Index < item.FirstFrame || f.Index >= item.FirstFrame + item.FrameCount))
+        switch (Job.Complete(result, DateTime.UtcNow))
         {
-            metrics.ItemFailed(Job.Tenant, FailureReason.WrongFrames);
-            await BatchFailed(result.BatchIndex, result.Attempt, result.WorkerId, "worker reported the wrong frames");
-            return;
+            case CompletionOutcome.Ignored:
+                return;
+            case CompletionOutcome.WrongFrames:
+                metrics.ItemFailed(Job.Tenant, FailureReason.WrongFrames);
+                await BatchFailed(result.BatchIndex, result.Attempt, result.WorkerId, "worker reported the wrong frames");
+                return;
+            case CompletionOutcome.LastStored:
+                await Writer.PersistAsync();
+                ScheduleFinalize();
+                break;
+            case CompletionOutcome.Stored:
+                // Acknowledged before stored: if this silo dies first, the item is still pending in the stored state and
+                // re-runs on re-activation with identical bytes. Completions arriving during a write share the next one.
+                _ = PersistInBackgroundAsync();
+                break;
         }
-        foreach (var frame in result.Frames) Job.Frames[frame.Index] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes, frame.DeviceKind, frame.ComputeChunk);
-        item.State = ItemState.Done;
-        item.Worker = result.WorkerId;
-        if (result.Simulated) Job.MarkSimulated();
-        Job.DeviceSeconds += result.DeviceSeconds;
-        if (Job.State == JobState.Queued)
-        {
-            Job.State = JobState.Running;
-            Job.StartedAt ??= DateTime.UtcNow;
-        }
-        if (Job.Items.All(i => i.State == ItemState.Done)) Job.State = JobState.Finalizing;
-        if (Job.State == JobState.Finalizing)
-        {
-            await Writer.PersistAsync();
-            ScheduleFinalize();
-        }
-        else
-        {
-            // Acknowledged before stored: if this silo dies first, the item is still pending in the stored state and
-            // re-runs on re-activation with identical bytes. Completions arriving during a write share the next one.
-            _ = PersistInBackgroundAsync();
-        }
-        metrics.FramesCompleted(Job.Tenant, Job.Spec!.ModelId, item.FrameCount);
+        metrics.FramesCompleted(Job.Tenant, Job.Spec!.ModelId, Job.Items[result.BatchIndex].FrameCount);
         if (Progress.Changed()) await ReportProgressAsync();
     }
 
     public async Task BatchFailed(int batchIndex, int attempt, string workerId, string reason)
     {
-        if (!Job.TryCurrentItem(batchIndex, attempt, out var item) || item.State == ItemState.Done || IsTerminal) return;
-        item.Failures++;
-        item.LastError = $"{workerId}: {reason}";
-        Job.Retries++;
+        var outcome = Job.Fail(batchIndex, attempt, workerId, reason, options.MaxAttempts, options.BlocklistAfterFailures, DateTime.UtcNow);
+        if (outcome == FailureOutcome.Ignored) return;
         logger.LogWarning("Job {Job} item {Batch} attempt {Attempt} failed on {Worker}: {Reason}", JobId, batchIndex, attempt, workerId, reason);
-        if (item.Failures >= options.MaxAttempts)
+        if (outcome == FailureOutcome.JobFailed)
         {
-            item.State = ItemState.Failed;
-            Job.State = JobState.Failed;
-            Job.CompletedAt = DateTime.UtcNow;
-            Job.Error = $"batch {batchIndex} (frames {item.FirstFrame}-{item.FirstFrame + item.FrameCount - 1}) failed {item.Failures} times; last: {item.LastError}";
-            await Writer.PersistAsync();
-            metrics.JobCompleted(Job.Tenant, Job.State);
-            await Scheduler.Withdraw(Key);
-            await EndedAsync();
+            await EndWithdrawnAsync();
             return;
         }
-        int failuresOnWorker = Job.Items.Count(i => i.LastError?.StartsWith(workerId + ":", StringComparison.Ordinal) == true);
-        if (failuresOnWorker >= options.BlocklistAfterFailures) await Scheduler.Blocklist(Key, workerId);
-        item.Attempt++;
-        item.State = ItemState.Queued;
+        if (outcome == FailureOutcome.RetriedAndBlocklisted) await Scheduler.Blocklist(Key, workerId);
         await Writer.PersistAsync();
         metrics.ItemRetried(Job.Tenant);
         await Scheduler.Offer([Job.ToWorkItem(JobId, batchIndex)]);
@@ -183,12 +136,19 @@ public sealed class JobCoordinatorGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (IsTerminal) await EndedAsync();
-        else if (Job.State == JobState.Unknown) await StopKeepAliveAsync();
+        if (Job.IsTerminal) await EndedAsync();
+        else if (!Job.Exists) await StopKeepAliveAsync();
         // Otherwise activation already restarted the heartbeat, which re-offers pending items.
     }
 
-    bool IsTerminal => Job.State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+    /// <summary>The job was cancelled or failed: stores that, counts it, and takes its queued items off the scheduler.</summary>
+    async Task EndWithdrawnAsync()
+    {
+        await Writer.PersistAsync();
+        metrics.JobCompleted(Job.Tenant, Job.State);
+        await Scheduler.Withdraw(Key);
+        await EndedAsync();
+    }
 
     void StartHeartbeat()
     {
@@ -205,7 +165,7 @@ public sealed class JobCoordinatorGrain(
     /// </summary>
     async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
-        if (IsTerminal) return;
+        if (Job.IsTerminal) return;
         if (Writer.Dirty) await PersistInBackgroundAsync();
         if (Progress.Dirty) await ReportProgressAsync();
         if (Job.State == JobState.Finalizing)
@@ -225,13 +185,12 @@ public sealed class JobCoordinatorGrain(
 
     async Task FinalizeAsync(CancellationToken cancellationToken)
     {
+        // A cancel may have come between scheduling and this turn; a cancelled job writes no outputs.
+        if (Job.State != JobState.Finalizing) return;
         try
         {
             var (manifestBlob, video, completedAt) = await ManifestWriter.WriteOutputsAsync(blobs, JobId, Job, cancellationToken);
-            Job.ManifestBlob = manifestBlob;
-            Job.VideoBlob = video?.Blob;
-            Job.State = JobState.Completed;
-            Job.CompletedAt = completedAt;
+            Job.Finish(manifestBlob, video?.Blob, completedAt);
             await Writer.PersistAsync();
             metrics.JobCompleted(Job.Tenant, Job.State);
             await EndedAsync();

@@ -4,7 +4,42 @@ namespace Grains.Jobs;
 
 public enum ItemState { Queued, Leased, Done, Failed }
 
-/// <summary>The persisted state of one job: the coordinator's source of truth.</summary>
+/// <summary>What a worker's completion report did to the job (<see cref="JobRecord.Complete"/>).</summary>
+public enum CompletionOutcome
+{
+    /// <summary>Nothing changed: no such item, the item is stored already (a duplicate: identical bytes), or the job ended.</summary>
+    Ignored,
+    /// <summary>The report's frames are not the item's; nothing changed, and the report counts as a failed attempt.</summary>
+    WrongFrames,
+    /// <summary>The item is done; other items are pending.</summary>
+    Stored,
+    /// <summary>The item was the last one: the job is Finalizing.</summary>
+    LastStored,
+}
+
+/// <summary>What a failed attempt did to the job (<see cref="JobRecord.Fail"/>).</summary>
+public enum FailureOutcome
+{
+    /// <summary>Nothing changed: a report of an older attempt, of a stored item, or of a job that ended.</summary>
+    Ignored,
+    /// <summary>The item is queued again with its next attempt.</summary>
+    Retried,
+    /// <summary>Retried, and the worker has now failed enough of the job's items to be kept off the job.</summary>
+    RetriedAndBlocklisted,
+    /// <summary>The item used its last attempt: the item and the job are Failed.</summary>
+    JobFailed,
+}
+
+/// <summary>
+/// The persisted state of one job: the coordinator's source of truth, and the job's state machine. Every transition
+/// is a method here that checks it is allowed, applies it, and says what happened; the coordinator then does the
+/// writes, metrics and scheduler calls that outcome needs. The job goes Unknown → Queued (<see cref="Open"/>) →
+/// Running (the first lease or completion) → Finalizing (every item stored) → Completed (<see cref="Finish"/>), or to
+/// Failed (an item's last attempt failed) or Cancelled from any state before the end; the three ends are final.
+/// An item goes Queued → Leased → Done, and back to Queued with its next attempt when one fails, or to Failed.
+/// Workers' reports arrive late, twice or for older attempts, so a report that does not apply is ignored (and says
+/// so); a command the coordinator should not have given throws.
+/// </summary>
 [GenerateSerializer]
 public sealed class JobRecord
 {
@@ -31,17 +66,125 @@ public sealed class JobRecord
 
     public const string SimulatedWarning = "SIMULATED: frames were produced by simulated devices (Devices:Simulated); they are placeholder images, not model output";
 
-    public void MarkSimulated()
+    /// <summary>A job was submitted under this key (whatever its state now).</summary>
+    public bool Exists => State != JobState.Unknown;
+
+    public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+
+    public int FramesDone => Frames.Count(f => f is not null);
+
+    /// <summary>Unknown → Queued: the job's items, all queued at attempt 0. Throws for a job that exists (a submit checks first).</summary>
+    public void Open(string jobId, JobSpec spec, string tenant, int batchFrames, int numClasses, DateTime now)
+    {
+        if (Exists) throw Illegal("open", JobState.Queued);
+        Spec = spec;
+        Tenant = tenant;
+        NumClasses = numClasses;
+        State = JobState.Queued;
+        CreatedAt = now;
+        BlobPrefix = $"tenants/{tenant}/jobs/{jobId}/";
+        Items = FramePlanner.Shard(spec.Frames, batchFrames).Select(s => new ItemRecord { FirstFrame = s.First, FrameCount = s.Count }).ToList();
+        Frames = new FrameRecord?[spec.Frames];
+    }
+
+    /// <summary>Queued, Running or Finalizing → Cancelled. False, changing nothing, when there is no job or it has ended.</summary>
+    public bool Cancel(DateTime now)
+    {
+        if (!Exists || IsTerminal) return false;
+        State = JobState.Cancelled;
+        CompletedAt = now;
+        return true;
+    }
+
+    /// <summary>
+    /// A worker leased the item's current attempt: item Queued → Leased, job Queued → Running. False, changing nothing,
+    /// for an older attempt, an item not queued, or a job that ended.
+    /// </summary>
+    public bool Lease(int batchIndex, int attempt, string workerId, DateTime now)
+    {
+        if (IsTerminal || !TryCurrentItem(batchIndex, attempt, out var item) || item.State != ItemState.Queued) return false;
+        item.State = ItemState.Leased;
+        item.Worker = workerId;
+        if (State == JobState.Queued)
+        {
+            State = JobState.Running;
+            StartedAt = now;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A worker stored an item's frames: the item is Done (from any attempt: a late one wrote the same bytes), the job
+    /// Running, and Finalizing once every item is done.
+    /// </summary>
+    public CompletionOutcome Complete(BatchResult result, DateTime now)
+    {
+        if (!Exists || IsTerminal || result.BatchIndex < 0 || result.BatchIndex >= Items.Count) return CompletionOutcome.Ignored;
+        var item = Items[result.BatchIndex];
+        if (item.State == ItemState.Done) return CompletionOutcome.Ignored;
+        if (result.Frames.Length != item.FrameCount || result.Frames.Any(f => f.Index < item.FirstFrame || f.Index >= item.FirstFrame + item.FrameCount))
+            return CompletionOutcome.WrongFrames;
+        foreach (var frame in result.Frames) Frames[frame.Index] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes, frame.DeviceKind, frame.ComputeChunk);
+        item.State = ItemState.Done;
+        item.Worker = result.WorkerId;
+        if (result.Simulated) MarkSimulated();
+        DeviceSeconds += result.DeviceSeconds;
+        if (State == JobState.Queued)
+        {
+            State = JobState.Running;
+            StartedAt ??= now;
+        }
+        if (Items.Any(i => i.State != ItemState.Done)) return CompletionOutcome.Stored;
+        State = JobState.Finalizing;
+        return CompletionOutcome.LastStored;
+    }
+
+    /// <summary>
+    /// The item's current attempt failed on a worker: counted as a retry; after <paramref name="maxAttempts"/> failures
+    /// the item and the job are Failed, else the item is Queued at its next attempt. The worker is to be blocklisted once
+    /// the latest failure of <paramref name="blocklistAfterFailures"/> of the job's items was on it.
+    /// </summary>
+    public FailureOutcome Fail(int batchIndex, int attempt, string workerId, string reason, int maxAttempts, int blocklistAfterFailures, DateTime now)
+    {
+        if (IsTerminal || !TryCurrentItem(batchIndex, attempt, out var item) || item.State == ItemState.Done) return FailureOutcome.Ignored;
+        item.Failures++;
+        item.LastError = $"{workerId}: {reason}";
+        Retries++;
+        if (item.Failures >= maxAttempts)
+        {
+            item.State = ItemState.Failed;
+            State = JobState.Failed;
+            CompletedAt = now;
+            Error = $"batch {batchIndex} (frames {item.FirstFrame}-{item.FirstFrame + item.FrameCount - 1}) failed {item.Failures} times; last: {item.LastError}";
+            return FailureOutcome.JobFailed;
+        }
+        item.Attempt++;
+        item.State = ItemState.Queued;
+        int failuresOnWorker = Items.Count(i => i.LastError?.StartsWith(workerId + ":", StringComparison.Ordinal) == true);
+        return failuresOnWorker >= blocklistAfterFailures ? FailureOutcome.RetriedAndBlocklisted : FailureOutcome.Retried;
+    }
+
+    /// <summary>Finalizing → Completed, with the outputs written. Throws in any other state: only a finished finalization completes a job.</summary>
+    public void Finish(string manifestBlob, string? videoBlob, DateTime completedAt)
+    {
+        if (State != JobState.Finalizing) throw Illegal("finish", JobState.Completed);
+        ManifestBlob = manifestBlob;
+        VideoBlob = videoBlob;
+        State = JobState.Completed;
+        CompletedAt = completedAt;
+    }
+
+    InvalidOperationException Illegal(string transition, JobState to) => new($"job state machine: cannot {transition} a job that is {State} (→ {to})");
+
+    void MarkSimulated()
     {
         if (Simulated) return;
         Simulated = true;
         Warnings.Add(SimulatedWarning);
     }
 
-    public int FramesDone => Frames.Count(f => f is not null);
-
     /// <summary>The item at <paramref name="batchIndex"/>, if that index exists and is at <paramref name="attempt"/> (a report of an older attempt is stale).</summary>
-    public bool TryCurrentItem(int batchIndex, int attempt, out ItemRecord item)
+    bool TryCurrentItem(int batchIndex, int attempt, out ItemRecord item)
     {
         item = null!;
         if (batchIndex < 0 || batchIndex >= Items.Count) return false;
