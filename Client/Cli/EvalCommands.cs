@@ -169,14 +169,16 @@ public static class EvalCommands
             {
                 ct.ThrowIfCancellationRequested();
                 var batch = rowSpecs.GetRange(start, s.BatchSize);
+                Cli.Measure.Synchronize(device);
                 clock.Start();
                 var result = sample(batch);
+                Cli.Measure.Synchronize(device);
                 clock.Stop();
                 images.Add(result);
                 int done = start + s.BatchSize;
                 if (done == rowSpecs.Count || lastPrint.Elapsed.TotalSeconds >= 10)
                 {
-                    log.WriteLine($"  [{name}] {done}/{rowSpecs.Count} images, {clock.Elapsed.TotalSeconds / done:F4} s/image");
+                    log.WriteLine($"  [{name}] {done}/{rowSpecs.Count} images, {Cli.Measure.Rate(done / clock.Elapsed.TotalSeconds)} images/s");
                     lastPrint.Restart();
                 }
             }
@@ -187,7 +189,7 @@ public static class EvalCommands
             double accuracy = predicted.eq(requested).to(float64).mean().item<double>();
             using var features = classifier.ExtractFeatures(all);
             double fd = FrechetDistance.Compute(features, heldOutFeatures);
-            log.WriteLine($"{name}: class accuracy {accuracy:P1}, FD {fd:F3}, {secondsPerImage:F4} s/image (batch {s.BatchSize})");
+            log.WriteLine($"{name}: class accuracy {accuracy:P1}, FD {fd:F3}, {Cli.Measure.Rate(1 / secondsPerImage)} images/s (batch {s.BatchSize})");
             return new QualityRow(name, nfe, accuracy, fd, secondsPerImage);
         }
     }

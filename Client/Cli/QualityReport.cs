@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Cli;
 
-/// <summary>One sampler's measurements: class accuracy of its digits, FD to the held-out digits, time per image.</summary>
+/// <summary>One sampler's measurements: class accuracy of its digits, FD to the held-out digits, time per image (printed as images/s).</summary>
 public sealed record QualityRow(string Sampler, string Nfe, double? ClassAccuracy, double FrechetDistance, double? SecondsPerImage);
 
 /// <summary>A checkpoint named in the report, with the training iterations its card records.</summary>
@@ -36,11 +36,11 @@ public sealed record QualityReport
     public string Table()
     {
         var s = new StringBuilder();
-        s.AppendLine($"| Sampler | NFE (network calls / image) | Class accuracy | FD to held-out ↓ | Seconds / image (batch {BatchSize}) |");
+        s.AppendLine($"| Sampler | NFE (network calls / image) | Class accuracy | FD to held-out ↓ | Images / s (batch {BatchSize}) |");
         s.AppendLine("|---|---:|---:|---:|---:|");
         foreach (var row in Rows)
             s.AppendLine($"| {row.Sampler} | {row.Nfe} | {(row.ClassAccuracy is { } a ? F(100 * a, "F1") + " %" : "–")} | " +
-                         $"{F(row.FrechetDistance, "F3")} | {(row.SecondsPerImage is { } t ? F(t, "F4") : "–")} |");
+                         $"{F(row.FrechetDistance, "F3")} | {(row.SecondsPerImage is { } t ? Measure.Rate(1 / t) : "–")} |");
         return s.ToString();
     }
 
@@ -88,7 +88,7 @@ public sealed record QualityReport
                      $"of the generated digits and of the {HeldOutCount:N0} held-out digits (float64, symmetric eigendecompositions). " +
                      "The reference row compares real training digits (same count and class balance) with the held-out digits: the floor FD can reach at this sample size. " +
                      "FD values are only comparable within this feature space (not to published FID numbers).");
-        s.AppendLine($"- Seconds per image: wall clock of the sampler calls only (noise generation included, classifier excluded), divided by the number of images. Every row runs the network on batches (compute chunks) of exactly {BatchSize} images, after one warm-up forward pass per network.");
+        s.AppendLine($"- Images / s: the number of images divided by the wall clock of the sampler calls only (noise generation included, classifier excluded; the device synchronised before each clock read). Every row runs the network on batches (compute chunks) of exactly {BatchSize} images, after one warm-up forward pass per network.");
         return s.ToString();
     }
 }

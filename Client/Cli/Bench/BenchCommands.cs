@@ -19,6 +19,7 @@ public static class BenchCommands
         bench.Subcommands.Add(ScaleCommand.Create());
         bench.Subcommands.Add(ClusterBench.Command());
         bench.Subcommands.Add(HostBench.Command());
+        bench.Subcommands.Add(P2GpuBench.Command());
         return bench;
     }
 
@@ -31,13 +32,14 @@ public static class BenchCommands
         var batchSizes = new Option<string>("--batch-sizes") { Description = "Comma-separated request batch sizes.", DefaultValueFactory = _ => "1,2,4,8,16,32,64" };
         var threads = new Option<string>("--threads") { Description = "Comma-separated torch thread counts to sweep (process-wide; the ceiling is measured at each).", DefaultValueFactory = _ => DefaultThreadCounts() };
         var steps = new Option<int>("--steps") { Description = "Sampling steps (network evaluations per image).", DefaultValueFactory = _ => 2 };
-        var computeBatch = new Option<int>("--compute-batch") { Description = "Samples per network evaluation (the sampler pads to it).", DefaultValueFactory = _ => ConsistencySampler.DefaultComputeBatch };
+        var computeBatch = new Option<int?>("--compute-batch") { Description = $"Samples per network evaluation (the sampler pads to it); default {ConsistencySampler.DefaultComputeBatch} on a CPU, the whole batch on a GPU." };
         var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds per thread count (one sampler call per batch size + matmul probes each); rates are the best round.", DefaultValueFactory = _ => 10 };
         var pngSize = new Option<int?>("--png-size") { Description = "PNG output size in pixels (default: the model's resolution)." };
         var memoryBatches = new Option<int>("--memory-batches") { Description = "Then sample this many batches and print live tensors and RSS before/after (0 = skip).", DefaultValueFactory = _ => 0 };
         var profile = new Option<bool>("--profile") { Description = "Also time one forward pass against its convolutions alone, per thread count." };
         var report = BenchmarkLog.ReportOption();
-        foreach (var option in new Option[] { model, batchSizes, threads, steps, computeBatch, rounds, pngSize, memoryBatches, profile, report })
+        var device = DeviceOption();
+        foreach (var option in new Option[] { model, batchSizes, threads, steps, computeBatch, rounds, pngSize, memoryBatches, profile, report, device })
             command.Options.Add(option);
 
         command.SetAction((r, ct) => Run(() =>
@@ -45,7 +47,7 @@ public static class BenchCommands
             var settings = new SamplerBench(
                 r.GetValue(model), ParseList(r.GetValue(batchSizes)!, "--batch-sizes", 4096), ParseList(r.GetValue(threads)!, "--threads", 1024),
                 r.GetValue(steps), r.GetValue(computeBatch), r.GetValue(rounds), r.GetValue(pngSize), r.GetValue(memoryBatches),
-                r.GetValue(profile), r.GetValue(report)!);
+                r.GetValue(profile), r.GetValue(report)!, r.GetValue(device)!);
             settings.Run(Console.Out, ct);
         }));
         return command;
@@ -67,7 +69,7 @@ public static class BenchCommands
         var studentTimes = new Option<string?>("--student-times") { Description = "The student's intermediate TrigFlow times, comma-separated, decreasing, steps - 1 of them (default: t_mid = 1.1 for 2 steps)." };
         var seed = new Option<ulong>("--seed") { Description = "Noise seed (the teacher starts from the student's noise).", DefaultValueFactory = _ => 2024UL };
         var report = BenchmarkLog.ReportOption();
-        var device = new Option<string>("--device") { Description = "Torch device: cpu, cuda, cuda:1 ...", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption();
         foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, report, device })
             command.Options.Add(option);
 
@@ -78,6 +80,15 @@ public static class BenchCommands
             settings.Run(Console.Out, ct);
         }));
         return command;
+    }
+
+    /// <summary>`--device`: where a bench runs its network (its clocks wait for the device before they are read).</summary>
+    internal static Option<string> DeviceOption() => new("--device") { Description = "Torch device: cpu, cuda, cuda:1 ...", DefaultValueFactory = _ => "cpu" };
+
+    internal static TorchSharp.torch.Device ParseDevice(string name)
+    {
+        try { return TorchSharp.torch.device(name); }
+        catch (ArgumentException e) { throw new CliException($"--device: '{name}' is not a torch device ({e.Message})."); }
     }
 
     /// <summary>1 and every core: the two ends that matter on a small CPU machine.</summary>

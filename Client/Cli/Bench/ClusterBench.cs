@@ -8,7 +8,7 @@ namespace Cli;
 /// sampler directly in the same process on the same frames and batch size. Runs alternate direct, cluster, direct,
 /// ... after a warm-up of both, so drift on a shared machine shows up in the per-run numbers.
 /// </summary>
-sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int Rounds, int Steps, int OutputSize, string Report, string CommandLine)
+sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int Rounds, int Steps, int OutputSize, string Report, string CommandLine, string Device = "cpu")
 {
     public const string Section = "## P2 cluster overhead";
     public const double Goal = 0.95;
@@ -25,7 +25,9 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         var steps = new Option<int>("--steps") { Description = "Consistency steps.", DefaultValueFactory = _ => 2 };
         var size = new Option<int>("--size") { Description = "PNG size in pixels (the job default).", DefaultValueFactory = _ => 128 };
         var report = BenchmarkLog.ReportOption();
-        foreach (var option in new Option[] { model, frames, batchSizes, rounds, steps, size, report }) command.Options.Add(option);
+        var device = BenchCommands.DeviceOption();
+        device.Description += " The worker is pinned to it and samples in that kind's compute chunk (Devices:Cpu 8, Devices:Cuda 512): on a GPU give batch sizes that are multiples of it.";
+        foreach (var option in new Option[] { model, frames, batchSizes, rounds, steps, size, report, device }) command.Options.Add(option);
         command.SetAction(async (r, ct) =>
         {
             var (output, error) = (r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
@@ -34,7 +36,7 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
                 // The row's command is what was parsed (not the process's arguments), so it is right in-process too.
                 string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
                 var bench = new ClusterBench(r.GetValue(model), r.GetValue(frames), BenchCommands.ParseBatchSizes(r.GetValue(batchSizes)!),
-                    r.GetValue(rounds), r.GetValue(steps), r.GetValue(size), r.GetValue(report)!, commandLine);
+                    r.GetValue(rounds), r.GetValue(steps), r.GetValue(size), r.GetValue(report)!, commandLine, r.GetValue(device)!);
                 await bench.RunAsync(output, ct);
                 return 0;
             }
@@ -61,8 +63,9 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         if (OutputSize is < 8 or > 512) throw new CliException("--size must be in [8, 512].");
         string card = ModelPath ?? BenchCommands.DefaultModel;
         if (!File.Exists(card)) throw new CliException($"--model: '{card}' not found.");
+        BenchCommands.ParseDevice(Device);
 
-        output.WriteLine($"P2 cluster overhead: {Frames} frames per run, {Steps} step(s), {OutputSize}x{OutputSize} PNG, model {card}");
+        output.WriteLine($"P2 cluster overhead: {Frames} frames per run, {Steps} step(s), {OutputSize}x{OutputSize} PNG, model {card}, device {Device}");
         output.WriteLine("  both paths: sample in batches of B, encode PNGs, SHA-256 and write each file to a local folder (LocalFolderBlobStore).");
         output.WriteLine("  cluster adds: submit through the API grain, coordinator, scheduler leases, per-item reports, manifest; timed submit -> Completed.");
         var ratios = new List<(int Batch, double Ratio)>();
@@ -84,7 +87,7 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
     {
         output.WriteLine();
         output.WriteLine($"B = {batch}: starting a one-silo cluster...");
-        await using var host = await ClusterBenchHost.StartAsync(ModelPath ?? BenchCommands.DefaultModel, batch, Frames, OutputSize, ct);
+        await using var host = await ClusterBenchHost.StartAsync(new ClusterBenchSetup(ModelPath ?? BenchCommands.DefaultModel, Device, batch, Frames, batch, OutputSize), ct);
         var spec = ClusterBenchHost.Spec(Frames, batch, Steps, OutputSize);
         // Other processes share this machine; the 1-minute load average says how much (2 cores: above 2 is contention).
         string loadBefore = LoadAverage();
@@ -106,8 +109,8 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         await Direct();
         for (int round = 0; round < Rounds; round++)
         {
-            var (run, hashes) = await host.RunClusterAsync(spec, ct);
-            clusterHashes = hashes;
+            var (run, manifest) = await host.RunClusterAsync(spec, ct);
+            clusterHashes = manifest.Frames.OrderBy(f => f.Index).Select(f => f.Sha256).ToArray();
             Print(output, run);
             runs.Add(run);
             await Direct();
@@ -122,7 +125,7 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         string runsCell = string.Join(", ", runs.Select(r => $"{(r.Path == "direct" ? "D" : "C")} {r.FramesPerSecond:F1}"));
         var where = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
-            DateTime.UtcNow.ToString("yyyy-MM-dd"), BenchmarkLog.Machine(), $"{loadBefore}, {LoadAverage()}", $"{Frames} x {batch}", $"{OutputSize} px, {Steps}",
+            DateTime.UtcNow.ToString("yyyy-MM-dd"), BenchmarkLog.Machine() + (Device == "cpu" ? "" : $"; device {Device}"), $"{loadBefore}, {LoadAverage()}", $"{Frames} x {batch}", $"{OutputSize} px, {Steps}",
             $"{direct:F1}", $"{cluster:F1}", $"{ratio:F3}", runsCell, $"`{CommandLine}`",
         ]);
         if (where is not null) output.WriteLine($"  row appended to {where}");

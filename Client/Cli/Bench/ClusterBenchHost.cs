@@ -27,13 +27,21 @@ sealed record BenchRun(string Path, int Frames, double Seconds, double SamplingS
 }
 
 /// <summary>
+/// How the bench's silo is set up. <paramref name="LeaseFrames"/> null = the device kind's lease size
+/// (Devices:Cpu / Devices:Cuda), as a production silo on that device would lease; the compute chunk is always the
+/// kind's. <paramref name="BlobRoot"/> null = the temp folder.
+/// </summary>
+sealed record ClusterBenchSetup(string ModelCard, string Device, int? LeaseFrames, int MaxFrames, int MaxItemFrames, int OutputSize, string? BlobRoot = null);
+
+/// <summary>
 /// The two paths P2 compares, in one process: a one-silo cluster hosted here (localhost clustering, memory state,
-/// a local-folder blob store in a temp dir, one "cpu" worker), and the same model object called directly.
-/// Both use the worker's <see cref="LoadedModel"/> (same network, same compute batch), so they render the same bits.
+/// a local-folder blob store in a temp dir, one worker on the bench's device), and the same model object called
+/// directly. Both use the worker's <see cref="LoadedModel"/> (same network, same compute chunk), so they render the
+/// same bits.
 /// </summary>
 sealed class ClusterBenchHost : IAsyncDisposable
 {
-    const string ModelId = "bench";
+    public const string ModelId = "bench";
     const string Tenant = "bench";
     readonly IHost host;
     readonly string root;
@@ -51,9 +59,10 @@ sealed class ClusterBenchHost : IAsyncDisposable
 
     public LoadedModel Model => model;
 
-    public static async Task<ClusterBenchHost> StartAsync(string modelCard, int batchFrames, int maxFrames, int outputSize, CancellationToken ct)
+    public static async Task<ClusterBenchHost> StartAsync(ClusterBenchSetup setup, CancellationToken ct)
     {
-        var root = Path.Combine(Path.GetTempPath(), "scm-bench-cluster-" + Guid.NewGuid().ToString("N")[..8]);
+        var root = Path.Combine(setup.BlobRoot ?? Path.GetTempPath(), "scm-bench-cluster-" + Guid.NewGuid().ToString("N")[..8]);
+        int maxFrames = Math.Max(setup.MaxFrames, new JobLimits().MaxFrames);
         var (adminKeyId, adminKey, salt, hash) = ApiKeys.Generate();
         // Free ports: other benches or test clusters may run on this machine at the same time.
         var ports = SimulatedCluster.FreePorts(2);
@@ -62,11 +71,13 @@ sealed class ClusterBenchHost : IAsyncDisposable
         {
             ["Cluster:SiloName"] = "bench", ["Cluster:SiloPort"] = $"{siloPort}", ["Cluster:GatewayPort"] = $"{gatewayPort}",
             ["Cluster:PrimarySiloPort"] = $"{siloPort}", ["Cluster:ServiceId"] = "scm-bench", ["Cluster:ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..8],
-            ["Devices:Devices"] = "cpu", ["Devices:MaxBatchFrames"] = $"{batchFrames}",
+            ["Devices:Devices"] = setup.Device,
+            ["Limits:MaxFrames"] = $"{maxFrames}", ["Limits:MaxBatchFrames"] = $"{Math.Max(setup.MaxItemFrames, new JobLimits().MaxBatchFrames)}",
             ["Blob:Provider"] = "Local", ["Blob:LocalPath"] = Path.Combine(root, "cluster"),
-            [$"Models:Registry:{ModelId}"] = Path.GetFullPath(modelCard),
+            [$"Models:Registry:{ModelId}"] = Path.GetFullPath(setup.ModelCard),
             ["Tenants:AdminKeyHash"] = ApiKeys.HashLine(adminKeyId, salt, hash),
         };
+        if (setup.LeaseFrames is { } lease) settings["Devices:MaxBatchFrames"] = $"{lease}";
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         // No default configuration sources (appsettings, SCM_ variables): the bench runs on exactly the settings above.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -81,9 +92,9 @@ sealed class ClusterBenchHost : IAsyncDisposable
         var admin = new GenerationClient(cluster, connection, adminKey);
         var key = await admin.CreateTenantAsync(Tenant, new QuotaPatch
         {
-            MaxFramesPerJob = maxFrames, MaxQueuedFrames = maxFrames, MaxOutputSize = outputSize, DeviceSecondsPerDay = 0, FramesPerDay = 0,
+            MaxFramesPerJob = maxFrames, MaxQueuedFrames = maxFrames, MaxOutputSize = setup.OutputSize, DeviceSecondsPerDay = 0, FramesPerDay = 0,
         }, cancellationToken: ct);
-        var model = await host.Services.GetRequiredService<ModelCache>().GetAsync(ModelId, "cpu", ct);
+        var model = await host.Services.GetRequiredService<ModelCache>().GetAsync(ModelId, setup.Device, ct);
         return new ClusterBenchHost(host, root, new GenerationClient(cluster, connection, key.ApiKey), model);
     }
 
@@ -97,7 +108,7 @@ sealed class ClusterBenchHost : IAsyncDisposable
     /// Submit to Completed. The end is the coordinator's CompletedAt (same process, same clock), so the status
     /// polling needs no tight loop: at 2 cores, polling every few ms would itself steal time from the sampler.
     /// </summary>
-    public async Task<(BenchRun Run, string[] Sha256)> RunClusterAsync(JobSpec spec, CancellationToken ct)
+    public async Task<(BenchRun Run, JobManifest Manifest)> RunClusterAsync(JobSpec spec, CancellationToken ct)
     {
         string jobId = $"p2-{++jobs}";
         var cpu = ProcessCpuSeconds();
@@ -118,7 +129,7 @@ sealed class ClusterBenchHost : IAsyncDisposable
         var blobs = host.Services.GetRequiredService<IBlobStore>();
         var bytes = await blobs.GetAsync(status.ManifestBlob!, ct) ?? throw new CliException($"bench job {jobId}: manifest missing");
         var manifest = JsonSerializer.Deserialize<JobManifest>(bytes, ManifestWriter.JsonOptions)!;
-        return (new BenchRun("cluster", spec.Frames, seconds, status.DeviceSeconds, startup) { CpuSeconds = cpu }, manifest.Frames.OrderBy(f => f.Index).Select(f => f.Sha256).ToArray());
+        return (new BenchRun("cluster", spec.Frames, seconds, status.DeviceSeconds, startup) { CpuSeconds = cpu }, manifest);
     }
 
     /// <summary>
@@ -131,6 +142,7 @@ sealed class ClusterBenchHost : IAsyncDisposable
         int numClasses = model.Card.Network.NumClasses;
         var schedule = FramePlanner.Schedule(spec);
         var hashes = new string[spec.Frames];
+        var device = TorchSharp.torch.device(model.Device);
         double sampling = 0, encoding = 0, writing = 0;
         var cpu = ProcessCpuSeconds();
         var clock = Stopwatch.StartNew();
@@ -144,6 +156,7 @@ sealed class ClusterBenchHost : IAsyncDisposable
                     var specs = Enumerable.Range(first, count).Select(f => FramePlanner.Frame(spec, f, numClasses)).ToList();
                     long start = Stopwatch.GetTimestamp();
                     using var batch = model.Sampler.Sample(specs, schedule, ct);
+                    Measure.Synchronize(device);
                     double s = Stopwatch.GetElapsedTime(start).TotalSeconds;
                     start = Stopwatch.GetTimestamp();
                     var encoded = PngEncoder.EncodeBatch(batch, spec.OutputSize, ResizeFilter.Bilinear);

@@ -25,7 +25,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
     public const double TimeGoal = 25;
     public const double FdGoal = 1.10;
     const int Classes = MnistDigits.Classes;
-    static readonly string[] Columns = ["date (UTC)", "machine", "samples", "s/image sCM / teacher", "time ratio (goal >= 25)",
+    static readonly string[] Columns = ["date (UTC)", "machine", "samples", "images/s sCM / teacher", "time ratio (goal >= 25)",
         "FD sCM / teacher / real floor", "FD ratio (goal <= 1.10)", "goals", "command"];
 
     public sealed record Result(double TimeRatio, double FdRatio);
@@ -61,7 +61,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
     Result SampleAndJudge(TextWriter output, string? loadAtStart, CancellationToken ct)
     {
         using var scope = NewDisposeScope();
-        var device = TorchSharp.torch.device(Device);
+        var device = BenchCommands.ParseDevice(Device);
         var (studentNet, studentCard) = Checkpoint.Load(Student, device);
         var (teacherNet, teacherCard) = Checkpoint.Load(Teacher, device);
         if (studentCard.Kind != ModelCard.ConsistencyKind) output.WriteLine($"warning: {Student} is a '{studentCard.Kind}' model, not a consistency model.");
@@ -76,7 +76,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})"), teacherName = $"teacher {TeacherNfe} NFE";
         output.WriteLine($"student:  {Student} ({studentName}, network evaluated on chunks of {BatchSize})");
         output.WriteLine($"teacher:  {Teacher} ({teacherName}, DPM-Solver++(2M), chunks of {BatchSize})");
-        output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, {Threads} torch thread(s), {Device}, fp32 (each timed call ends with the copy of its images to the host, which waits for the device)");
+        output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, {Threads} torch thread(s), {Device}, fp32 (the device is synchronised before each clock read)");
 
         var specs = Enumerable.Range(0, Samples).Select(i => SampleSpec.Image(Seed, i, i / (Samples / Classes), Classes)).ToList();
         var student = new ConsistencySampler(studentNet, device, BatchSize);
@@ -104,13 +104,13 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
             // Alternate the order so neither sampler always runs right after the other (caches, clock boosts).
             if (index % 2 == 0)
             {
-                studentImages.Add(Timed(studentClock, () => SampleStudent(batch)));
-                teacherImages.Add(Timed(teacherClock, () => SampleTeacher(batch)));
+                studentImages.Add(Timed(studentClock, device, () => SampleStudent(batch)));
+                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(batch)));
             }
             else
             {
-                teacherImages.Add(Timed(teacherClock, () => SampleTeacher(batch)));
-                studentImages.Add(Timed(studentClock, () => SampleStudent(batch)));
+                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(batch)));
+                studentImages.Add(Timed(studentClock, device, () => SampleStudent(batch)));
             }
             if (progress.Elapsed.TotalSeconds >= 10 && start + BatchSize < Samples)
             {
@@ -122,20 +122,20 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         var requested = tensor(Enumerable.Range(0, Samples).Select(i => (long)(i / (Samples / Classes))).ToArray());
         var (studentFd, studentAccuracy) = Judge(classifier, cat(studentImages), heldOutFeatures, requested);
         var (teacherFd, teacherAccuracy) = Judge(classifier, cat(teacherImages), heldOutFeatures, requested);
-        double studentSeconds = studentClock.Elapsed.TotalSeconds / Samples, teacherSeconds = teacherClock.Elapsed.TotalSeconds / Samples;
-        double timeRatio = teacherSeconds / studentSeconds, fdRatio = studentFd / teacherFd;
+        double studentRate = Samples / studentClock.Elapsed.TotalSeconds, teacherRate = Samples / teacherClock.Elapsed.TotalSeconds;
+        double timeRatio = studentRate / teacherRate, fdRatio = studentFd / teacherFd;
         bool timeMet = timeRatio >= TimeGoal, fdMet = fdRatio <= FdGoal;
 
         output.WriteLine();
-        output.WriteLine("  sampler            NFE   s/image    class acc.   FD to held-out");
+        output.WriteLine("  sampler            NFE   images/s   class acc.   FD to held-out");
         output.WriteLine($"  {"real train digits",-17}   {"-",3}   {"-",7}    {"-",10}   {floor,9:F3}   (floor at {Samples} samples)");
-        output.WriteLine($"  {studentName,-17}   {StudentSteps,3}   {studentSeconds,7:F4}    {studentAccuracy,10:P1}   {studentFd,9:F3}");
-        output.WriteLine($"  {teacherName,-17}   {TeacherNfe,3}   {teacherSeconds,7:F4}    {teacherAccuracy,10:P1}   {teacherFd,9:F3}");
+        output.WriteLine($"  {studentName,-17}   {StudentSteps,3}   {Cli.Measure.Rate(studentRate),8}   {studentAccuracy,10:P1}   {studentFd,9:F3}");
+        output.WriteLine($"  {teacherName,-17}   {TeacherNfe,3}   {Cli.Measure.Rate(teacherRate),8}   {teacherAccuracy,10:P1}   {teacherFd,9:F3}");
 
         string? written = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
-            DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"), Cli.Measure.MachineAndLoad(loadAtStart), $"{Samples}, {teacherName} vs {studentName} (batch {BatchSize}, {Threads} thread(s))",
-            $"{studentSeconds:F4} / {teacherSeconds:F4}", $"{timeRatio:F1}x ({(timeMet ? "met" : "missed")})",
+            DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"), Cli.Measure.MachineAndLoad(loadAtStart), $"{Samples}, {teacherName} vs {studentName} (batch {BatchSize}, {Threads} thread(s), {Device})",
+            $"{Cli.Measure.Rate(studentRate)} / {Cli.Measure.Rate(teacherRate)}", $"{timeRatio:F1}x ({(timeMet ? "met" : "missed")})",
             $"{studentFd:F3} / {teacherFd:F3} / {floor:F3}", $"{fdRatio:F2} ({(fdMet ? "met" : "missed")})",
             timeMet && fdMet ? "both met" : timeMet ? "time met, FD missed" : fdMet ? "FD met, time missed" : "both missed",
             $"`{BenchmarkLog.CommandLine()}`",
@@ -148,10 +148,12 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         return new Result(timeRatio, fdRatio);
     }
 
-    static Tensor Timed(Stopwatch clock, Func<Tensor> sample)
+    static Tensor Timed(Stopwatch clock, Device device, Func<Tensor> sample)
     {
+        Cli.Measure.Synchronize(device);
         clock.Start();
         var images = sample();
+        Cli.Measure.Synchronize(device);
         clock.Stop();
         return images;
     }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Cli;
@@ -27,6 +29,23 @@ public static class Measure
         return best;
     }
 
+    /// <summary>
+    /// Waits until every kernel queued on <paramref name="device"/> has finished; call it before reading a clock.
+    /// CUDA kernels run asynchronously, so without it a clock measures how fast work is queued, not done.
+    /// A CPU device runs synchronously already.
+    /// </summary>
+    public static void Synchronize(Device device)
+    {
+        if (device.type == DeviceType.CUDA) TorchSharp.torch.cuda.synchronize(device);
+    }
+
+    /// <summary>
+    /// A rate with at least 3 significant digits ("6734", "98.4", "0.31"): a GPU's images/s spans 1 to 100,000,
+    /// and seconds per image rounded to 4 decimals (0.0001 s) could not tell 6,700 from 14,000 images/s.
+    /// </summary>
+    public static string Rate(double perSecond) =>
+        perSecond >= 100 ? perSecond.ToString("F0", CultureInfo.InvariantCulture) : perSecond.ToString("G3", CultureInfo.InvariantCulture);
+
     /// <summary>The machine, and the 1-minute load average at start and now: timings on a shared machine depend on it.</summary>
     public static string MachineAndLoad(string? loadAtStart) =>
         BenchmarkLog.Machine() + (loadAtStart is null ? "" : $"; load average {loadAtStart} -> {EvalCommands.LoadAverage()}");
@@ -44,24 +63,34 @@ public static class Measure
 }
 
 /// <summary>
-/// A 1024x1024 fp32 matmul timed one call at a time, so that a bench can interleave ceiling probes with what it
+/// A square fp32 matmul timed one call at a time, so that a bench can interleave ceiling probes with what it
 /// measures: both then see the same background load, and the ratio of their best rates stays comparable on a
-/// busy machine.
+/// busy machine. On a GPU the probe is larger (<see cref="SizeFor"/>): a 1024x1024 product takes tens of
+/// microseconds there, too close to the launch cost to show the device's rate.
 /// </summary>
 public sealed class MatmulProbe : IDisposable
 {
-    const long Size = 1024;
-    const double FlopsPerCall = 2.0 * Size * Size * Size;
+    readonly Device device;
+    readonly double flopsPerCall;
     readonly Tensor a, b;
 
-    public MatmulProbe()
+    public MatmulProbe(Device device)
     {
+        this.device = device;
+        Size = SizeFor(device);
+        flopsPerCall = 2.0 * Size * Size * Size;
         using var noGrad = no_grad();
         var generator = new TorchSharp.torch.Generator(0);
-        a = randn(Size, Size, generator: generator);
-        b = randn(Size, Size, generator: generator);
-        a.matmul(b).Dispose(); // first call: MKL/oneDNN initialisation and buffers
+        a = randn(Size, Size, generator: generator).to(device);
+        b = randn(Size, Size, generator: generator).to(device);
+        a.matmul(b).Dispose(); // first call: MKL/oneDNN or cuBLAS initialisation and buffers
+        Measure.Synchronize(device);
     }
+
+    /// <summary>The matrices' side: 1024 on a CPU, 4096 on a GPU.</summary>
+    public long Size { get; }
+
+    public static long SizeFor(Device device) => device.type == DeviceType.CUDA ? 4096 : 1024;
 
     /// <summary>Highest rate seen so far, GFLOP/s (0 before the first <see cref="Sample"/>).</summary>
     public double BestGflops { get; private set; }
@@ -75,7 +104,8 @@ public sealed class MatmulProbe : IDisposable
             ct.ThrowIfCancellationRequested();
             long start = Stopwatch.GetTimestamp();
             a.matmul(b).Dispose();
-            BestGflops = Math.Max(BestGflops, FlopsPerCall / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9);
+            Measure.Synchronize(device);
+            BestGflops = Math.Max(BestGflops, flopsPerCall / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9);
         }
     }
 
