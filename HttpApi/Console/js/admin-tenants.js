@@ -107,7 +107,7 @@ export function tenantsSection(signal) {
     replace(editor, h('div', { class: 'card' },
       h('h3', { tabindex: -1, id: 'editor-heading' }, `Tenant ${id}`),
       usageView(tenant),
-      h('h4', {}, 'Weight'), weightForm, h('h4', {}, 'Quota'), quotaForm, h('h4', {}, 'Keys'), keys));
+      weightForm, h('h4', {}, 'Quota'), quotaForm, h('h4', {}, 'Keys'), keys));
     editor.querySelector('#editor-heading').focus();
   }
 

@@ -2,7 +2,7 @@
 // call is an admin route, so a tenant key gets the API's 403 and this page shows that problem instead.
 import { api } from './api.js';
 import { h, replace, table, formatTime, formatNumber } from './dom.js';
-import { sleep } from './jobs.js';
+import { poll } from './jobs.js';
 import { tenantsSection } from './admin-tenants.js';
 
 const refreshMs = 3000;
@@ -19,14 +19,13 @@ export async function renderAdmin(main, signal) {
   tenantsPart.show(tenants.tenants);
 
   const utilisation = deviceUtilisation();
-  let latest = cluster;
-  while (!signal.aborted) {
+  const show = latest => {
     replace(clusterBody, clusterView(latest, utilisation(latest.scheduler.workers)));
     updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    await sleep(refreshMs, signal);
-    if (signal.aborted) return;
-    latest = await api('/v1/admin/cluster', { signal });
-  }
+    return false;
+  };
+  show(cluster);
+  poll(async () => show(await api('/v1/admin/cluster', { signal })), refreshMs, signal, updated);
 }
 
 /**

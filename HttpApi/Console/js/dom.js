@@ -66,10 +66,14 @@ export function jobProgress(job) {
     h('span', { class: 'percent' }, `${percent} %`));
 }
 
+/** Today's times as the time only; other days with a short date. Unset times (.NET's default) as a dash. */
 export function formatTime(iso) {
   if (!iso) return '–';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) || date.getUTCFullYear() < 2000 ? '–' : date.toLocaleString();
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 2000) return '–';
+  return date.toDateString() === new Date().toDateString()
+    ? date.toLocaleTimeString()
+    : date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
 }
 
 export function formatNumber(value, digits = 0) {

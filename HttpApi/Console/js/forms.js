@@ -58,8 +58,9 @@ export function showProblem(form, error, formSlot) {
     first ??= input;
   }
   const quotas = (error.problem.quotas ?? []).map(q => q.detail);
-  const summary = [error.problem.title, ...(unplaced.length || quotas.length ? [...unplaced, ...quotas] : [error.message])];
-  formSlot.textContent = summary.filter(Boolean).join(' — ');
+  const rest = [...unplaced, ...quotas];
+  const summary = rest.length > 0 ? rest : [first ? 'see the marked field(s) above' : error.message];
+  formSlot.textContent = [error.problem.title, ...summary].filter(Boolean).join(' — ');
   (first ?? formSlot).focus?.();
 }
 

@@ -16,8 +16,12 @@ export async function renderJob(main, jobId, signal) {
   const facts = h('dl', { class: 'facts' });
   const connection = h('p', { class: 'muted small', id: 'stream-status', 'aria-live': 'polite' });
   const message = h('p', { class: 'form-error', role: 'alert' });
-  const actions = h('div', { class: 'actions' });
-  const media = h('section', { 'aria-labelledby': 'video-heading', class: 'video-section' });
+  // Made once and shown or hidden, never rebuilt: a status arriving must not take the focus off a button.
+  const cancelButton = h('button', { type: 'button', class: 'danger', id: 'cancel-job', onclick: cancel }, 'Cancel job');
+  const manifestButton = h('button', { type: 'button', id: 'download-manifest', onclick: downloadManifest }, 'Download manifest');
+  const actions = h('div', { class: 'actions' }, cancelButton, manifestButton);
+  const media = h('div', { class: 'video-body' }, h('p', { class: 'muted' },
+    job.spec?.mp4 ? 'The MP4 is assembled when every frame is rendered.' : 'This job did not ask for an MP4.'));
   const badge = h('span');
   replace(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/jobs' }, '← Jobs')),
@@ -27,8 +31,10 @@ export async function renderJob(main, jobId, signal) {
       h('section', { 'aria-labelledby': 'progress-heading', class: 'card' },
         h('h2', { id: 'progress-heading' }, 'Progress'), progress, facts, connection),
       h('section', { 'aria-labelledby': 'preview-heading', class: 'card' },
-        h('h2', { id: 'preview-heading' }, 'Live preview'), preview.element)),
-    media, grid.element,
+        h('h2', { id: 'preview-heading' }, 'Live preview'), preview.element),
+      h('section', { 'aria-labelledby': 'video-heading', class: 'card' },
+        h('h2', { id: 'video-heading' }, 'Video'), media)),
+    grid.element,
     specDetails(job));
 
   let videoShown = false;
@@ -36,7 +42,7 @@ export async function renderJob(main, jobId, signal) {
   function update(latest) {
     job = latest;
     replace(badge, stateBadge(job.state));
-    replace(progress, jobProgress(job), h('span', { class: 'frames-count' }, ` ${job.framesDone} of ${job.framesTotal} frames`));
+    replace(progress, jobProgress(job), h('p', { class: 'frames-count' }, `${job.framesDone} of ${job.framesTotal} frames`));
     const { fps, eta } = rate(job);
     replace(facts, ...fact('Frames/s', fps === null ? '–' : formatNumber(fps, 1)),
       ...fact('ETA', job.isTerminal ? '–' : formatDuration(eta)),
@@ -46,7 +52,8 @@ export async function renderJob(main, jobId, signal) {
       ...fact('Coordinator silo', job.coordinatorSilo ?? '–'),
       job.error ? fact('Error', job.error) : null,
       job.warnings?.length ? fact('Warnings', job.warnings.join('; ')) : null);
-    renderActions();
+    cancelButton.hidden = job.isTerminal;
+    manifestButton.hidden = !job.links.manifest;
     preview.show(job);
     if (job.isTerminal || Date.now() - lastGridRefresh >= gridRefreshMs) {
       lastGridRefresh = Date.now();
@@ -58,14 +65,8 @@ export async function renderJob(main, jobId, signal) {
     }
   }
 
-  function renderActions() {
-    replace(actions,
-      job.isTerminal ? null : h('button', { type: 'button', class: 'danger', id: 'cancel-job', onclick: cancel }, 'Cancel job'),
-      job.links.manifest ? h('button', { type: 'button', id: 'download-manifest', onclick: downloadManifest }, 'Download manifest') : null);
-  }
-
-  async function cancel(event) {
-    event.target.disabled = true;
+  async function cancel() {
+    cancelButton.disabled = true;
     message.textContent = '';
     try {
       update(await api(`${jobPath(jobId)}:cancel`, { method: 'POST', signal }));
@@ -73,7 +74,7 @@ export async function renderJob(main, jobId, signal) {
     } catch (error) {
       if (signal.aborted) return;
       message.textContent = error instanceof ApiError ? `${error.problem.title}: ${error.message}` : String(error);
-      event.target.disabled = false;
+      cancelButton.disabled = false;
     }
   }
 
@@ -87,10 +88,10 @@ export async function renderJob(main, jobId, signal) {
   }
 
   async function showVideo() {
-    replace(media, h('h2', { id: 'video-heading' }, 'Video'), h('p', { class: 'muted' }, 'Loading the MP4…'));
+    replace(media, h('p', { class: 'muted' }, 'Loading the MP4…'));
     const url = URL.createObjectURL(await apiBlob(job.links.video, { signal }));
     signal.addEventListener('abort', () => URL.revokeObjectURL(url));
-    replace(media, h('h2', { id: 'video-heading' }, 'Video'),
+    replace(media,
       h('video', { id: 'video', src: url, controls: true, preload: 'metadata', loop: true, width: 256, height: 256, 'aria-label': `Video of job ${jobId}` }));
   }
 

@@ -20,7 +20,7 @@ export async function renderJobs(main, query, signal) {
     list, updated);
 
   let shownBefore = null;
-  while (!signal.aborted) {
+  const refresh = async () => {
     const { jobs } = await api('/v1/jobs', { signal });
     const shown = jobs.filter(job => !state || job.state === state).reverse();
     // Rebuilt only when something changed, so a refresh does not take the keyboard focus away from a link.
@@ -29,8 +29,26 @@ export async function renderJobs(main, query, signal) {
       shown.map(row), state ? `No ${state.toLowerCase()} jobs.` : 'No jobs yet. Submit one to start.'));
     shownBefore = signature;
     updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    if (jobs.every(job => job.isTerminal)) return;
-    await sleep(refreshMs, signal);
+    return jobs.every(job => job.isTerminal);
+  };
+  // The first read is the view (a refusal becomes its error page); later ones refresh it in the background.
+  if (await refresh()) return;
+  poll(refresh, refreshMs, signal, updated);
+}
+
+/**
+ * Calls refresh every ms until it returns true or the view is left. A failed refresh is shown in the status line
+ * and retried: the view stays usable when the silo is briefly unreachable.
+ */
+export async function poll(refresh, ms, signal, statusLine) {
+  while (!signal.aborted) {
+    await sleep(ms, signal);
+    if (signal.aborted) return;
+    try {
+      if (await refresh()) return;
+    } catch (error) {
+      if (!signal.aborted) statusLine.textContent = `Not refreshed (${error.message}); retrying.`;
+    }
   }
 }
 

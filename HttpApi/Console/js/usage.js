@@ -1,18 +1,21 @@
 // Usage: the caller's tenant (GET /v1/usage): each quota with what is used of it, as bars; refreshed while shown.
 import { api } from './api.js';
 import { h, replace, bar, formatNumber } from './dom.js';
-import { sleep } from './jobs.js';
+import { poll } from './jobs.js';
 
 const refreshMs = 5000;
 
 export async function renderUsage(main, signal) {
   const body = h('div');
-  replace(main, h('h1', {}, 'Usage'), body);
-  while (!signal.aborted) {
-    const tenant = await api('/v1/usage', { signal });
-    replace(body, usageView(tenant));
-    await sleep(refreshMs, signal);
-  }
+  const status = h('p', { class: 'muted small', 'aria-live': 'polite' });
+  const refresh = async () => {
+    replace(body, usageView(await api('/v1/usage', { signal })));
+    status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    return false;
+  };
+  await refresh();
+  replace(main, h('h1', {}, 'Usage'), body, status);
+  poll(refresh, refreshMs, signal, status);
 }
 
 /** Bars for the four metered quotas, then the per-job limits and lifetime totals (shared with the operators' page). */

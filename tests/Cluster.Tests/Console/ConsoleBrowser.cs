@@ -35,7 +35,37 @@ public sealed class ConsoleBrowser : IDisposable
         // --no-sandbox: CI runs as root, where chromium's sandbox refuses to start.
         options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,800",
             "--mute-audio", "--no-first-run", "--disable-extensions");
-        return new ChromeDriver(service, options, TimeSpan.FromSeconds(90));
+        var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(90));
+        Viewport(driver, 1280, 800, mobile: false);
+        return driver;
+    }
+
+    /// <summary>
+    /// The page's size in CSS pixels, exactly (a headless window's size includes a toolbar's worth of height). 1280x800
+    /// is the desktop size the console is checked at; 390 wide is a phone.
+    /// </summary>
+    public void Viewport(int width, int height, bool mobile) => Viewport(Driver, width, height, mobile);
+
+    static void Viewport(ChromeDriver driver, int width, int height, bool mobile) =>
+        driver.ExecuteCdpCommand("Emulation.setDeviceMetricsOverride", new Dictionary<string, object?>
+        {
+            ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = 1, ["mobile"] = mobile,
+        });
+
+    /// <summary>True when nothing sticks out sideways: the page needs no horizontal scrolling (wide tables scroll inside their own box).</summary>
+    public bool FitsWidth() => Convert.ToBoolean(Script("return document.documentElement.scrollWidth <= window.innerWidth;"));
+
+    /// <summary>The text of each element the keyboard reaches, pressing Tab <paramref name="presses"/> times from <paramref name="startCss"/>.</summary>
+    public List<string> TabOrder(string startCss, int presses)
+    {
+        Script("document.querySelector(arguments[0]).focus();", startCss);
+        var reached = new List<string>();
+        for (int i = 0; i < presses; i++)
+        {
+            Driver.SwitchTo().ActiveElement().SendKeys(Keys.Tab);
+            reached.Add(Driver.SwitchTo().ActiveElement().Text);
+        }
+        return reached;
     }
 
     /// <summary>Waits until <paramref name="condition"/> returns a non-null, non-false value; fails naming what was awaited.</summary>
@@ -81,6 +111,7 @@ public sealed class ConsoleBrowser : IDisposable
     public void Screenshot(string name)
     {
         Directory.CreateDirectory(ArtifactFolder);
+        Script("window.scrollTo(0, 0);");
         Driver.GetScreenshot().SaveAsFile(Path.Combine(ArtifactFolder, name + ".png"));
     }
 

@@ -25,12 +25,11 @@ public sealed class ConsoleBrowserTests(HttpApiSilo silo, ConsoleBrowser browser
         browser.Element("#submit-form");
         Assert.Equal("Video", browser.Element("#job-kind").GetAttribute("value"));
         Assert.True(browser.Element("#job-mp4").Selected);
-        browser.Fill("job-classes", "2, 5");
-        browser.Fill("job-frames", "8");
-        browser.Fill("job-outputSize", "32");
-        browser.Fill("job-steps", "1");
+        // The shipped model (the model field left empty), so that the screenshots show digits.
+        browser.Fill("job-classes", "3, 7");
+        browser.Fill("job-frames", "12");
+        browser.Fill("job-outputSize", "64");
         browser.Fill("job-seed", "3");
-        browser.Fill("job-modelId", "tiny");
         browser.Element("#submit-job").Click();
 
         var jobId = browser.Until("the new job's page", d => d.Url.Contains("#/jobs/", StringComparison.Ordinal)
@@ -39,23 +38,34 @@ public sealed class ConsoleBrowserTests(HttpApiSilo silo, ConsoleBrowser browser
         browser.Until("the state Completed", d => d.FindElement(By.CssSelector(".view-head .state")).Text == "Completed");
         browser.Until("the live preview loaded", _ => Convert.ToInt64(browser.Script("return document.getElementById('preview').naturalWidth;")) > 0);
         browser.Until("the video's metadata loaded", _ => Convert.ToInt64(browser.Script("return document.getElementById('video')?.readyState ?? 0;")) >= 1);
-        browser.Until("all 8 thumbnails loaded", _ => Convert.ToInt64(browser.Script(
-            "return [...document.querySelectorAll('#frames img')].filter(i => i.complete && i.naturalWidth > 0).length;")) == 8);
-        Assert.Equal(32L, Convert.ToInt64(browser.Script("return document.getElementById('video').videoWidth;")));
+        browser.Until("all 12 thumbnails loaded", _ => Convert.ToInt64(browser.Script(
+            "return [...document.querySelectorAll('#frames img')].filter(i => i.complete && i.naturalWidth > 0).length;")) == 12);
+        Assert.Equal(64L, Convert.ToInt64(browser.Script("return document.getElementById('video').videoWidth;")));
         browser.Element("#download-manifest");
-        Assert.Empty(browser.Driver.FindElements(By.Id("cancel-job")));
+        Assert.False(browser.Driver.FindElement(By.Id("cancel-job")).Displayed);
+        Assert.True(browser.FitsWidth());
         browser.Screenshot("job");
+        browser.Viewport(390, 844, mobile: true);
+        Assert.True(browser.Until("the job page at phone width", _ => browser.FitsWidth()));
+        browser.Screenshot("job-phone");
+        browser.Viewport(1280, 800, mobile: false);
 
         browser.Go("#/jobs");
         var row = browser.Until<IWebElement?>("the job in the list", d => d.FindElements(By.CssSelector("#jobs-list tbody tr"))
             .FirstOrDefault(r => r.FindElement(By.CssSelector("th")).Text == jobId));
         Assert.Contains("Completed", row!.Text);
-        Assert.Contains("8 / 8", row.Text);
+        Assert.Contains("12 / 12", row.Text);
+        Assert.True(browser.FitsWidth());
         browser.Screenshot("jobs");
 
-        browser.Go("#/usage");
+        // Keyboard: the skip link, then the navigation and sign-out; Enter on a link opens its view with its heading focused.
+        Assert.Equal(["Jobs", "Submit", "Usage", "Sign out"], browser.TabOrder(".skip", 4));
+        browser.Script("document.querySelector('#nav a[data-view=usage]').focus();");
+        browser.Driver.SwitchTo().ActiveElement().SendKeys(Keys.Enter);
+        browser.Until("the usage heading focused", d => d.SwitchTo().ActiveElement().Text == "Usage" && d.SwitchTo().ActiveElement().TagName == "h1");
+
         browser.Until("four quota bars", d => d.FindElements(By.CssSelector(".bars .bar-row")).Count == 4);
-        Assert.Contains("1 jobs, 8 frames", browser.Element(".usage").Text);
+        Assert.Contains("1 jobs, 12 frames", browser.Element(".usage").Text);
         browser.Screenshot("usage");
 
         // The key stays in this tab's sessionStorage: not in the URL, a cookie, localStorage or the silo's log.
@@ -72,14 +82,15 @@ public sealed class ConsoleBrowserTests(HttpApiSilo silo, ConsoleBrowser browser
         var key = await CreateTenantAsync("console-e");
         browser.SignIn(Base, key, "console-e");
         browser.Go("#/submit");
-        browser.Fill("job-frames", "0");
         browser.Fill("job-modelId", "tiny");
-        browser.Element("#submit-job").Click();
+        browser.Fill("job-frames", "0");
+        browser.Element("#job-frames").SendKeys(Keys.Enter); // submitted from the keyboard
 
         var error = browser.Until<IWebElement?>("the frames error", d => d.FindElement(By.Id("job-frames-error")) is { Text.Length: > 0 } e ? e : null);
         Assert.Equal("frames: must be in [1, 10000], got 0", error!.Text);
         Assert.Equal("true", browser.Element("#job-frames").GetAttribute("aria-invalid"));
         Assert.Contains("job-frames-error", browser.Element("#job-frames").GetAttribute("aria-describedby"));
+        Assert.Equal("job-frames", browser.Driver.SwitchTo().ActiveElement().GetAttribute("id")); // focus moved to the field in error
         Assert.Equal("", browser.Driver.FindElement(By.Id("job-fps-error")).Text);
         Assert.EndsWith("#/submit", browser.Driver.Url);
         browser.Screenshot("submit-error");
@@ -101,7 +112,7 @@ public sealed class ConsoleBrowserTests(HttpApiSilo silo, ConsoleBrowser browser
         browser.Go("#/jobs/long");
         browser.Element("#cancel-job").Click();
         browser.Until("the state Cancelled", d => d.FindElement(By.CssSelector(".view-head .state")).Text == "Cancelled");
-        Assert.Empty(browser.Driver.FindElements(By.Id("cancel-job")));
+        Assert.False(browser.Driver.FindElement(By.Id("cancel-job")).Displayed);
         Assert.Equal("Cancelled", (await JsonOf(await http.GetAsync("v1/jobs/long"))).GetProperty("state").GetString());
     }
 
@@ -114,6 +125,12 @@ public sealed class ConsoleBrowserTests(HttpApiSilo silo, ConsoleBrowser browser
             Assert.Equal(HttpStatusCode.Accepted, (await a.PostAsync("v1/jobs?jobId=a-only", Json("""{"modelId":"tiny","frames":4,"outputSize":16}"""))).StatusCode);
         using (var b = silo.Http(keyB))
             Assert.Equal(HttpStatusCode.Accepted, (await b.PostAsync("v1/jobs?jobId=b-only", Json("""{"modelId":"tiny","frames":4,"outputSize":16}"""))).StatusCode);
+
+        // A key the API refuses: the sign-in form says why and nothing is kept.
+        browser.OpenSignedOut(Base);
+        browser.Element("#api-key").SendKeys(keyB[..^4] + "AAAA" + Keys.Enter);
+        Assert.StartsWith("Unauthorized: ", browser.Until("the refusal", d => d.FindElement(By.Id("sign-in-error")).Text is { Length: > 0 } t ? t : null));
+        Assert.Null(browser.Script("return sessionStorage.getItem('scm.apiKey');"));
 
         browser.SignIn(Base, keyB, "console-ib");
         browser.Go("#/jobs");

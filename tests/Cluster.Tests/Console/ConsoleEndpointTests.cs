@@ -38,6 +38,11 @@ public class ConsoleEndpointTests(HttpApiSilo silo)
         Assert.Equal(HttpStatusCode.NotModified, (await http.SendAsync(again)).StatusCode);
 
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/console/js/missing.js")).StatusCode);
+
+        // A silo without the API has no console either: it would have nothing to talk to.
+        using var off = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = silo.Disabled.HttpBase };
+        Assert.Equal(HttpStatusCode.NotFound, (await off.GetAsync("/console/")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await off.GetAsync("/")).StatusCode);
     }
 
     [Fact]
