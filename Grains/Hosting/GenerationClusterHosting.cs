@@ -94,7 +94,9 @@ public static class GenerationClusterHosting
         services.AddSingleton<ModelCache>();
         services.AddGenerationMetrics(configuration.GetValue<bool>("Metrics:TenantLabels"));
         services.AddSingleton<DeviceInventory>();
-        services.AddSingleton<SimulatedDevices>();
+        // Simulated devices replace the real ones (Devices:Simulated): a simulation silo never touches torch.
+        if (devices.Simulated.Count > 0) services.AddSingleton<IDeviceRunner, SimulatedDevices>();
+        else services.AddSingleton<IDeviceRunner, TorchDeviceRunner>();
         services.TryAddSingleton<IFaultInjector, NoFaults>();
         services.AddPlacementDirector<DevicePlacementStrategy, DevicePlacementDirector>();
         services.AddHostedService<WorkerStarter>();

@@ -18,7 +18,7 @@ namespace Grains.Workers;
 /// in a tEXt chunk that it is not model output. Lets one machine host hundreds of "devices" to measure how the
 /// scheduler and coordinators scale.
 /// </summary>
-public sealed class SimulatedDevices(IOptions<DeviceOptions> options)
+public sealed class SimulatedDevices(IOptions<DeviceOptions> options) : IDeviceRunner
 {
     public const string Prefix = "sim:";
     public const string ModelLabel = "simulated (no model)";
@@ -28,39 +28,32 @@ public sealed class SimulatedDevices(IOptions<DeviceOptions> options)
     readonly ConcurrentDictionary<int, byte[]> placeholders = new();
     readonly Lazy<Tensor> digitLike = new(DigitLike);
 
-    /// <summary>True when batches are image tensors for the real encode/store path, not pre-encoded placeholders.</summary>
-    public bool ProducesImages => simulated.Output == SimulatedOutput.Images;
-
-    public static bool IsSimulated(string device) => device.StartsWith(Prefix, StringComparison.Ordinal);
-
     public static IReadOnlyList<string> Names(int count) => Enumerable.Range(0, count).Select(i => $"{Prefix}{i}").ToArray();
 
-    /// <summary>Waits the simulated cost of the batch; returns a placeholder per frame and the seconds waited.</summary>
-    public async Task<(byte[][][] Pngs, double Seconds)> RunBatchAsync(IReadOnlyList<WorkItem> items, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits the configured cost of the batch, then hands on either image tensors for the real encode/store path
+    /// (<see cref="SimulatedOutput.Images"/>) or pre-encoded placeholder PNGs.
+    /// </summary>
+    public async Task<SampledBatch> SampleAsync(string device, List<WorkItem> items, CancellationToken cancellationToken)
     {
-        int frames = items.Sum(i => i.FrameCount);
-        var clock = Stopwatch.StartNew();
-        await Task.Delay(simulated.CostOf(frames), cancellationToken);
-        double seconds = clock.Elapsed.TotalSeconds;
-        var pngs = items.Select(item =>
-        {
-            var png = Placeholder(item.Spec.OutputSize);
-            return Enumerable.Repeat(png, item.FrameCount).ToArray();
-        }).ToArray();
-        return (pngs, seconds);
+        long started = Stopwatch.GetTimestamp();
+        await Task.Delay(simulated.CostOf(items.Sum(i => i.FrameCount)), cancellationToken);
+        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return simulated.Output == SimulatedOutput.Images
+            ? SampledBatch.SimulatedImages(items, DigitLikeFrames(items), seconds, ModelLabel, started)
+            : SampledBatch.Simulated(items, PlaceholderFrames(items), seconds, ModelLabel, started);
     }
 
+    /// <summary>A placeholder PNG per frame of every item.</summary>
+    byte[][][] PlaceholderFrames(IReadOnlyList<WorkItem> items) =>
+        items.Select(item => Enumerable.Repeat(Placeholder(item.Spec.OutputSize), item.FrameCount).ToArray()).ToArray();
+
     /// <summary>
-    /// Waits the simulated cost of the batch; returns [frames, 1, 32, 32] images in [-1, 1] (every frame the same
-    /// digit-like ring, about as compressible as a sampled MNIST digit) and the seconds waited.
+    /// [frames, 1, 32, 32] images in [-1, 1]: every frame the same digit-like ring, about as compressible as a sampled
+    /// MNIST digit.
     /// </summary>
-    public async Task<(Tensor Images, double Seconds)> RunImagesAsync(IReadOnlyList<WorkItem> items, CancellationToken cancellationToken)
-    {
-        int frames = items.Sum(i => i.FrameCount);
-        var clock = Stopwatch.StartNew();
-        await Task.Delay(simulated.CostOf(frames), cancellationToken);
-        return (digitLike.Value.expand(frames, -1, -1, -1).contiguous(), clock.Elapsed.TotalSeconds);
-    }
+    Tensor DigitLikeFrames(IReadOnlyList<WorkItem> items) =>
+        digitLike.Value.expand(items.Sum(i => i.FrameCount), -1, -1, -1).contiguous();
 
     /// <summary>A soft ring of stroke width ~3 px on a dark background, 32x32 like the MNIST model's output.</summary>
     static Tensor DigitLike()

@@ -1,8 +1,5 @@
-using System.Diagnostics;
 using BlobStorage;
 using Grains.Interfaces;
-using Grains.Jobs;
-using Grains.Models;
 using Grains.Options;
 using Grains.Placement;
 using Grains.Telemetry;
@@ -24,8 +21,7 @@ namespace Grains.Workers;
 /// </summary>
 [DevicePlacement]
 public sealed class WorkerGrain(
-    ModelCache models,
-    SimulatedDevices simulation,
+    IDeviceRunner runner,
     IBlobStore blobs,
     IFaultInjector faults,
     ILocalSiloDetails silo,
@@ -162,40 +158,11 @@ public sealed class WorkerGrain(
 
         try
         {
-            if (SimulatedDevices.IsSimulated(device))
-            {
-                // SIMULATION: a configured delay and placeholder frames instead of the model (bench scale).
-                loadedModel = SimulatedDevices.ModelLabel;
-                long started = Stopwatch.GetTimestamp();
-                double seconds;
-                if (simulation.ProducesImages)
-                {
-                    (var images, seconds) = await simulation.RunImagesAsync(runnable, cancellationToken);
-                    sampled.Batches.Add(SampledBatch.SimulatedImages(runnable, images, seconds, loadedModel, started));
-                }
-                else
-                {
-                    (var pngs, seconds) = await simulation.RunBatchAsync(runnable, cancellationToken);
-                    sampled.Batches.Add(SampledBatch.Simulated(runnable, pngs, seconds, loadedModel, started));
-                }
-                counters.BusySeconds += seconds;
-                metrics.BatchSampled(loadedModel, device, runnable, seconds);
-                return;
-            }
-            var model = await models.GetAsync(runnable[0].Spec.ModelId, device, cancellationToken);
-            loadedModel = model.Id;
-            // The device gate is shared by every silo of this process and is taken and released on the thread pool:
-            // a release queued on this activation would never run if its silo stopped meanwhile, and every other
-            // in-process worker of the device would wait forever.
-            var batch = await Task.Run(async () =>
-            {
-                await model.Gate.WaitAsync(cancellationToken);
-                try { return Sample(model, runnable, cancellationToken); }
-                finally { model.Gate.Release(); }
-            }, cancellationToken);
+            var batch = await runner.SampleAsync(device, runnable, cancellationToken);
+            loadedModel = batch.Model;
             sampled.Batches.Add(batch);
             counters.BusySeconds += batch.Seconds;
-            metrics.BatchSampled(model.Id, device, runnable, batch.Seconds);
+            metrics.BatchSampled(batch.Model, device, runnable, batch.Seconds);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -203,16 +170,5 @@ public sealed class WorkerGrain(
             logger.LogWarning(e, "Worker {Worker}: batch of {Items} items failed", workerId, runnable.Count);
             foreach (var item in runnable) sampled.Outcomes.Add(await stage.FailAsync(item, FailureReason.Sampling, e.Message));
         }
-    }
-
-    /// <summary>One network batch for all items, timed: the time a tenant is charged in device-seconds.</summary>
-    static SampledBatch Sample(LoadedModel model, List<WorkItem> items, CancellationToken cancellationToken)
-    {
-        int numClasses = model.Card.Network.NumClasses;
-        var specs = items.SelectMany(item => Enumerable.Range(item.FirstFrame, item.FrameCount)
-            .Select(frame => FramePlanner.Frame(item.Spec, frame, numClasses))).ToList();
-        long started = Stopwatch.GetTimestamp();
-        var images = model.Sampler.Sample(specs, FramePlanner.Schedule(items[0].Spec), cancellationToken);
-        return SampledBatch.Sampled(items, images, Stopwatch.GetElapsedTime(started).TotalSeconds, model.Id, started, model.Sampler.ComputeBatch);
     }
 }
