@@ -24,7 +24,7 @@ public class HttpApiFuzzTests(HttpApiSilo silo, ITestOutputHelper output)
     /// <summary>Typed specs serialised as a client would; nulls as null, NaN and infinities as "NaN" strings: the API must refuse them.</summary>
     static readonly JsonSerializerOptions Writer = new(JobSpecJson.Options) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, RespectNullableAnnotations = false };
 
-    static readonly string[] JobRoutes = ["", ":cancel", "/events", "/frames/0", "/video", "/manifest"];
+    static readonly string[] JobRoutes = ["", ":cancel", "/events", "/frames/0", "/frames/0/thumbnail", "/video", "/manifest"];
 
     /// <summary>Paths sent byte for byte (no client-side escaping or dot-segment removal).</summary>
     static readonly string[] RawIds =

@@ -100,7 +100,8 @@ public class HttpApiRequestTests(HttpApiSilo silo)
         Assert.Equal(
             ["/v1/admin/cluster", "/v1/admin/tenants", "/v1/admin/tenants/{tenant}", "/v1/admin/tenants/{tenant}/keys",
              "/v1/admin/tenants/{tenant}/keys/{keyId}", "/v1/admin/tenants/{tenant}/quota", "/v1/admin/tenants/{tenant}/weight",
-             "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/jobs/{id}/frames/{index}", "/v1/jobs/{id}/manifest", "/v1/jobs/{id}/video",
+             "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/jobs/{id}/frames/{index}",
+             "/v1/jobs/{id}/frames/{index}/thumbnail", "/v1/jobs/{id}/manifest", "/v1/jobs/{id}/video",
              "/v1/jobs/{id}:cancel", "/v1/usage"],
             paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var createTenant = paths.GetProperty("/v1/admin/tenants").GetProperty("post").GetProperty("responses").EnumerateObject().Select(r => r.Name).ToHashSet();

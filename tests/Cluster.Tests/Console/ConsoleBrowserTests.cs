@@ -114,6 +114,13 @@ public sealed class ConsoleBrowserTests(HttpApiSilo silo, ConsoleBrowser browser
         browser.Until("the state Cancelled", d => d.FindElement(By.CssSelector(".view-head .state")).Text == "Cancelled");
         Assert.False(browser.Driver.FindElement(By.Id("cancel-job")).Displayed);
         Assert.Equal("Cancelled", (await JsonOf(await http.GetAsync("v1/jobs/long"))).GetProperty("state").GetString());
+
+        // The list's state filter.
+        browser.Go("#/jobs?state=Running");
+        browser.Until("no running jobs", d => d.FindElement(By.Id("jobs-list")).Text == "No running jobs.");
+        browser.Go("#/jobs?state=Cancelled");
+        browser.Until("the cancelled job", d => d.FindElements(By.CssSelector("#jobs-list tbody th")).Select(e => e.Text).SequenceEqual(["long"]));
+        Assert.Equal("Cancelled", browser.Element("#state-filter").GetAttribute("value"));
     }
 
     [Fact]
