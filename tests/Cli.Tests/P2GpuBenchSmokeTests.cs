@@ -33,7 +33,7 @@ public sealed class P2GpuBenchSmokeTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("batch     8:", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("cluster: 24 frames in ", StringComparison.Ordinal) && l.Contains("worker cpu chunk 8", StringComparison.Ordinal));
         var doc = File.ReadAllLines(report);
-        int section = Array.IndexOf(doc, "### P2-GPU: cluster frames/s / best direct images/s on the same device");
+        int section = Array.IndexOf(doc, "## P2-GPU: cluster frames/s / best direct images/s on the same device");
         Assert.True(section >= 0, string.Join('\n', doc));
         var row = Assert.Single(doc.Skip(section + 4), l => l.StartsWith("| ", StringComparison.Ordinal));
         Assert.Contains("| cpu, 8 / 64 / default | 24, 16 px, 1 |", row);

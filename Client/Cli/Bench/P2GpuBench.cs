@@ -20,7 +20,7 @@ namespace Cli;
 sealed record P2GpuBench(string ModelCard, string Device, int Frames, int OutputSize, int Steps, int[]? BatchSizes, int Rounds, int? ItemFrames,
     string BlobRoot, string Report, string CommandLine)
 {
-    public const string Section = "### P2-GPU: cluster frames/s / best direct images/s on the same device";
+    public const string Section = "## P2-GPU: cluster frames/s / best direct images/s on the same device";
     public const double Goal = 0.80;
     static readonly string[] Columns = ["date", "machine", "device, chunk / lease / item frames", "video frames, png size, steps", "direct images/s by batch (best of rounds)",
         "cluster frames/s", "ratio (goal >= 0.80)", "command"];
