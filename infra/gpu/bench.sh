@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepared for a GPU session (issue 12; not yet run: the session that wrote it was lent no GPU). One call of ~4-5
-# minutes on one GPU, one step after the other (timings must not overlap), each under its own timeout, the most
+# minutes on one GPU (at most 8 min: the steps' timeouts), one step after the other (timings must not overlap), the most
 # wanted first: doctor, direct sampling at batch >= 1,000 (bench sampler), P2-GPU (bench p2-gpu: a 10,000-frame
 # video job at 64 px through the in-process cluster / the best direct images/s), P3 (bench consistency-vs-diffusion).
 # Reports (markdown rows in BENCHMARKS.md's format) go to $OUT/gpu-rows.md, logs to $OUT/*.log, the ratios to
@@ -56,9 +56,9 @@ step() { # name, seconds, scm-tools arguments...
   echo "   exit $code after $((SECONDS - start)) s" | tee -a "$summary"
 }
 { command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; nproc; } 2>&1 | tee "$summary"
-step doctor 120 doctor
-step sampler 150 bench sampler --device "$DEVICE" "${sampler[@]}" --report "$report"
-step p2-gpu 240 bench p2-gpu --device "$DEVICE" "${p2[@]}" --report "$report"
-step p3 200 bench consistency-vs-diffusion --device "$DEVICE" "${p3[@]}" --report "$report"
+step doctor 60 doctor
+step sampler 120 bench sampler --device "$DEVICE" "${sampler[@]}" --report "$report"
+step p2-gpu 180 bench p2-gpu --device "$DEVICE" "${p2[@]}" --report "$report"
+step p3 120 bench consistency-vs-diffusion --device "$DEVICE" "${p3[@]}" --report "$report"
 echo "done after $((SECONDS - start)) s" | tee -a "$summary"
 ls -la "$OUT"
