@@ -66,10 +66,12 @@ public sealed class JobCoordinatorGrain(
 
         Job.Open(JobId, spec, tenant, spec.BatchFrames ?? model!.DefaultBatchFrames, model!.NumClasses, DateTime.UtcNow);
         await Writer.PersistAsync();
+        // The job exists from here on (a retried submit finds it), so the heartbeat that offers its items starts now:
+        // a call below that fails (its grain's silo was just killed) must not leave a live Queued job nobody offers.
+        StartHeartbeat();
         await GrainFactory.GetGrain<IJobIndexGrain>(tenant).Add(JobId);
         await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         await Scheduler.Offer(Job.PendingWorkItems(JobId));
-        StartHeartbeat();
         logger.LogInformation("Job {Job} ({Tenant}) accepted: {Frames} frames in {Items} items", JobId, tenant, spec.Frames, Job.Items.Count);
         return SubmitResult.Of(Job.ToStatus(JobId));
     }
