@@ -44,13 +44,19 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
         var (_, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
         if (errors.Count > 0) return SubmitResult.Rejected(Rejection.Invalid(errors));
         var tenant = GrainFactory.GetGrain<ITenantGrain>(principal.Tenant);
-        // Reserve first: the tenant grain is single-threaded, so concurrent submits cannot over-admit.
-        if (await tenant.Admit(jobId, spec) is { } refused) return SubmitResult.Rejected(refused);
         var coordinator = GrainFactory.GetGrain<IJobCoordinatorGrain>(JobKey.Of(principal.Tenant, jobId));
+        // Reserve first: the tenant grain is single-threaded, so concurrent submits cannot over-admit.
+        var refused = await tenant.Admit(jobId, spec);
+        // A reservation without a job is what a submit leaves when its coordinator call and the check below both failed
+        // (the coordinator's silo had just died): the client's retry takes it over instead of being refused as a conflict.
+        bool takenOver = refused?.Kind == RejectionKind.Conflict && await coordinator.GetStatus() is null;
+        if (refused is not null && !takenOver) return SubmitResult.Rejected(refused);
         try
         {
             var result = await coordinator.Submit(spec, principal.Tenant);
-            if (!result.Accepted) await tenant.JobEnded(jobId, 0, 0);
+            // A refusal releases the reservation made for it. A conflict met on a taken-over reservation means a concurrent
+            // retry created the job meanwhile: the reservation is that job's.
+            if (!result.Accepted && !(takenOver && result.Rejection?.Kind == RejectionKind.Conflict)) await tenant.JobEnded(jobId, 0, 0);
             return result;
         }
         catch (Exception e)

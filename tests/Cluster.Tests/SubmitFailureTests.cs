@@ -3,8 +3,8 @@ using Grains.Interfaces;
 namespace Cluster.Tests;
 
 /// <summary>
-/// A submit whose coordinator has stored the job but then fails a call into a grain on a silo that just died (found by
-/// the scmctl chaos loop, docs/RELIABILITY.md): the job exists, a retry finds it, so it must also run.
+/// Submits cut by a silo that just died (found by the scmctl chaos loop, docs/RELIABILITY.md): a retry of the same id
+/// must get the job, not a conflict over a reservation without one; and a job that was stored must also run.
 /// </summary>
 public class SubmitFailureTests(Xunit.Abstractions.ITestOutputHelper output)
 {
@@ -16,6 +16,41 @@ public class SubmitFailureTests(Xunit.Abstractions.ITestOutputHelper output)
             && context.Request.GetArgument(0) is string jobId && jobId.StartsWith("index-down", StringComparison.Ordinal)
                 ? throw new SiloUnavailableException("simulated: the job index grain's silo is not answering")
                 : context.Invoke();
+    }
+
+    /// <summary>Stands in for a coordinator whose silo was just killed: while Down, "orphan" jobs' coordinators do not answer.</summary>
+    sealed class CoordinatorOutage : IIncomingGrainCallFilter
+    {
+        public static volatile bool Down;
+
+        public Task Invoke(IIncomingGrainCallContext context) =>
+            Down && context.InterfaceMethod?.DeclaringType == typeof(IJobCoordinatorGrain) && context.TargetId.Key.ToString()!.Contains("/orphan", StringComparison.Ordinal)
+                ? throw new SiloUnavailableException("simulated: the coordinator's silo is not answering")
+                : context.Invoke();
+    }
+
+    [Fact]
+    public async Task A_retried_submit_takes_over_the_reservation_a_failed_one_left_and_the_job_runs_once()
+    {
+        CoordinatorOutage.Down = false;
+        await using var harness = await ClusterHarness.StartAsync(silos: 1, configure: silo => silo.AddIncomingGrainCallFilter<CoordinatorOutage>());
+        var api = harness.Client.GetGrain<IClusterApiGrain>(0);
+        var acme = await api.CreateTenant(harness.AdminKey, "acme");
+        var spec = new JobSpec { Kind = JobKind.ImageSet, ModelId = "tiny", Classes = [1, 2], Frames = 8, OutputSize = 8 };
+
+        CoordinatorOutage.Down = true;
+        try { await Assert.ThrowsAnyAsync<Exception>(() => api.Submit(acme.ApiKey, "orphan-1", spec)); } // the tenant has reserved the id
+        finally { CoordinatorOutage.Down = false; }
+
+        var retried = await api.Submit(acme.ApiKey, "orphan-1", spec);
+        Assert.True(retried.Accepted, retried.Rejection?.ToString());
+        var again = await api.Submit(acme.ApiKey, "orphan-1", spec); // the job exists now: a conflict, as for any taken id
+        Assert.Equal(RejectionKind.Conflict, again.Rejection?.Kind);
+
+        var status = await JobWaiter.UntilTerminalAsync(harness.Client, "orphan-1", TimeSpan.FromSeconds(60), output.WriteLine, tenant: "acme");
+        Assert.Equal(JobState.Completed, status.State);
+        var usage = (await api.Usage(acme.ApiKey)).Usage;
+        Assert.Equal((0, 8L), (usage.RunningJobs, usage.FramesRendered)); // one reservation, released once
     }
 
     [Fact]
