@@ -35,6 +35,7 @@ public sealed class ConsoleBrowser : IDisposable
         // --no-sandbox: CI runs as root, where chromium's sandbox refuses to start.
         options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,800",
             "--mute-audio", "--no-first-run", "--disable-extensions");
+        options.SetLoggingPreference(LogType.Browser, LogLevel.All);
         var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(90));
         Viewport(driver, 1280, 800, mobile: false);
         return driver;
@@ -107,6 +108,14 @@ public sealed class ConsoleBrowser : IDisposable
         input.Clear();
         input.SendKeys(value);
     }
+
+    /// <summary>
+    /// What the page's scripts and the browser's policy checks complained about since the last call: uncaught errors and
+    /// Content-Security-Policy violations. (A 404 for a frame not rendered yet is expected and not listed.)
+    /// </summary>
+    public List<string> ScriptProblems() => Driver.Manage().Logs.GetLog(LogType.Browser).Select(entry => entry.Message)
+        .Where(message => message.Contains("Content Security Policy", StringComparison.Ordinal) || message.Contains("Uncaught", StringComparison.Ordinal))
+        .ToList();
 
     public void Screenshot(string name)
     {
