@@ -16,9 +16,9 @@ public interface IJobCoordinatorGrain : IGrainWithStringKey
     /// Soft progress (no await inside), so it may run between the awaits of a completion's state write instead of
     /// queueing a starting worker behind every other worker's report to the same job.
     /// </summary>
-    [AlwaysInterleave] Task BatchLeased(int batchIndex, int attempt, string workerId);
-    Task BatchCompleted(BatchResult result);
-    Task BatchFailed(int batchIndex, int attempt, string workerId, string reason);
+    [AlwaysInterleave] Task ItemLeased(int itemIndex, int attempt, string workerId);
+    Task ItemCompleted(ItemResult result);
+    Task ItemFailed(int itemIndex, int attempt, string workerId, string reason);
 }
 
 /// <summary>

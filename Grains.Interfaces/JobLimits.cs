@@ -12,7 +12,7 @@ public sealed record JobLimits : IValidatedOptions
     [Id(3)] public int MaxFps { get; init; } = 60;
     [Id(4)] public int MaxKeyframes { get; init; } = 64;
     [Id(5)] public int MaxPriority { get; init; } = 100;
-    [Id(6)] public int MaxBatchFrames { get; init; } = 256;
+    [Id(6)] public int MaxItemFrames { get; init; } = 256;
     [Id(7)] public double MaxGuidance { get; init; } = 10;
 
     public IEnumerable<string> Problems()
@@ -24,7 +24,7 @@ public sealed record JobLimits : IValidatedOptions
         if (MaxFps is < 1 or > 1000) yield return Range(nameof(MaxFps), 1, 1000, MaxFps);
         if (MaxKeyframes is < 1 or > 100_000) yield return Range(nameof(MaxKeyframes), 1, 100_000, MaxKeyframes);
         if (MaxPriority is < 0 or > 1_000_000) yield return Range(nameof(MaxPriority), 0, 1_000_000, MaxPriority);
-        if (MaxBatchFrames < 1 || MaxBatchFrames > Math.Max(1, MaxFrames)) yield return Range(nameof(MaxBatchFrames), 1, "MaxFrames", MaxBatchFrames);
+        if (MaxItemFrames < 1 || MaxItemFrames > Math.Max(1, MaxFrames)) yield return Range(nameof(MaxItemFrames), 1, "MaxFrames", MaxItemFrames);
         if (!double.IsFinite(MaxGuidance) || MaxGuidance is < 1 or > 100) yield return Range(nameof(MaxGuidance), 1, 100, MaxGuidance);
     }
 }

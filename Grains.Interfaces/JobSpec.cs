@@ -36,5 +36,5 @@ public sealed record JobSpec
     /// <summary>Higher runs first within a tenant.</summary>
     [Id(12)] public int Priority { get; init; }
     /// <summary>Frames per work item; null = the cluster default for the model.</summary>
-    [Id(13)] public int? BatchFrames { get; init; }
+    [Id(13)] public int? ItemFrames { get; init; }
 }

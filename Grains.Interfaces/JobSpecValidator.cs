@@ -24,7 +24,7 @@ public static class JobSpecValidator
         if (spec.OutputSize < 8 || spec.OutputSize > limits.MaxOutputSize) errors.Add(FieldError.Of("outputSize", $"must be in [8, {limits.MaxOutputSize}], got {spec.OutputSize}"));
         if (spec.Resize is not ("bilinear" or "nearest")) errors.Add(FieldError.Of("resize", $"must be 'bilinear' or 'nearest', got {Echo(spec.Resize)}"));
         if (spec.Priority < 0 || spec.Priority > limits.MaxPriority) errors.Add(FieldError.Of("priority", $"must be in [0, {limits.MaxPriority}], got {spec.Priority}"));
-        if (spec.BatchFrames is { } b && (b < 1 || b > limits.MaxBatchFrames)) errors.Add(FieldError.Of("batchFrames", $"must be in [1, {limits.MaxBatchFrames}], got {b}"));
+        if (spec.ItemFrames is { } b && (b < 1 || b > limits.MaxItemFrames)) errors.Add(FieldError.Of("itemFrames", $"must be in [1, {limits.MaxItemFrames}], got {b}"));
         if (!double.IsFinite(spec.Guidance) || spec.Guidance < 0 || spec.Guidance > limits.MaxGuidance)
             errors.Add(FieldError.Of("guidance", $"must be in [0, {limits.MaxGuidance}], got {spec.Guidance}"));
         if (spec.Mp4 && spec.Kind == JobKind.ImageSet && spec.Frames < 1) errors.Add(FieldError.Of("mp4", "needs at least one frame"));

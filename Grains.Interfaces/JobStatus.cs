@@ -11,10 +11,10 @@ public sealed record JobStatus
     [Id(3)] public JobSpec? Spec { get; init; }
     [Id(4)] public int FramesTotal { get; init; }
     [Id(5)] public int FramesDone { get; init; }
-    [Id(6)] public int BatchesTotal { get; init; }
-    [Id(7)] public int BatchesQueued { get; init; }
-    [Id(8)] public int BatchesLeased { get; init; }
-    [Id(9)] public int BatchesDone { get; init; }
+    [Id(6)] public int ItemsTotal { get; init; }
+    [Id(7)] public int ItemsQueued { get; init; }
+    [Id(8)] public int ItemsLeased { get; init; }
+    [Id(9)] public int ItemsDone { get; init; }
     [Id(10)] public int Retries { get; init; }
     [Id(11)] public string? Error { get; init; }
     [Id(12)] public DateTime CreatedAt { get; init; }

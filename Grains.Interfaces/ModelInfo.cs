@@ -11,5 +11,5 @@ public sealed record ModelInfo
     [Id(4)] public int NumClasses { get; init; }
     [Id(5)] public string[] ClassNames { get; init; } = [];
     [Id(6)] public bool SupportsGuidance { get; init; }
-    [Id(7)] public int DefaultBatchFrames { get; init; } = 16;
+    [Id(7)] public int DefaultItemFrames { get; init; } = 16;
 }

@@ -6,7 +6,7 @@ public sealed record WorkItem
 {
     [Id(0)] public required string JobId { get; init; }
     [Id(1)] public required string Tenant { get; init; }
-    [Id(2)] public int BatchIndex { get; init; }
+    [Id(2)] public int ItemIndex { get; init; }
     [Id(3)] public int FirstFrame { get; init; }
     [Id(4)] public int FrameCount { get; init; }
     [Id(5)] public int Attempt { get; init; }
@@ -18,11 +18,17 @@ public sealed record WorkItem
     /// <summary>The key of the job's coordinator grain (<see cref="Interfaces.JobKey"/>): job ids are per tenant.</summary>
     public string JobKey => Interfaces.JobKey.Of(Tenant, JobId);
 
+    /// <summary>This attempt at this item: what the scheduler tracks offers and leases by.</summary>
+    public ItemAttempt AttemptKey => new(JobKey, ItemIndex, Attempt);
+
     /// <summary>Items with equal keys can share one network batch (cross-job dynamic batching).</summary>
-    public string BatchKey => $"{Spec.ModelId}|{Spec.Steps}|{string.Join(",", Spec.IntermediateTimes ?? [])}|{Spec.Guidance}";
+    public string SamplingKey => $"{Spec.ModelId}|{Spec.Steps}|{string.Join(",", Spec.IntermediateTimes ?? [])}|{Spec.Guidance}";
 
     public static string FrameBlob(string blobPrefix, int frame) => $"{blobPrefix}frames/{frame:D6}.png";
 }
+
+/// <summary>One attempt at one work item of one job (job key as in <see cref="WorkItem.JobKey"/>).</summary>
+public readonly record struct ItemAttempt(string JobKey, int ItemIndex, int Attempt);
 
 [GenerateSerializer, Immutable]
 public sealed record LeaseRequest
@@ -57,9 +63,9 @@ public sealed record FrameResult
 }
 
 [GenerateSerializer, Immutable]
-public sealed record BatchResult
+public sealed record ItemResult
 {
-    [Id(0)] public int BatchIndex { get; init; }
+    [Id(0)] public int ItemIndex { get; init; }
     [Id(1)] public int Attempt { get; init; }
     [Id(2)] public required string WorkerId { get; init; }
     [Id(3)] public FrameResult[] Frames { get; init; } = [];
@@ -75,7 +81,7 @@ public sealed record LeaseOutcome
 {
     [Id(0)] public required string JobId { get; init; }
     [Id(1)] public required string Tenant { get; init; }
-    [Id(2)] public int BatchIndex { get; init; }
+    [Id(2)] public int ItemIndex { get; init; }
     [Id(3)] public bool Succeeded { get; init; }
     [Id(4)] public double DeviceSeconds { get; init; }
     [Id(5)] public int Frames { get; init; }

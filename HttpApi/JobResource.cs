@@ -13,10 +13,10 @@ public sealed record JobResource
     public JobSpec? Spec { get; init; }
     public int FramesTotal { get; init; }
     public int FramesDone { get; init; }
-    public int BatchesTotal { get; init; }
-    public int BatchesQueued { get; init; }
-    public int BatchesLeased { get; init; }
-    public int BatchesDone { get; init; }
+    public int ItemsTotal { get; init; }
+    public int ItemsQueued { get; init; }
+    public int ItemsLeased { get; init; }
+    public int ItemsDone { get; init; }
     public int Retries { get; init; }
     public string? Error { get; init; }
     public DateTime CreatedAt { get; init; }
@@ -32,7 +32,7 @@ public sealed record JobResource
     public static JobResource From(JobStatus s) => new()
     {
         JobId = s.JobId, State = s.State, Spec = s.Spec, FramesTotal = s.FramesTotal, FramesDone = s.FramesDone,
-        BatchesTotal = s.BatchesTotal, BatchesQueued = s.BatchesQueued, BatchesLeased = s.BatchesLeased, BatchesDone = s.BatchesDone,
+        ItemsTotal = s.ItemsTotal, ItemsQueued = s.ItemsQueued, ItemsLeased = s.ItemsLeased, ItemsDone = s.ItemsDone,
         Retries = s.Retries, Error = s.Error, CreatedAt = s.CreatedAt, StartedAt = s.StartedAt, CompletedAt = s.CompletedAt,
         DeviceSeconds = s.DeviceSeconds, Warnings = s.Warnings, IsTerminal = s.IsTerminal, CoordinatorSilo = s.CoordinatorSilo,
         Links = JobLinks.For(s),

@@ -9,6 +9,7 @@ using Silo;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddEnvironmentVariables("SCM_");
 builder.Configuration.AddCommandLine(args);
+foreach (var warning in RenamedSettings.Apply(builder.Configuration)) Console.Error.WriteLine($"warning: {warning}");
 var problems = SiloConfiguration.Problems(builder.Configuration);
 if (problems.Count > 0)
 {

@@ -22,7 +22,7 @@ public sealed record JobRequest
     public string Resize { get; init; } = "bilinear";
     public bool Mp4 { get; init; }
     public int Priority { get; init; }
-    public int? BatchFrames { get; init; }
+    public int? ItemFrames { get; init; }
 }
 
 public sealed record JobView
@@ -32,10 +32,10 @@ public sealed record JobView
     public JobRequest? Spec { get; init; }
     public int FramesTotal { get; init; }
     public int FramesDone { get; init; }
-    public int BatchesTotal { get; init; }
-    public int BatchesQueued { get; init; }
-    public int BatchesLeased { get; init; }
-    public int BatchesDone { get; init; }
+    public int ItemsTotal { get; init; }
+    public int ItemsQueued { get; init; }
+    public int ItemsLeased { get; init; }
+    public int ItemsDone { get; init; }
     public int Retries { get; init; }
     public string? Error { get; init; }
     public DateTime CreatedAt { get; init; }

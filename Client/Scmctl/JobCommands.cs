@@ -34,7 +34,7 @@ public static class JobCommands
                 foreach (var reason in Reasons(e)) Console.Error.WriteLine($"  {CliContext.OneLine(reason)}");
                 return ExitCodes.For(e.Kind);
             }
-            Console.WriteLine($"submitted {job.JobId}: {job.FramesTotal} frames in {job.BatchesTotal} work items");
+            Console.WriteLine($"submitted {job.JobId}: {job.FramesTotal} frames in {job.ItemsTotal} work items");
             return r.GetValue(watch) ? await Output.WatchAsync(client, job.JobId, ct) : ExitCodes.Ok;
         }));
         return command;

@@ -20,12 +20,12 @@ public sealed class JobSpecOptions
     readonly Option<string> resize = new("--resize") { Description = "bilinear or nearest.", DefaultValueFactory = _ => "bilinear" };
     readonly Option<bool> mp4 = new("--mp4") { Description = "Also assemble an MP4." };
     readonly Option<int> priority = new("--priority") { Description = "Priority within your jobs (higher first).", DefaultValueFactory = _ => 0 };
-    readonly Option<int?> batchFrames = new("--batch-frames") { Description = "Frames per work item (default: cluster default)." };
+    readonly Option<int?> itemFrames = new("--item-frames") { Description = "Frames per work item (default: cluster default)." };
 
     public static JobSpecOptions Add(Command command)
     {
         var o = new JobSpecOptions();
-        foreach (var option in new Option[] { o.kind, o.model, o.classes, o.frames, o.fps, o.seed, o.steps, o.times, o.guidance, o.size, o.resize, o.mp4, o.priority, o.batchFrames })
+        foreach (var option in new Option[] { o.kind, o.model, o.classes, o.frames, o.fps, o.seed, o.steps, o.times, o.guidance, o.size, o.resize, o.mp4, o.priority, o.itemFrames })
             command.Options.Add(option);
         return o;
     }
@@ -37,7 +37,7 @@ public sealed class JobSpecOptions
         Frames = r.GetValue(frames), Fps = r.GetValue(fps), Seed = r.GetValue(seed), Steps = r.GetValue(steps),
         IntermediateTimes = r.GetValue(times) is { } t ? ParseList(t, "--times", s => double.Parse(s, CultureInfo.InvariantCulture)) : null,
         Guidance = r.GetValue(guidance), OutputSize = r.GetValue(size), Resize = r.GetValue(resize)!, Mp4 = r.GetValue(mp4),
-        Priority = r.GetValue(priority), BatchFrames = r.GetValue(batchFrames),
+        Priority = r.GetValue(priority), ItemFrames = r.GetValue(itemFrames),
     };
 
     /// <summary>By name only: "1" must not silently become Video (an enum parser accepts numbers).</summary>

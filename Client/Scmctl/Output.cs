@@ -37,7 +37,7 @@ public static class Output
     public static void Print(JobView s)
     {
         Console.WriteLine($"job {s.JobId}: {s.State}");
-        Console.WriteLine($"  frames {s.FramesDone}/{s.FramesTotal}; items queued {s.BatchesQueued}, leased {s.BatchesLeased}, done {s.BatchesDone}/{s.BatchesTotal}; retries {s.Retries}");
+        Console.WriteLine($"  frames {s.FramesDone}/{s.FramesTotal}; items queued {s.ItemsQueued}, leased {s.ItemsLeased}, done {s.ItemsDone}/{s.ItemsTotal}; retries {s.Retries}");
         Console.WriteLine($"  device time {s.DeviceSeconds:F2} s; created {s.CreatedAt:u}" + (s.CompletedAt is { } c ? $"; finished {c:u}" : ""));
         Console.WriteLine($"  coordinator silo {s.CoordinatorSilo ?? "-"}");
         if (s.Links.Manifest is not null) Console.WriteLine($"  manifest {s.Links.Manifest}");

@@ -14,10 +14,10 @@ public static class FramePlanner
 
     public static SamplingSchedule Schedule(JobSpec spec) => SamplingSchedule.ForSteps(spec.Steps, spec.IntermediateTimes);
 
-    /// <summary>Splits frames 0..frames-1 into contiguous items of at most batchFrames.</summary>
-    public static IEnumerable<(int First, int Count)> Shard(int frames, int batchFrames)
+    /// <summary>Splits frames 0..frames-1 into contiguous items of at most itemFrames.</summary>
+    public static IEnumerable<(int First, int Count)> Shard(int frames, int itemFrames)
     {
-        for (int first = 0; first < frames; first += batchFrames)
-            yield return (first, Math.Min(batchFrames, frames - first));
+        for (int first = 0; first < frames; first += itemFrames)
+            yield return (first, Math.Min(itemFrames, frames - first));
     }
 }

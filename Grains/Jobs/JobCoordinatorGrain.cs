@@ -1,3 +1,4 @@
+using Grains.Hosting;
 using System.Text.Json;
 using BlobStorage;
 using Grains.Interfaces;
@@ -41,7 +42,7 @@ public sealed class JobCoordinatorGrain(
     /// <summary>One log line per failed write (the storage provider logged its stack); every awaiter of it logs at Debug.</summary>
     async Task WriteStateAsync()
     {
-        try { await job.WriteStateAsync(); }
+        try { await job.WriteOwnStateAsync(); }
         catch (Exception e) { logger.Failure(e, withStack: false, "Job {Job}: storing its state failed", JobId); throw; }
     }
     ProgressThrottle Progress => progressThrottle ??= new ProgressThrottle(options.OfferInterval, TimeProvider.System);
@@ -64,7 +65,7 @@ public sealed class JobCoordinatorGrain(
         var (model, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
         if (errors.Count > 0) return SubmitResult.Rejected(Rejection.Invalid(errors));
 
-        Job.Open(JobId, spec, tenant, spec.BatchFrames ?? model!.DefaultBatchFrames, model!.NumClasses, DateTime.UtcNow);
+        Job.Open(JobId, spec, tenant, spec.ItemFrames ?? model!.DefaultItemFrames, model!.NumClasses, DateTime.UtcNow);
         await Writer.PersistAsync();
         // The job exists from here on (a retried submit finds it), so the heartbeat that offers its items starts now:
         // a call below that fails (its grain's silo was just killed) must not leave a live Queued job nobody offers.
@@ -90,13 +91,13 @@ public sealed class JobCoordinatorGrain(
         return true;
     }
 
-    public Task BatchLeased(int batchIndex, int attempt, string workerId)
+    public Task ItemLeased(int itemIndex, int attempt, string workerId)
     {
-        Job.Lease(batchIndex, attempt, workerId, DateTime.UtcNow);
+        Job.Lease(itemIndex, attempt, workerId, DateTime.UtcNow);
         return Task.CompletedTask; // soft progress only: not worth a storage write
     }
 
-    public async Task BatchCompleted(BatchResult result)
+    public async Task ItemCompleted(ItemResult result)
     {
         switch (Job.Complete(result, DateTime.UtcNow))
         {
@@ -104,7 +105,7 @@ public sealed class JobCoordinatorGrain(
                 return;
             case CompletionOutcome.WrongFrames:
                 metrics.ItemFailed(Job.Tenant, FailureReason.WrongFrames);
-                await BatchFailed(result.BatchIndex, result.Attempt, result.WorkerId, "worker reported the wrong frames");
+                await ItemFailed(result.ItemIndex, result.Attempt, result.WorkerId, "worker reported the wrong frames");
                 return;
             case CompletionOutcome.LastStored:
                 await Writer.PersistAsync();
@@ -116,15 +117,15 @@ public sealed class JobCoordinatorGrain(
                 _ = PersistInBackgroundAsync();
                 break;
         }
-        metrics.FramesCompleted(Job.Tenant, Job.Spec!.ModelId, Job.Items[result.BatchIndex].FrameCount);
+        metrics.FramesCompleted(Job.Tenant, Job.Spec!.ModelId, Job.Items[result.ItemIndex].FrameCount);
         if (Progress.Changed()) await ReportProgressAsync();
     }
 
-    public async Task BatchFailed(int batchIndex, int attempt, string workerId, string reason)
+    public async Task ItemFailed(int itemIndex, int attempt, string workerId, string reason)
     {
-        var outcome = Job.Fail(batchIndex, attempt, workerId, reason, options.MaxAttempts, options.BlocklistAfterFailures, DateTime.UtcNow);
+        var outcome = Job.Fail(itemIndex, attempt, workerId, reason, options.MaxAttempts, options.BlocklistAfterFailures, DateTime.UtcNow);
         if (outcome == FailureOutcome.Ignored) return;
-        logger.LogWarning("Job {Job} item {Batch} attempt {Attempt} failed on {Worker}: {Reason}", JobId, batchIndex, attempt, workerId, reason);
+        logger.LogWarning("Job {Job} item {Batch} attempt {Attempt} failed on {Worker}: {Reason}", JobId, itemIndex, attempt, workerId, reason);
         if (outcome == FailureOutcome.JobFailed)
         {
             await EndWithdrawnAsync();
@@ -133,7 +134,7 @@ public sealed class JobCoordinatorGrain(
         if (outcome == FailureOutcome.RetriedAndBlocklisted) await Scheduler.Blocklist(Key, workerId);
         await Writer.PersistAsync();
         metrics.ItemRetried(Job.Tenant);
-        await Scheduler.Offer([Job.ToWorkItem(JobId, batchIndex)]);
+        await Scheduler.Offer([Job.ToWorkItem(JobId, itemIndex)]);
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

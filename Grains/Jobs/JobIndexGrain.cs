@@ -1,3 +1,4 @@
+using Grains.Hosting;
 using Grains.Interfaces;
 
 namespace Grains.Jobs;
@@ -15,7 +16,7 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
     {
         if (index.State.JobIds.Contains(jobId)) return;
         index.State.JobIds.Add(jobId);
-        await index.WriteStateAsync();
+        await index.WriteOwnStateAsync();
     }
 
     public Task<string[]> List() => Task.FromResult(index.State.JobIds.ToArray());

@@ -74,7 +74,7 @@ public sealed class JobRecord
     public int FramesDone => Frames.Count(f => f is not null);
 
     /// <summary>Unknown → Queued: the job's items, all queued at attempt 0. Throws for a job that exists (a submit checks first).</summary>
-    public void Open(string jobId, JobSpec spec, string tenant, int batchFrames, int numClasses, DateTime now)
+    public void Open(string jobId, JobSpec spec, string tenant, int itemFrames, int numClasses, DateTime now)
     {
         if (Exists) throw Illegal("open", JobState.Queued);
         Spec = spec;
@@ -83,7 +83,7 @@ public sealed class JobRecord
         State = JobState.Queued;
         CreatedAt = now;
         BlobPrefix = $"tenants/{tenant}/jobs/{jobId}/";
-        Items = FramePlanner.Shard(spec.Frames, batchFrames).Select(s => new ItemRecord { FirstFrame = s.First, FrameCount = s.Count }).ToList();
+        Items = FramePlanner.Shard(spec.Frames, itemFrames).Select(s => new ItemRecord { FirstFrame = s.First, FrameCount = s.Count }).ToList();
         Frames = new FrameRecord?[spec.Frames];
     }
 
@@ -100,9 +100,9 @@ public sealed class JobRecord
     /// A worker leased the item's current attempt: item Queued → Leased, job Queued → Running. False, changing nothing,
     /// for an older attempt, an item not queued, or a job that ended.
     /// </summary>
-    public bool Lease(int batchIndex, int attempt, string workerId, DateTime now)
+    public bool Lease(int itemIndex, int attempt, string workerId, DateTime now)
     {
-        if (IsTerminal || !TryCurrentItem(batchIndex, attempt, out var item) || item.State != ItemState.Queued) return false;
+        if (IsTerminal || !TryCurrentItem(itemIndex, attempt, out var item) || item.State != ItemState.Queued) return false;
         item.State = ItemState.Leased;
         item.Worker = workerId;
         if (State == JobState.Queued)
@@ -117,10 +117,10 @@ public sealed class JobRecord
     /// A worker stored an item's frames: the item is Done (from any attempt: a late one wrote the same bytes), the job
     /// Running, and Finalizing once every item is done.
     /// </summary>
-    public CompletionOutcome Complete(BatchResult result, DateTime now)
+    public CompletionOutcome Complete(ItemResult result, DateTime now)
     {
-        if (!Exists || IsTerminal || result.BatchIndex < 0 || result.BatchIndex >= Items.Count) return CompletionOutcome.Ignored;
-        var item = Items[result.BatchIndex];
+        if (!Exists || IsTerminal || result.ItemIndex < 0 || result.ItemIndex >= Items.Count) return CompletionOutcome.Ignored;
+        var item = Items[result.ItemIndex];
         if (item.State == ItemState.Done) return CompletionOutcome.Ignored;
         if (result.Frames.Length != item.FrameCount || result.Frames.Any(f => f.Index < item.FirstFrame || f.Index >= item.FirstFrame + item.FrameCount))
             return CompletionOutcome.WrongFrames;
@@ -144,9 +144,9 @@ public sealed class JobRecord
     /// the item and the job are Failed, else the item is Queued at its next attempt. The worker is to be blocklisted once
     /// the latest failure of <paramref name="blocklistAfterFailures"/> of the job's items was on it.
     /// </summary>
-    public FailureOutcome Fail(int batchIndex, int attempt, string workerId, string reason, int maxAttempts, int blocklistAfterFailures, DateTime now)
+    public FailureOutcome Fail(int itemIndex, int attempt, string workerId, string reason, int maxAttempts, int blocklistAfterFailures, DateTime now)
     {
-        if (IsTerminal || !TryCurrentItem(batchIndex, attempt, out var item) || item.State == ItemState.Done) return FailureOutcome.Ignored;
+        if (IsTerminal || !TryCurrentItem(itemIndex, attempt, out var item) || item.State == ItemState.Done) return FailureOutcome.Ignored;
         item.Failures++;
         item.LastError = $"{workerId}: {reason}";
         Retries++;
@@ -155,7 +155,7 @@ public sealed class JobRecord
             item.State = ItemState.Failed;
             State = JobState.Failed;
             CompletedAt = now;
-            Error = $"batch {batchIndex} (frames {item.FirstFrame}-{item.FirstFrame + item.FrameCount - 1}) failed {item.Failures} times; last: {item.LastError}";
+            Error = $"item {itemIndex} (frames {item.FirstFrame}-{item.FirstFrame + item.FrameCount - 1}) failed {item.Failures} times; last: {item.LastError}";
             return FailureOutcome.JobFailed;
         }
         item.Attempt++;
@@ -183,12 +183,12 @@ public sealed class JobRecord
         Warnings.Add(SimulatedWarning);
     }
 
-    /// <summary>The item at <paramref name="batchIndex"/>, if that index exists and is at <paramref name="attempt"/> (a report of an older attempt is stale).</summary>
-    bool TryCurrentItem(int batchIndex, int attempt, out ItemRecord item)
+    /// <summary>The item at <paramref name="itemIndex"/>, if that index exists and is at <paramref name="attempt"/> (a report of an older attempt is stale).</summary>
+    bool TryCurrentItem(int itemIndex, int attempt, out ItemRecord item)
     {
         item = null!;
-        if (batchIndex < 0 || batchIndex >= Items.Count) return false;
-        item = Items[batchIndex];
+        if (itemIndex < 0 || itemIndex >= Items.Count) return false;
+        item = Items[itemIndex];
         return item.Attempt == attempt;
     }
 
@@ -197,12 +197,12 @@ public sealed class JobRecord
         .Where(i => Items[i].State is ItemState.Queued or ItemState.Leased)
         .Select(i => ToWorkItem(jobId, i)).ToArray();
 
-    public WorkItem ToWorkItem(string jobId, int batchIndex)
+    public WorkItem ToWorkItem(string jobId, int itemIndex)
     {
-        var item = Items[batchIndex];
+        var item = Items[itemIndex];
         return new WorkItem
         {
-            JobId = jobId, Tenant = Tenant, BatchIndex = batchIndex, FirstFrame = item.FirstFrame, FrameCount = item.FrameCount,
+            JobId = jobId, Tenant = Tenant, ItemIndex = itemIndex, FirstFrame = item.FirstFrame, FrameCount = item.FrameCount,
             Attempt = item.Attempt, Spec = Spec!, BlobPrefix = BlobPrefix, SubmittedAt = CreatedAt,
         };
     }
@@ -211,10 +211,10 @@ public sealed class JobRecord
     {
         JobId = jobId, Tenant = Tenant, State = State, Spec = Spec,
         FramesTotal = Frames.Length, FramesDone = FramesDone,
-        BatchesTotal = Items.Count,
-        BatchesQueued = Items.Count(i => i.State == ItemState.Queued),
-        BatchesLeased = Items.Count(i => i.State == ItemState.Leased),
-        BatchesDone = Items.Count(i => i.State == ItemState.Done),
+        ItemsTotal = Items.Count,
+        ItemsQueued = Items.Count(i => i.State == ItemState.Queued),
+        ItemsLeased = Items.Count(i => i.State == ItemState.Leased),
+        ItemsDone = Items.Count(i => i.State == ItemState.Done),
         Retries = Retries, Error = Error, CreatedAt = CreatedAt, StartedAt = StartedAt, CompletedAt = CompletedAt,
         ManifestBlob = ManifestBlob, VideoBlob = VideoBlob, DeviceSeconds = DeviceSeconds, BlobPrefix = BlobPrefix,
         Warnings = Warnings.ToArray(), Simulated = Simulated,

@@ -37,7 +37,7 @@ public sealed class ModelCatalog(IOptions<ModelRegistryOptions> options, IOption
         {
             Id = modelId, Kind = card.Kind, Resolution = card.Network.Resolution, Channels = card.Network.ImageChannels,
             NumClasses = card.Network.NumClasses, ClassNames = card.ClassNames, SupportsGuidance = card.Network.GuidanceEmbedding,
-            DefaultBatchFrames = scheduler.Value.DefaultBatchFrames,
+            DefaultItemFrames = scheduler.Value.DefaultItemFrames,
         };
         infos[modelId] = info;
         return info;

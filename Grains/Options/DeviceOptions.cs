@@ -13,7 +13,7 @@ public sealed class DeviceOptions : IValidatedOptions
     /// Most frames per lease for every device kind; when set it overrides <see cref="DeviceKindOptions.LeaseFrames"/>
     /// of each kind (the setting from before leases were sized per kind).
     /// </summary>
-    public int? MaxBatchFrames { get; set; }
+    public int? MaxLeaseFrames { get; set; }
     /// <summary>Work sizes of CPU workers (also simulated devices): small network batches keep latency low on a few cores.</summary>
     public DeviceKindOptions Cpu { get; set; } = new() { ComputeChunk = 8, LeaseFrames = 64 };
     /// <summary>
@@ -32,7 +32,7 @@ public sealed class DeviceOptions : IValidatedOptions
     public DeviceKindOptions KindOf(string device) => device.StartsWith("cuda", StringComparison.Ordinal) ? Cuda : Cpu;
 
     /// <summary>Frames a worker on <paramref name="device"/> asks for per lease.</summary>
-    public int LeaseFramesFor(string device) => MaxBatchFrames ?? KindOf(device).LeaseFrames;
+    public int LeaseFramesFor(string device) => MaxLeaseFrames ?? KindOf(device).LeaseFrames;
 
     public int EncodeParallelism => EncodeThreads > 0 ? EncodeThreads : Environment.ProcessorCount;
 
@@ -46,7 +46,7 @@ public sealed class DeviceOptions : IValidatedOptions
                 yield return $"Devices:Devices: '{device}' is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N' (a comma-separated list)";
             if (devices.Distinct().Count() != devices.Length) yield return $"Devices:Devices lists a device twice: '{Devices}'";
         }
-        if (MaxBatchFrames is < 1 or > DeviceKindOptions.MaxLeaseFrames) yield return $"Devices:MaxBatchFrames must be in [1, {DeviceKindOptions.MaxLeaseFrames}], got {MaxBatchFrames}";
+        if (MaxLeaseFrames is < 1 or > DeviceKindOptions.MaxLeaseFrames) yield return $"Devices:MaxLeaseFrames must be in [1, {DeviceKindOptions.MaxLeaseFrames}], got {MaxLeaseFrames}";
         foreach (var problem in Cpu.Problems($"{Section}:Cpu").Concat(Cuda.Problems($"{Section}:Cuda"))) yield return problem;
         if (EncodeThreads is < 0 or > 1024) yield return $"Devices:EncodeThreads must be in [0, 1024], got {EncodeThreads}";
         if (CpuThreads is < 0 or > 1024) yield return $"Devices:CpuThreads must be in [0, 1024], got {CpuThreads}";

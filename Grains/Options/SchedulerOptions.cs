@@ -20,7 +20,7 @@ public sealed class SchedulerOptions : IValidatedOptions
     /// <summary>Half-life of the usage that weighted fair sharing compares between tenants.</summary>
     public TimeSpan FairShareHalfLife { get; set; } = TimeSpan.FromMinutes(10);
     /// <summary>Frames per work item when the job does not say.</summary>
-    public int DefaultBatchFrames { get; set; } = 16;
+    public int DefaultItemFrames { get; set; } = 16;
 
     public IEnumerable<string> Problems()
     {
@@ -30,6 +30,6 @@ public sealed class SchedulerOptions : IValidatedOptions
         if (OfferInterval < TimeSpan.FromMilliseconds(100)) yield return $"Scheduler:OfferInterval must be >= 00:00:00.1, got {OfferInterval}";
         if (ExpiryScanInterval < TimeSpan.FromMilliseconds(100)) yield return $"Scheduler:ExpiryScanInterval must be >= 00:00:00.1, got {ExpiryScanInterval}";
         if (FairShareHalfLife < TimeSpan.FromSeconds(1)) yield return $"Scheduler:FairShareHalfLife must be >= 00:00:01, got {FairShareHalfLife}";
-        if (DefaultBatchFrames is < 1 or > 1024) yield return $"Scheduler:DefaultBatchFrames must be in [1, 1024], got {DefaultBatchFrames}";
+        if (DefaultItemFrames is < 1 or > 1024) yield return $"Scheduler:DefaultItemFrames must be in [1, 1024], got {DefaultItemFrames}";
     }
 }

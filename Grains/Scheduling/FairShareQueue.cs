@@ -22,22 +22,22 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
     }
 
     readonly Dictionary<string, Tenant> tenants = new();
-    readonly HashSet<(string JobId, int Batch, int Attempt)> queued = new();
+    readonly HashSet<ItemAttempt> queued = new();
     readonly Dictionary<string, HashSet<string>> blocklist = new();
 
     public int Count => queued.Count;
 
-    /// <summary>False when the same (job, batch, attempt) is already queued.</summary>
+    /// <summary>False when the same (job, item, attempt) is already queued.</summary>
     public bool Add(WorkItem item)
     {
-        if (!queued.Add((item.JobKey, item.BatchIndex, item.Attempt))) return false;
+        if (!queued.Add(item.AttemptKey)) return false;
         var tenant = TenantFor(item.Tenant);
         tenant.Pending.Add(item);
         tenant.QueuedFrames += item.FrameCount;
         return true;
     }
 
-    public bool Contains(WorkItem item) => queued.Contains((item.JobKey, item.BatchIndex, item.Attempt));
+    public bool Contains(WorkItem item) => queued.Contains(item.AttemptKey);
 
     public int RemoveJob(string jobKey)
     {
@@ -46,7 +46,7 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
             removed += tenant.Pending.RemoveWhere(item =>
             {
                 if (item.JobKey != jobKey) return false;
-                queued.Remove((item.JobKey, item.BatchIndex, item.Attempt));
+                queued.Remove(item.AttemptKey);
                 tenant.QueuedFrames -= item.FrameCount;
                 return true;
             });
@@ -83,13 +83,13 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
             if (first is not null) break;
         }
         if (first is null) return taken;
-        string key = first.BatchKey;
+        string key = first.SamplingKey;
         int frames = 0;
         foreach (var tenant in order)
             foreach (var item in tenant.Pending)
             {
                 if (frames >= maxFrames) break;
-                if (item.BatchKey != key || !Eligible(item, workerId)) continue;
+                if (item.SamplingKey != key || !Eligible(item, workerId)) continue;
                 if (taken.Count > 0 && frames + item.FrameCount > maxFrames) continue;
                 taken.Add(item);
                 frames += item.FrameCount;
@@ -99,7 +99,7 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
             var tenant = tenants[item.Tenant];
             tenant.Pending.Remove(item);
             tenant.QueuedFrames -= item.FrameCount;
-            queued.Remove((item.JobKey, item.BatchIndex, item.Attempt));
+            queued.Remove(item.AttemptKey);
         }
         return taken;
     }
@@ -136,7 +136,7 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
             int c = b.Spec.Priority.CompareTo(a.Spec.Priority);
             if (c == 0) c = a.SubmittedAt.CompareTo(b.SubmittedAt);
             if (c == 0) c = string.CompareOrdinal(a.JobId, b.JobId);
-            if (c == 0) c = a.BatchIndex.CompareTo(b.BatchIndex);
+            if (c == 0) c = a.ItemIndex.CompareTo(b.ItemIndex);
             if (c == 0) c = a.Attempt.CompareTo(b.Attempt);
             return c;
         }

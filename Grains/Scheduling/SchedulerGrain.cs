@@ -25,13 +25,13 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     readonly GenerationMetrics metrics;
     readonly FairShareQueue queue;
     readonly Dictionary<Guid, LeaseRecord> leases = new();
-    readonly HashSet<(string, int, int)> leasedKeys = new();
+    readonly HashSet<ItemAttempt> leasedKeys = new();
     /// <summary>
     /// Items released as done, for a few offer intervals: a heartbeat's re-offer computed before the item completed
     /// can arrive after its release and would otherwise run it again (3 % of leases in bench scale at 256 jobs).
     /// A coordinator that really lost the completion re-offers on a later beat, after the entry has aged out.
     /// </summary>
-    readonly Dictionary<(string, int, int), DateTime> recentlyDone = new();
+    readonly Dictionary<ItemAttempt, DateTime> recentlyDone = new();
     readonly List<Waiter> waiters = new();
     readonly Dictionary<string, WorkerInfo> workers = new();
     readonly SchedulerCostMeter cost = new();
@@ -81,7 +81,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     {
         long start = Stopwatch.GetTimestamp();
         foreach (var item in items)
-            if (!leasedKeys.Contains((item.JobKey, item.BatchIndex, item.Attempt)) && !recentlyDone.ContainsKey((item.JobKey, item.BatchIndex, item.Attempt)))
+            if (!leasedKeys.Contains(item.AttemptKey) && !recentlyDone.ContainsKey(item.AttemptKey))
                 queue.Add(item);
         ServeWaiters();
         cost.Offered(items.Length);
@@ -138,9 +138,9 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
             var now = DateTime.UtcNow;
             foreach (var item in lease.Items)
             {
-                leasedKeys.Remove((item.JobKey, item.BatchIndex, item.Attempt));
-                if (outcomes.Any(o => o.Succeeded && o.JobId == item.JobId && o.Tenant == item.Tenant && o.BatchIndex == item.BatchIndex))
-                    recentlyDone[(item.JobKey, item.BatchIndex, item.Attempt)] = now;
+                leasedKeys.Remove(item.AttemptKey);
+                if (outcomes.Any(o => o.Succeeded && o.JobId == item.JobId && o.Tenant == item.Tenant && o.ItemIndex == item.ItemIndex))
+                    recentlyDone[item.AttemptKey] = now;
             }
             double actual = outcomes.Sum(o => o.DeviceSeconds);
             int frames = outcomes.Where(o => o.Succeeded).Sum(o => o.Frames);
@@ -191,7 +191,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         var record = new LeaseRecord(Guid.NewGuid(), request.WorkerId, request.SiloName, items.ToArray(),
             DateTime.UtcNow + options.LeaseTimeout, provisional);
         leases[record.Id] = record;
-        foreach (var item in items) leasedKeys.Add((item.JobKey, item.BatchIndex, item.Attempt));
+        foreach (var item in items) leasedKeys.Add(item.AttemptKey);
         leasesGranted++;
         metrics.LeaseGranted();
         return new WorkLease { LeaseId = record.Id, Items = record.Items, ExpiresAt = record.ExpiresAt };
@@ -243,7 +243,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
             logger.LogWarning("Lease {Lease}: {Reason}; returning {Items} items", lease.Id, reason, lease.Items.Length);
             foreach (var item in lease.Items)
             {
-                leasedKeys.Remove((item.JobKey, item.BatchIndex, item.Attempt));
+                leasedKeys.Remove(item.AttemptKey);
                 metrics.ItemFailed(item.Tenant, alive.Contains(lease.SiloName) ? FailureReason.LeaseTimeout : FailureReason.SiloLeft);
                 ReportExpired(item, lease.WorkerId, reason);
             }
@@ -252,7 +252,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     }
 
     /// <summary>
-    /// Tells the coordinator without awaiting it in this grain's turn: its BatchFailed calls back into the scheduler
+    /// Tells the coordinator without awaiting it in this grain's turn: its ItemFailed calls back into the scheduler
     /// (Offer, Blocklist, Withdraw), and a timer turn awaiting it blocked those calls, a cycle that only Orleans' 30 s
     /// response timeout broke, stalling every worker of the cluster after a silo died (found by ProcessChaosTests).
     /// Reports are attempt-checked, so a late one is harmless; a lost one costs nothing either: the coordinator's
@@ -260,9 +260,9 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     /// </summary>
     void ReportExpired(WorkItem item, string workerId, string reason)
     {
-        var report = GrainFactory.GetGrain<IJobCoordinatorGrain>(item.JobKey).BatchFailed(item.BatchIndex, item.Attempt, workerId, reason);
+        var report = GrainFactory.GetGrain<IJobCoordinatorGrain>(item.JobKey).ItemFailed(item.ItemIndex, item.Attempt, workerId, reason);
         _ = report.ContinueWith(
-            failed => logger.LogWarning(failed.Exception, "Could not report expired item {Job}/{Batch}", item.JobId, item.BatchIndex),
+            failed => logger.LogWarning(failed.Exception, "Could not report expired item {Job}/{Batch}", item.JobId, item.ItemIndex),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 }

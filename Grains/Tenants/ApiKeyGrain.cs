@@ -1,3 +1,4 @@
+using Grains.Hosting;
 using Grains.Interfaces;
 using Microsoft.Extensions.Options;
 
@@ -32,7 +33,7 @@ public sealed class ApiKeyGrain(
     {
         if (key.State.Exists || Bootstrap() is not null) throw new InvalidOperationException($"key id {KeyId} already exists");
         key.State = new ApiKeyRecord { Exists = true, Tenant = tenant, IsAdmin = isAdmin, Salt = salt, Hash = hash, CreatedAt = DateTime.UtcNow };
-        await key.WriteStateAsync();
+        await key.WriteOwnStateAsync();
     }
 
     public async Task<Principal> Verify(string secret)
@@ -61,7 +62,7 @@ public sealed class ApiKeyGrain(
         record.Exists = true;
         record.Revoked = true;
         key.State = record;
-        await key.WriteStateAsync();
+        await key.WriteOwnStateAsync();
         return true;
     }
 

@@ -1,3 +1,4 @@
+using Grains.Hosting;
 using Grains.Interfaces;
 
 namespace Grains.Tenants;
@@ -15,7 +16,7 @@ public sealed class TenantDirectoryGrain([PersistentState("tenants", "jobs")] IP
     {
         if (directory.State.Weights.TryGetValue(tenant, out var w) && w == weight) return;
         directory.State.Weights[tenant] = weight;
-        await directory.WriteStateAsync();
+        await directory.WriteOwnStateAsync();
     }
 
     public Task<Dictionary<string, double>> Weights() => Task.FromResult(new Dictionary<string, double>(directory.State.Weights));

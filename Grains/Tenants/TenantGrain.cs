@@ -1,3 +1,4 @@
+using Grains.Hosting;
 using Grains.Interfaces;
 using Microsoft.Extensions.Logging;
 
@@ -59,7 +60,7 @@ public sealed class TenantGrain(
         T.Quota = quota;
         T.Weight = weight;
         T.CreatedAt = DateTime.UtcNow;
-        await tenant.WriteStateAsync();
+        await tenant.WriteOwnStateAsync();
         await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).Upsert(Id, weight);
         await GrainFactory.GetGrain<ISchedulerGrain>(0).SetWeight(Id, weight);
         logger.LogInformation("Tenant {Tenant} created (admin: {Admin})", Id, isAdmin);
@@ -92,7 +93,7 @@ public sealed class TenantGrain(
 
         T.Active[jobId] = new JobReservation { Frames = spec.Frames };
         T.JobsSubmitted++;
-        await tenant.WriteStateAsync();
+        await tenant.WriteOwnStateAsync();
         return null;
     }
 
@@ -102,7 +103,7 @@ public sealed class TenantGrain(
     public async Task JobProgress(string jobId, int framesDone, double deviceSeconds)
     {
         if (!T.Exists || !T.Active.TryGetValue(jobId, out var job)) return;
-        if (Account(job, framesDone, deviceSeconds)) await tenant.WriteStateAsync();
+        if (Account(job, framesDone, deviceSeconds)) await tenant.WriteOwnStateAsync();
     }
 
     public async Task JobEnded(string jobId, int framesDone, double deviceSeconds)
@@ -110,7 +111,7 @@ public sealed class TenantGrain(
         if (!T.Exists || !T.Active.TryGetValue(jobId, out var job)) return;
         Account(job, framesDone, deviceSeconds);
         T.Active.Remove(jobId);
-        await tenant.WriteStateAsync();
+        await tenant.WriteOwnStateAsync();
     }
 
     public async Task<TenantInfo> SetQuota(QuotaPatch patch)
@@ -120,7 +121,7 @@ public sealed class TenantGrain(
         var errors = quota.Validate();
         if (errors.Count > 0) throw new RejectedException(Rejection.Invalid(errors));
         T.Quota = quota;
-        await tenant.WriteStateAsync();
+        await tenant.WriteOwnStateAsync();
         return Info();
     }
 
@@ -129,7 +130,7 @@ public sealed class TenantGrain(
         EnsureExists();
         if (TenantRules.CheckWeight(weight) is { } rejection) throw new RejectedException(rejection);
         T.Weight = weight;
-        await tenant.WriteStateAsync();
+        await tenant.WriteOwnStateAsync();
         await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).Upsert(Id, weight);
         await GrainFactory.GetGrain<ISchedulerGrain>(0).SetWeight(Id, weight);
         return Info();
@@ -146,7 +147,7 @@ public sealed class TenantGrain(
             T.KeyIds.Clear();
         }
         T.KeyIds.Add(keyId);
-        await tenant.WriteStateAsync();
+        await tenant.WriteOwnStateAsync();
         logger.LogInformation("Tenant {Tenant}: key {KeyId} issued{Rotation}", Id, keyId, revokeOthers ? ", older keys revoked" : "");
         return new IssuedKey { Tenant = Id, KeyId = keyId, ApiKey = apiKey };
     }
@@ -163,7 +164,7 @@ public sealed class TenantGrain(
             if (await GrainFactory.GetGrain<IApiKeyGrain>(k).Revoke()) revoked++;
             T.KeyIds.Remove(k);
         }
-        await tenant.WriteStateAsync();
+        await tenant.WriteOwnStateAsync();
         return revoked;
     }
 
@@ -172,7 +173,7 @@ public sealed class TenantGrain(
         EnsureExists();
         if (T.KeyIds.Contains(keyId)) return;
         T.KeyIds.Add(keyId);
-        await tenant.WriteStateAsync();
+        await tenant.WriteOwnStateAsync();
     }
 
     void EnsureExists()

@@ -105,9 +105,9 @@ public sealed class StoreAndReportStage(
         try
         {
             var frames = await StoreAsync(item, pngs, batch.ComputeChunk, cancellationToken);
-            await Coordinator(item).BatchCompleted(new BatchResult
+            await Coordinator(item).ItemCompleted(new ItemResult
             {
-                BatchIndex = item.BatchIndex, Attempt = item.Attempt, WorkerId = workerId, Frames = frames, DeviceSeconds = share,
+                ItemIndex = item.ItemIndex, Attempt = item.Attempt, WorkerId = workerId, Frames = frames, DeviceSeconds = share,
                 Simulated = batch.IsSimulated,
             });
             counters.FramesDone += item.FrameCount;
@@ -116,7 +116,7 @@ public sealed class StoreAndReportStage(
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             counters.LastError = e.Message;
-            logger.LogWarning(e, "Worker {Worker}: storing or reporting {Job}/{Batch} failed", workerId, item.JobId, item.BatchIndex);
+            logger.LogWarning(e, "Worker {Worker}: storing or reporting {Job}/{Batch} failed", workerId, item.JobId, item.ItemIndex);
             return await FailAsync(item, FailureReason.Store, $"store/report failed: {e.Message}", share);
         }
     }
@@ -160,7 +160,7 @@ public sealed class StoreAndReportStage(
     public async Task<LeaseOutcome> FailAsync(WorkItem item, string failure, string reason, double seconds = 0)
     {
         metrics.ItemFailed(item.Tenant, failure);
-        await Quietly(() => Coordinator(item).BatchFailed(item.BatchIndex, item.Attempt, workerId, reason));
+        await Quietly(() => Coordinator(item).ItemFailed(item.ItemIndex, item.Attempt, workerId, reason));
         return Outcome(item, false, seconds);
     }
 
@@ -174,6 +174,6 @@ public sealed class StoreAndReportStage(
 
     static LeaseOutcome Outcome(WorkItem item, bool succeeded, double seconds) => new()
     {
-        JobId = item.JobId, Tenant = item.Tenant, BatchIndex = item.BatchIndex, Succeeded = succeeded, DeviceSeconds = seconds, Frames = item.FrameCount,
+        JobId = item.JobId, Tenant = item.Tenant, ItemIndex = item.ItemIndex, Succeeded = succeeded, DeviceSeconds = seconds, Frames = item.FrameCount,
     };
 }

@@ -132,7 +132,7 @@ public sealed class WorkerGrain(
         var sampled = new SampledLease(lease);
         try
         {
-            foreach (var group in lease.Items.GroupBy(i => i.BatchKey))
+            foreach (var group in lease.Items.GroupBy(i => i.SamplingKey))
                 await SampleGroupAsync(group.ToList(), sampled, cancellationToken);
             return sampled;
         }
@@ -145,7 +145,7 @@ public sealed class WorkerGrain(
 
     async Task SampleGroupAsync(List<WorkItem> items, SampledLease sampled, CancellationToken cancellationToken)
     {
-        await Task.WhenAll(items.Select(i => stage.Quietly(() => stage.Coordinator(i).BatchLeased(i.BatchIndex, i.Attempt, workerId))));
+        await Task.WhenAll(items.Select(i => stage.Quietly(() => stage.Coordinator(i).ItemLeased(i.ItemIndex, i.Attempt, workerId))));
 
         var runnable = new List<WorkItem>();
         foreach (var item in items)

@@ -36,7 +36,7 @@ public class FairShareQueueBenchmarks
             int job = i % jobs;
             return new WorkItem
             {
-                JobId = $"job-{job:D4}", Tenant = $"tenant-{job % Tenants:D3}", BatchIndex = i / jobs, FirstFrame = i / jobs * FramesPerItem,
+                JobId = $"job-{job:D4}", Tenant = $"tenant-{job % Tenants:D3}", ItemIndex = i / jobs, FirstFrame = i / jobs * FramesPerItem,
                 FrameCount = FramesPerItem, Spec = specs[job], BlobPrefix = $"tenants/t/jobs/job-{job:D4}/", SubmittedAt = start.AddMilliseconds(job),
             };
         }).ToArray();

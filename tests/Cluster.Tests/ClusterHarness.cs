@@ -68,8 +68,8 @@ public sealed class ClusterHarness : IAsyncDisposable
         {
             ["Models:Registry:tiny"] = TestModels.TinyCard,
             ["Devices:Devices"] = "cpu",
-            ["Devices:MaxBatchFrames"] = "8",
-            ["Scheduler:DefaultBatchFrames"] = "4",
+            ["Devices:MaxLeaseFrames"] = "8",
+            ["Scheduler:DefaultItemFrames"] = "4",
             ["Scheduler:OfferInterval"] = "00:00:00.200",
             ["Scheduler:ExpiryScanInterval"] = "00:00:00.200",
             ["Scheduler:LeaseTimeout"] = "00:00:10",

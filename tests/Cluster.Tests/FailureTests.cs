@@ -57,9 +57,9 @@ public class FailureTests(Xunit.Abstractions.ITestOutputHelper output)
         var poisoned = await JobWaiter.UntilTerminalAsync(harness.Client, "poison", TimeSpan.FromSeconds(60));
         var healthy = await JobWaiter.UntilTerminalAsync(harness.Client, "healthy", TimeSpan.FromSeconds(60));
         Assert.Equal(JobState.Failed, poisoned.State);
-        Assert.Contains("batch 2", poisoned.Error);
+        Assert.Contains("item 2", poisoned.Error);
         Assert.Contains("failed 3 times", poisoned.Error);
-        Assert.Contains("poison batch 2", poisoned.Error);
+        Assert.Contains("poison item 2", poisoned.Error);
         Assert.Null(poisoned.ManifestBlob);
         Assert.Equal(3, faults.Seen.Count(s => s.JobId == "poison" && s.Batch == 2));
         Assert.Equal(JobState.Completed, healthy.State);

@@ -13,7 +13,7 @@ public class FairShareQueueTests
 
     static WorkItem Item(string tenant, string job, int batch, int frames = 4, int priority = 0, string model = "m", int attempt = 0) => new()
     {
-        JobId = job, Tenant = tenant, BatchIndex = batch, FirstFrame = batch * frames, FrameCount = frames, Attempt = attempt,
+        JobId = job, Tenant = tenant, ItemIndex = batch, FirstFrame = batch * frames, FrameCount = frames, Attempt = attempt,
         Spec = new JobSpec { ModelId = model, Priority = priority }, BlobPrefix = $"tenants/{tenant}/jobs/{job}/", SubmittedAt = new DateTime(2026, 1, 1).AddSeconds(batch),
     };
 

@@ -7,7 +7,7 @@ public class FairnessTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     static JobSpec Images(int frames) => new()
     {
-        Kind = JobKind.ImageSet, ModelId = "tiny", Classes = [0, 1, 2, 3], Frames = frames, Seed = 11, Steps = 1, OutputSize = 16, BatchFrames = 4,
+        Kind = JobKind.ImageSet, ModelId = "tiny", Classes = [0, 1, 2, 3], Frames = frames, Seed = 11, Steps = 1, OutputSize = 16, ItemFrames = 4,
     };
 
     /// <summary>

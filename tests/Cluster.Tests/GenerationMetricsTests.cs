@@ -60,7 +60,7 @@ public class GenerationMetricsTests
 
     static WorkItem Item(string tenant, int frames) => new()
     {
-        JobId = "j-" + tenant, Tenant = tenant, BatchIndex = 0, Attempt = 0, FirstFrame = 0, FrameCount = frames, Spec = new JobSpec(),
+        JobId = "j-" + tenant, Tenant = tenant, ItemIndex = 0, Attempt = 0, FirstFrame = 0, FrameCount = frames, Spec = new JobSpec(),
         BlobPrefix = "p/",
     };
 

@@ -53,14 +53,14 @@ public class HttpApiRequestTests(HttpApiSilo silo)
         Assert.StartsWith("frams: unknown property", FieldErrors(typo, "frams")[0]);
 
         var types = await ProblemOf(await http.PostAsync("v1/jobs",
-            Json("""{"frames":"8","kind":"Movie","mp4":1,"classes":[1,"2"],"modelId":null,"seed":-1,"batchFrames":null}""")), HttpStatusCode.BadRequest);
+            Json("""{"frames":"8","kind":"Movie","mp4":1,"classes":[1,"2"],"modelId":null,"seed":-1,"itemFrames":null}""")), HttpStatusCode.BadRequest);
         Assert.Equal(["frames: must be an integer (32-bit), got the string '8'"], FieldErrors(types, "frames"));
         Assert.Equal(["kind: must be one of 'ImageSet', 'Video', got the string 'Movie'"], FieldErrors(types, "kind"));
         Assert.Equal(["mp4: must be true or false, got the number 1"], FieldErrors(types, "mp4"));
         Assert.Equal(["classes: must be an array of integers (32-bit), got the string '2' at [1]"], FieldErrors(types, "classes"));
         Assert.Equal(["modelId: must be a string, got null"], FieldErrors(types, "modelId"));
         Assert.Equal(["seed: must be a non-negative integer (64-bit), got the number -1"], FieldErrors(types, "seed"));
-        Assert.False(types.GetProperty("errors").TryGetProperty("batchFrames", out _)); // nullable: null means the default
+        Assert.False(types.GetProperty("errors").TryGetProperty("itemFrames", out _)); // nullable: null means the default
 
         var twice = await ProblemOf(await http.PostAsync("v1/jobs", Json("""{"frames":8,"frames":9}""")), HttpStatusCode.BadRequest);
         Assert.Equal(["frames: given more than once"], FieldErrors(twice, "frames"));

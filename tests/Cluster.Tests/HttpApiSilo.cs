@@ -45,7 +45,7 @@ public sealed class HttpApiSilo : IAsyncLifetime
             ["Cluster:Clustering"] = "Redis", ["Cluster:RedisConnectionString"] = ClusterHarness.RedisConnectionString,
             ["Cluster:ServiceId"] = serviceId, ["Cluster:ClusterId"] = serviceId, ["Devices:Devices"] = "cpu",
             ["Blob:Provider"] = "Local", ["Blob:LocalPath"] = blobRoot, ["Models:Registry:tiny"] = TestModels.TinyCard,
-            ["Scheduler:DefaultBatchFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.200",
+            ["Scheduler:DefaultItemFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.200",
             ["Tenants:AdminKeyHash"] = adminHash, ["HttpApi:Enabled"] = "true", ["HttpApi:EventPollInterval"] = "00:00:00.100",
         };
         // A separate cluster (own service id) with the API off: its HTTP port serves health only.

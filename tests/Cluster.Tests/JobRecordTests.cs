@@ -14,16 +14,16 @@ public class JobRecordTests
     static JobRecord Queued()
     {
         var job = new JobRecord();
-        job.Open("j1", new JobSpec { ModelId = "tiny", Classes = [1], Frames = 10 }, "acme", batchFrames: 4, numClasses: 10, T0);
+        job.Open("j1", new JobSpec { ModelId = "tiny", Classes = [1], Frames = 10 }, "acme", itemFrames: 4, numClasses: 10, T0);
         return job;
     }
 
-    static BatchResult Result(JobRecord job, int batch, int attempt = 0, string worker = "w1", bool simulated = false)
+    static ItemResult Result(JobRecord job, int batch, int attempt = 0, string worker = "w1", bool simulated = false)
     {
         var item = job.Items[batch];
-        return new BatchResult
+        return new ItemResult
         {
-            BatchIndex = batch, Attempt = attempt, WorkerId = worker, DeviceSeconds = 0.5, Simulated = simulated,
+            ItemIndex = batch, Attempt = attempt, WorkerId = worker, DeviceSeconds = 0.5, Simulated = simulated,
             Frames = Enumerable.Range(item.FirstFrame, item.FrameCount).Select(i => new FrameResult { Index = i, Blob = $"f{i}", Sha256 = "00", Bytes = 1 }).ToArray(),
         };
     }
@@ -110,8 +110,8 @@ public class JobRecordTests
         job.Complete(Result(job, 0), T1);
         Assert.Equal(CompletionOutcome.Ignored, job.Complete(Result(job, 0), T2)); // duplicate
         Assert.Equal(0.5, job.DeviceSeconds);
-        Assert.Equal(CompletionOutcome.Ignored, job.Complete(Result(job, 0) with { BatchIndex = 7 }, T2));
-        Assert.Equal(CompletionOutcome.Ignored, job.Complete(Result(job, 0) with { BatchIndex = -1 }, T2));
+        Assert.Equal(CompletionOutcome.Ignored, job.Complete(Result(job, 0) with { ItemIndex = 7 }, T2));
+        Assert.Equal(CompletionOutcome.Ignored, job.Complete(Result(job, 0) with { ItemIndex = -1 }, T2));
 
         var tooFew = Result(job, 1) with { Frames = Result(job, 1).Frames[..3] };
         var outside = Result(job, 1) with { Frames = Result(job, 0).Frames };
@@ -119,7 +119,7 @@ public class JobRecordTests
         Assert.Equal(CompletionOutcome.WrongFrames, job.Complete(outside, T2));
         Assert.Equal((ItemState.Queued, 4, 0.5), (job.Items[1].State, job.FramesDone, job.DeviceSeconds));
 
-        Assert.Equal(CompletionOutcome.Ignored, new JobRecord().Complete(new BatchResult { WorkerId = "w1" }, T1));
+        Assert.Equal(CompletionOutcome.Ignored, new JobRecord().Complete(new ItemResult { WorkerId = "w1" }, T1));
     }
 
     [Fact]
@@ -140,13 +140,13 @@ public class JobRecordTests
         Assert.Equal(FailureOutcome.Retried, Fail(job, 0, attempt: 0, worker: "w1"));
         Assert.Equal((ItemState.Queued, 1, 1, "w1: boom"), (job.Items[0].State, job.Items[0].Attempt, job.Items[0].Failures, job.Items[0].LastError));
         Assert.Equal(1, job.Retries);
-        Assert.Equal(1, Assert.Single(job.PendingWorkItems("j1"), w => w.BatchIndex == 0).Attempt);
+        Assert.Equal(1, Assert.Single(job.PendingWorkItems("j1"), w => w.ItemIndex == 0).Attempt);
 
         Assert.Equal(FailureOutcome.Ignored, Fail(job, 0, attempt: 0)); // a second report of the same attempt
         Assert.Equal(FailureOutcome.Retried, Fail(job, 0, attempt: 1, worker: "w2"));
         Assert.Equal(FailureOutcome.JobFailed, Fail(job, 0, attempt: 2, worker: "w3"));
         Assert.Equal((JobState.Failed, T2, ItemState.Failed), (job.State, job.CompletedAt, job.Items[0].State));
-        Assert.Equal("batch 0 (frames 0-3) failed 3 times; last: w3: boom", job.Error);
+        Assert.Equal("item 0 (frames 0-3) failed 3 times; last: w3: boom", job.Error);
         Assert.Equal(3, job.Retries);
     }
 

@@ -17,7 +17,7 @@ public class JobSpecValidationTests
         { "size huge", Valid with { OutputSize = 100_000 }, "outputSize: must be in [8, 1024], got 100000" },
         { "resize", Valid with { Resize = "lanczos" }, "resize: must be 'bilinear' or 'nearest', got 'lanczos'" },
         { "priority", Valid with { Priority = -1 }, "priority: must be in [0, 100], got -1" },
-        { "batch frames", Valid with { BatchFrames = 0 }, "batchFrames: must be in [1, 256], got 0" },
+        { "item frames", Valid with { ItemFrames = 0 }, "itemFrames: must be in [1, 256], got 0" },
         { "guidance NaN", Valid with { Guidance = double.NaN }, "guidance: must be in [0, 10], got NaN" },
         { "no classes", Valid with { Classes = [] }, "classes: at least one class is required" },
         { "model id injection", Valid with { ModelId = "../../etc/passwd" }, "modelId: 1-128 characters from [A-Za-z0-9-_.]" },

@@ -42,13 +42,13 @@ public static partial class MalformedInputs
         foreach (var field in new[] { "frames", "fps", "steps", "outputSize", "priority", "seed" })
             foreach (var raw in notANumber)
                 yield return new($"{field} = {raw}", With(field, raw), field);
-        foreach (var field in new[] { "frames", "fps", "steps", "outputSize", "priority", "batchFrames" })
+        foreach (var field in new[] { "frames", "fps", "steps", "outputSize", "priority", "itemFrames" })
             foreach (var raw in new[] { "16.5", "1e10", "2147483648", "-2147483649", "1e400", "99999999999999999999999" })
                 yield return new($"{field} = {raw}", With(field, raw), field);
         foreach (var raw in new[] { "-1", "18446744073709551616", "1.5", "-0.0" })
             yield return new($"seed = {raw}", With("seed", raw), "seed");
         foreach (var raw in new[] { "\"4\"", "4.5", "{}", "true" })
-            yield return new($"batchFrames = {raw}", With("batchFrames", raw), "batchFrames");
+            yield return new($"itemFrames = {raw}", With("itemFrames", raw), "itemFrames");
         foreach (var raw in new[] { "5", "0", "\"Sculpture\"", "\"\"", "\"imageset \"", "null", "{}", "[\"Video\"]", "\"ImageSet,Video\"" })
             yield return new($"kind = {raw}", With("kind", raw), "kind");
         foreach (var raw in new[] { "5", "null", "{}", "[\"tiny\"]", "true", "\"\"", "\"../tiny\"", "\"ti\\u0000ny\"", "\"\\u202Etiny\"", "\"\\ud800\"" })

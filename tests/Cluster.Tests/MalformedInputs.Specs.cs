@@ -116,7 +116,7 @@ public static partial class MalformedInputs
         ("steps", 1, l.MaxSteps, (s, x) => s with { Steps = x }),
         ("outputSize", 8, l.MaxOutputSize, (s, x) => s with { OutputSize = x }),
         ("priority", 0, l.MaxPriority, (s, x) => s with { Priority = x }),
-        ("batchFrames", 1, l.MaxBatchFrames, (s, x) => s with { BatchFrames = x }),
+        ("itemFrames", 1, l.MaxItemFrames, (s, x) => s with { ItemFrames = x }),
     ];
 
     /// <summary>Seeded random cases: out-of-range integers, random hostile strings, random bad time lists.</summary>

@@ -18,7 +18,7 @@ public class PipelineTests(Xunit.Abstractions.ITestOutputHelper output)
     /// <summary>One item (4 frames) per lease, so consecutive items are consecutive leases of the one worker.</summary>
     static readonly Dictionary<string, string?> OneItemPerLease = new()
     {
-        ["Scheduler:DefaultBatchFrames"] = "4", ["Devices:MaxBatchFrames"] = "4",
+        ["Scheduler:DefaultItemFrames"] = "4", ["Devices:MaxLeaseFrames"] = "4",
     };
 
     [Fact]

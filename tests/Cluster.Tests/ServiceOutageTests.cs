@@ -112,7 +112,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
             await cluster.Azurite.RestartAsync();
             var restarted = clock.Elapsed;
             output.WriteLine($"Azurite back after {restarted.TotalSeconds:F2} s; frames done rose {before.FramesDone} -> {maxDuringOutage} during the outage");
-            int inFlightCapacity = cluster.Silos.Count * 4; // Devices:MaxBatchFrames per worker, one worker per silo
+            int inFlightCapacity = cluster.Silos.Count * 4; // Devices:MaxLeaseFrames per worker, one worker per silo
             Assert.InRange(maxDuringOutage - before.FramesDone, 0, inFlightCapacity);
 
             var outageEnd = await ChaosCluster.TryStatusAsync(cluster.Admin, jobId, ct) ?? before;

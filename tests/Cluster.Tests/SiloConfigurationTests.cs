@@ -37,7 +37,7 @@ public class SiloConfigurationTests
     [Theory]
     [InlineData("Devices:Devices", "cuda:0,cuda:0", "lists a device twice")]
     [InlineData("Devices:Devices", "cuda:-1", "is not a device")]
-    [InlineData("Limits:MaxBatchFrames", "0", "Limits:MaxBatchFrames must be in [1, MaxFrames]")]
+    [InlineData("Limits:MaxItemFrames", "0", "Limits:MaxItemFrames must be in [1, MaxFrames]")]
     [InlineData("Limits:MaxGuidance", "NaN", "Limits:MaxGuidance")]
     [InlineData("Cluster:Clustering", "Consul", "Cluster:Clustering")]
     [InlineData("Models:Registry:mnist-scm", "", "Models:Registry:mnist-scm")]
@@ -55,5 +55,26 @@ public class SiloConfigurationTests
         Assert.All(Keys, key => Assert.Contains(key, log));
         Assert.DoesNotContain("   at ", log);
         Assert.DoesNotContain("Unhandled", log);
+    }
+}
+
+/// <summary>Settings renamed with "batch" → "item"/"lease": old keys keep working, with a warning naming the new key.</summary>
+public class RenamedSettingsTests
+{
+    [Fact]
+    public void An_old_key_carries_its_value_to_the_new_key_with_a_warning_and_a_set_new_key_wins()
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Devices:MaxBatchFrames"] = "128", ["Limits:MaxBatchFrames"] = "64", ["Limits:MaxItemFrames"] = "32",
+        });
+        var warnings = Grains.Hosting.RenamedSettings.Apply(configuration);
+        Assert.Equal("128", configuration["Devices:MaxLeaseFrames"]);
+        Assert.Equal("32", configuration["Limits:MaxItemFrames"]);
+        Assert.Contains(warnings, w => w.StartsWith("Devices:MaxBatchFrames is deprecated: use Devices:MaxLeaseFrames", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.StartsWith("Limits:MaxBatchFrames is deprecated and ignored", StringComparison.Ordinal));
+        Assert.Equal(2, warnings.Count);
+        Assert.Equal(128, Grains.Interfaces.ValidatedOptions.Read<Grains.Options.DeviceOptions>(configuration.GetSection("Devices")).MaxLeaseFrames);
     }
 }

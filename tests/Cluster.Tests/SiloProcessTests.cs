@@ -17,7 +17,7 @@ public class SiloProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             ["Cluster:Clustering"] = "Redis", ["Cluster:Storage"] = "Redis", ["Cluster:RedisConnectionString"] = ClusterHarness.RedisConnectionString,
             ["Cluster:ServiceId"] = serviceId, ["Cluster:ClusterId"] = serviceId, ["Devices:Devices"] = "cpu",
             ["Blob:Provider"] = "Local", ["Blob:LocalPath"] = blobRoot, ["Models:Registry:tiny"] = TestModels.TinyCard,
-            ["Scheduler:DefaultBatchFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.500",
+            ["Scheduler:DefaultItemFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.500",
             ["Tenants:AdminKeyHash"] = adminHash,
         };
         await using var first = SiloProcess.Start("proc-a", settings);

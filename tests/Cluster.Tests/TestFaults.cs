@@ -7,7 +7,7 @@ namespace Cluster.Tests;
 /// <summary>Injected failures and delays for tests (a test seam, not a mock of any real part).</summary>
 public sealed class TestFaults : IFaultInjector
 {
-    /// <summary>(jobId, batchIndex) pairs that always fail.</summary>
+    /// <summary>(jobId, itemIndex) pairs that always fail.</summary>
     public ConcurrentDictionary<(string JobId, int Batch), bool> Poisoned { get; } = new();
     /// <summary>Delay per item of jobs whose id starts with "slow".</summary>
     public TimeSpan SlowJobDelay { get; set; } = TimeSpan.FromMilliseconds(150);
@@ -19,10 +19,10 @@ public sealed class TestFaults : IFaultInjector
 
     public async ValueTask<string?> BeforeItemAsync(WorkItem item, string workerId, CancellationToken cancellationToken)
     {
-        Seen.Add((item.JobId, item.BatchIndex, workerId));
-        Order.Enqueue((item.JobId, item.BatchIndex));
+        Seen.Add((item.JobId, item.ItemIndex, workerId));
+        Order.Enqueue((item.JobId, item.ItemIndex));
         if (item.JobId.StartsWith("held", StringComparison.Ordinal)) await HeldGate.Task.WaitAsync(cancellationToken);
         if (item.JobId.StartsWith("slow", StringComparison.Ordinal)) await Task.Delay(SlowJobDelay, cancellationToken);
-        return Poisoned.ContainsKey((item.JobId, item.BatchIndex)) ? $"poison batch {item.BatchIndex}" : null;
+        return Poisoned.ContainsKey((item.JobId, item.ItemIndex)) ? $"poison item {item.ItemIndex}" : null;
     }
 }

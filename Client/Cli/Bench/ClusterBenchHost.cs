@@ -72,12 +72,12 @@ sealed class ClusterBenchHost : IAsyncDisposable
             ["Cluster:SiloName"] = "bench", ["Cluster:SiloPort"] = $"{siloPort}", ["Cluster:GatewayPort"] = $"{gatewayPort}",
             ["Cluster:PrimarySiloPort"] = $"{siloPort}", ["Cluster:ServiceId"] = "scm-bench", ["Cluster:ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..8],
             ["Devices:Devices"] = setup.Device,
-            ["Limits:MaxFrames"] = $"{maxFrames}", ["Limits:MaxBatchFrames"] = $"{Math.Max(setup.MaxItemFrames, new JobLimits().MaxBatchFrames)}",
+            ["Limits:MaxFrames"] = $"{maxFrames}", ["Limits:MaxItemFrames"] = $"{Math.Max(setup.MaxItemFrames, new JobLimits().MaxItemFrames)}",
             ["Blob:Provider"] = "Local", ["Blob:LocalPath"] = Path.Combine(root, "cluster"),
             [$"Models:Registry:{ModelId}"] = Path.GetFullPath(setup.ModelCard),
             ["Tenants:AdminKeyHash"] = ApiKeys.HashLine(adminKeyId, salt, hash),
         };
-        if (setup.LeaseFrames is { } lease) settings["Devices:MaxBatchFrames"] = $"{lease}";
+        if (setup.LeaseFrames is { } lease) settings["Devices:MaxLeaseFrames"] = $"{lease}";
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         // No default configuration sources (appsettings, SCM_ variables): the bench runs on exactly the settings above.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -98,10 +98,10 @@ sealed class ClusterBenchHost : IAsyncDisposable
         return new ClusterBenchHost(host, root, new GenerationClient(cluster, connection, key.ApiKey), model);
     }
 
-    public static JobSpec Spec(int frames, int batchFrames, int steps, int outputSize) => new()
+    public static JobSpec Spec(int frames, int itemFrames, int steps, int outputSize) => new()
     {
         Kind = JobKind.ImageSet, ModelId = ModelId, Classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], Frames = frames, Seed = 6,
-        Steps = steps, OutputSize = outputSize, BatchFrames = batchFrames, Resize = "bilinear",
+        Steps = steps, OutputSize = outputSize, ItemFrames = itemFrames, Resize = "bilinear",
     };
 
     /// <summary>
@@ -149,7 +149,7 @@ sealed class ClusterBenchHost : IAsyncDisposable
         await model.Gate.WaitAsync(ct);
         try
         {
-            foreach (var (first, count) in FramePlanner.Shard(spec.Frames, spec.BatchFrames!.Value))
+            foreach (var (first, count) in FramePlanner.Shard(spec.Frames, spec.ItemFrames!.Value))
             {
                 var (pngs, seconds, encodeSeconds) = await Task.Run(() =>
                 {

@@ -80,8 +80,8 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
             {
                 // One torch thread: encoding is parallel per frame already, and idle OpenMP workers spin on a busy host.
                 ["Devices:Simulated:Output"] = "Images", ["Devices:Simulated:BatchDelay"] = "00:00:00.001", ["Devices:CpuThreads"] = "1",
-                ["Devices:MaxBatchFrames"] = $"{LeaseFrames}", ["Models:Registry:mnist-scm"] = Path.GetFullPath(ModelCard),
-                ["Limits:MaxFrames"] = $"{Math.Max(Frames, 10_000)}", ["Limits:MaxBatchFrames"] = $"{Math.Max(ItemFrames, 256)}",
+                ["Devices:MaxLeaseFrames"] = $"{LeaseFrames}", ["Models:Registry:mnist-scm"] = Path.GetFullPath(ModelCard),
+                ["Limits:MaxFrames"] = $"{Math.Max(Frames, 10_000)}", ["Limits:MaxItemFrames"] = $"{Math.Max(ItemFrames, 256)}",
                 ["Tenants:AdminKeyHash"] = ApiKeys.HashLine(adminKeyId, salt, hash),
             };
             await using var cluster = await SimulatedCluster.StartAsync(1, 1, settings, new LocalFolderBlobStore(root), ct);
@@ -113,7 +113,7 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
         var spec = new JobSpec
         {
             Kind = JobKind.ImageSet, ModelId = "mnist-scm", Classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], Frames = frames, Steps = 1,
-            OutputSize = size, Seed = 1, BatchFrames = ItemFrames,
+            OutputSize = size, Seed = 1, ItemFrames = ItemFrames,
         };
         var (jobId, result) = await client.SubmitAsync(spec, $"{name}-{size}", ct);
         if (!result.Accepted) throw new CliException($"bench job {jobId} rejected: {string.Join("; ", result.Errors)}");

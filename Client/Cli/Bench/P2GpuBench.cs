@@ -35,7 +35,7 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         var steps = new Option<int>("--steps") { Description = "Consistency steps.", DefaultValueFactory = _ => 2 };
         var batchSizes = new Option<string?>("--batch-sizes") { Description = "Comma-separated direct sampling batch sizes, each one network call (default: the kind's compute chunk x 1, 2, 4, 8, at most 4096)." };
         var rounds = new Option<int>("--rounds") { Description = "Timed direct calls per batch size; the best counts.", DefaultValueFactory = _ => 5 };
-        var itemFrames = new Option<int?>("--item-frames") { Description = "Frames per work item of the job (default: the cluster's, Scheduler:DefaultBatchFrames)." };
+        var itemFrames = new Option<int?>("--item-frames") { Description = "Frames per work item of the job (default: the cluster's, Scheduler:DefaultItemFrames)." };
         var blobRoot = new Option<string>("--blob-root")
         {
             Description = "Folder of the local blob store (default: under /dev/shm where it exists, so the host's CPU and not its disk is measured).",
@@ -73,7 +73,7 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         var spec = new JobSpec
         {
             Kind = JobKind.Video, ModelId = ClusterBenchHost.ModelId, Classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0], Frames = Frames, Seed = 12, Steps = Steps,
-            OutputSize = OutputSize, Resize = "bilinear", BatchFrames = ItemFrames,
+            OutputSize = OutputSize, Resize = "bilinear", ItemFrames = ItemFrames,
         };
 
         var direct = await SampleDirectAsync(host.Model, device, spec, batches, ct);

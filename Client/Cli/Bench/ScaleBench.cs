@@ -85,10 +85,10 @@ public sealed record ScaleBench(
         var (adminKeyId, adminKey, salt, hash) = ApiKeys.Generate();
         var settings = new Dictionary<string, string?>
         {
-            ["Devices:MaxBatchFrames"] = $"{FramesPerBatch}",
+            ["Devices:MaxLeaseFrames"] = $"{FramesPerBatch}",
             ["Devices:Simulated:BatchDelay"] = BatchDelay.ToString("c"),
             ["Devices:Simulated:PerFrameDelay"] = PerFrameDelay.ToString("c"),
-            ["Scheduler:DefaultBatchFrames"] = $"{ItemFrames}",
+            ["Scheduler:DefaultItemFrames"] = $"{ItemFrames}",
             ["Models:Registry:mnist-scm"] = Path.GetFullPath(ModelCard),
             ["Limits:MaxFrames"] = $"{Math.Max(JobFrames, 10000)}",
             ["Tenants:AdminKeyHash"] = ApiKeys.HashLine(adminKeyId, salt, hash),
@@ -129,7 +129,7 @@ public sealed record ScaleBench(
             var spec = new JobSpec
             {
                 Kind = JobKind.ImageSet, ModelId = "mnist-scm", Classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], Frames = (int)Math.Min(JobFrames, frames - first),
-                Steps = 1, OutputSize = 32, Seed = (ulong)n, BatchFrames = ItemFrames,
+                Steps = 1, OutputSize = 32, Seed = (ulong)n, ItemFrames = ItemFrames,
             };
             var (jobId, result) = await client.SubmitAsync(spec, $"{name}-{n:D4}", ct);
             if (!result.Accepted) throw new CliException($"bench job {jobId} rejected: {string.Join("; ", result.Errors)}");

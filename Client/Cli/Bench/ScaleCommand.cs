@@ -11,7 +11,7 @@ public static class ScaleCommand
         var command = new Command("scale", "SIMULATION: throughput / ideal and scheduler cost per batch with up to 8 in-process silos of simulated devices.");
         var devices = new Option<string>("--devices") { Description = "Comma-separated device counts; each gets a fresh cluster.", DefaultValueFactory = _ => "1,16,64,256" };
         var silos = new Option<int>("--silos") { Description = "Most silos in this process (devices are spread evenly).", DefaultValueFactory = _ => 8 };
-        var framesPerBatch = new Option<int>("--frames-per-batch") { Description = "Frames per lease (Devices:MaxBatchFrames).", DefaultValueFactory = _ => 16 };
+        var framesPerBatch = new Option<int>("--frames-per-batch") { Description = "Frames per lease (Devices:MaxLeaseFrames).", DefaultValueFactory = _ => 16 };
         var itemFrames = new Option<int?>("--item-frames") { Description = "Frames per work item (default: --frames-per-batch, one item per lease)." };
         var batchDelay = new Option<double>("--batch-delay-ms") { Description = "Simulated cost of one batch (Devices:Simulated:BatchDelay).", DefaultValueFactory = _ => 200 };
         var perFrame = new Option<double>("--per-frame-delay-ms") { Description = "Simulated cost per frame (Devices:Simulated:PerFrameDelay).", DefaultValueFactory = _ => 0 };

@@ -37,10 +37,10 @@ internal sealed class ChaosCluster : IAsyncDisposable
             ["Cluster:ServiceId"] = serviceId, ["Cluster:ClusterId"] = serviceId,
             // One CPU worker per silo, one torch thread each: three silos share two cores without oversubscribing them, and
             // the reference checksums are computed at the same thread count (frame bits depend on it).
-            ["Devices:Devices"] = "cpu", ["Devices:MaxBatchFrames"] = "4", ["Devices:CpuThreads"] = ReferenceFrames.Threads.ToString(),
+            ["Devices:Devices"] = "cpu", ["Devices:MaxLeaseFrames"] = "4", ["Devices:CpuThreads"] = ReferenceFrames.Threads.ToString(),
             ["Blob:Provider"] = "Azure", ["Blob:AzureConnectionString"] = azurite.ConnectionString, ["Blob:Container"] = container,
             ["Models:Registry:tiny"] = TestModels.TinyCard,
-            ["Scheduler:DefaultBatchFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.500",
+            ["Scheduler:DefaultItemFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.500",
         };
         // Test-speed failure detection (~1.5-3 s instead of Orleans' ~12 s default) unless a run asks for another profile.
         foreach (var (key, value) in FailureDetection.Settings()) settings[key] = value;

@@ -22,7 +22,7 @@ public sealed class ScmctlFailoverTests
             ["Cluster:Clustering"] = "Redis", ["Cluster:Storage"] = "Redis", ["Cluster:RedisConnectionString"] = ClusterHarness.RedisConnectionString,
             ["Cluster:ServiceId"] = serviceId, ["Cluster:ClusterId"] = serviceId, ["Devices:Devices"] = "cpu", ["Devices:CpuThreads"] = "1",
             ["Blob:Provider"] = "Local", ["Blob:LocalPath"] = blobRoot, ["Models:Registry:tiny"] = TestModels.TinyCard,
-            ["Scheduler:DefaultBatchFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.300", ["Tenants:AdminKeyHash"] = adminHash,
+            ["Scheduler:DefaultItemFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.300", ["Tenants:AdminKeyHash"] = adminHash,
             ["HttpApi:EventPollInterval"] = "00:00:00.100", ["Host:ShutdownTimeout"] = "00:00:10",
             ["Cluster:Membership:ProbeTimeout"] = "00:00:01", ["Cluster:Membership:NumMissedProbesLimit"] = "2",
             ["Cluster:Membership:NumVotesForDeathDeclaration"] = "1",

@@ -12,7 +12,7 @@ namespace Cluster.Tests.Scmctl;
 [Collection(HttpApiCollection.Name)]
 public sealed class ScmctlResumeTests(HttpApiSilo api)
 {
-    static readonly JobRequest LongJob = new() { Kind = "ImageSet", ModelId = "tiny", Classes = [1, 2], Frames = 160, OutputSize = 8, BatchFrames = 4 };
+    static readonly JobRequest LongJob = new() { Kind = "ImageSet", ModelId = "tiny", Classes = [1, 2], Frames = 160, OutputSize = 8, ItemFrames = 4 };
 
     [Fact]
     public async Task Watch_resumes_a_cut_event_stream_with_Last_Event_ID_and_ends_with_the_terminal_state()
