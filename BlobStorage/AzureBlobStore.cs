@@ -18,6 +18,7 @@ namespace BlobStorage;
 /// The listing order is the service's: ordinal for ordinary names. Azure sorts by UTF-8 bytes, which differs from
 /// UTF-16 ordinal only when names mix characters above U+FFFF with ones in U+E000..U+FFFF.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The SemaphoreSlim is never asked for its wait handle: it holds nothing to dispose.")]
 public sealed class AzureBlobStore : IBlobStore
 {
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace BlobStorage;
 
 /// <summary>
@@ -125,7 +127,7 @@ public static class BlobNames
         {
             if (char.IsControl(c))
             {
-                builder.Append($"\\u{(int)c:X4}");
+                builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
             }
             else
             {

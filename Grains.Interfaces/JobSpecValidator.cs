@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Grains.Interfaces;
 
 /// <summary>
@@ -74,11 +76,11 @@ public static class JobSpecValidator
             if (category is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
                 or System.Globalization.UnicodeCategory.Surrogate or System.Globalization.UnicodeCategory.LineSeparator
                 or System.Globalization.UnicodeCategory.ParagraphSeparator)
-                text.Append($"\\u{(int)c:X4}");
+                text.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
             else text.Append(c);
         }
         text.Append('\'');
-        if (value.Length > EchoChars) text.Append($" (first {EchoChars} of {value.Length} characters)");
+        if (value.Length > EchoChars) text.Append(CultureInfo.InvariantCulture, $" (first {EchoChars} of {value.Length} characters)");
         return text.ToString();
     }
 

@@ -44,7 +44,8 @@ public static class TenantRules
 
     public static Rejection? CheckWeight(double weight) => double.IsFinite(weight) && weight is >= MinWeight and <= MaxWeight
         ? null
-        : Rejection.Invalid("weight", $"must be in [{MinWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {MaxWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}], got {weight.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        : Rejection.Invalid("weight", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"must be in [{MinWeight}, {MaxWeight}], got {weight}"));
 
     /// <summary>Tenant ids, job ids: they become grain keys and blob path segments, so a small safe alphabet.</summary>
     public static bool IsValidId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) => id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
@@ -143,9 +144,12 @@ public sealed record QuotaPatch
 
     public TenantQuota ApplyTo(TenantQuota q) => q with
     {
-        MaxRunningJobs = MaxRunningJobs ?? q.MaxRunningJobs, MaxQueuedFrames = MaxQueuedFrames ?? q.MaxQueuedFrames,
-        MaxFramesPerJob = MaxFramesPerJob ?? q.MaxFramesPerJob, MaxOutputSize = MaxOutputSize ?? q.MaxOutputSize,
-        DeviceSecondsPerDay = DeviceSecondsPerDay ?? q.DeviceSecondsPerDay, FramesPerDay = FramesPerDay ?? q.FramesPerDay,
+        MaxRunningJobs = MaxRunningJobs ?? q.MaxRunningJobs,
+        MaxQueuedFrames = MaxQueuedFrames ?? q.MaxQueuedFrames,
+        MaxFramesPerJob = MaxFramesPerJob ?? q.MaxFramesPerJob,
+        MaxOutputSize = MaxOutputSize ?? q.MaxOutputSize,
+        DeviceSecondsPerDay = DeviceSecondsPerDay ?? q.DeviceSecondsPerDay,
+        FramesPerDay = FramesPerDay ?? q.FramesPerDay,
     };
 }
 

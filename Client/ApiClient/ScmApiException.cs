@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace ApiClient;
@@ -71,7 +72,7 @@ public sealed class ScmApiException(ApiErrorKind kind, string message, int? stat
             if (char.IsControl(c) || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format
                     or System.Globalization.UnicodeCategory.Surrogate or System.Globalization.UnicodeCategory.LineSeparator
                     or System.Globalization.UnicodeCategory.ParagraphSeparator)
-                s.Append($"\\u{(int)c:x4}");
+                s.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
             else s.Append(c);
         }
         return value.Length > max ? $"'{s}'... ({value.Length} characters)" : $"'{s}'";

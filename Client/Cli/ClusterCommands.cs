@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using ClusterClient;
 using Grains.Interfaces;
 
@@ -23,7 +24,7 @@ public static class ClusterCommands
             var eta = rate > 0 ? TimeSpan.FromSeconds((status.FramesTotal - status.FramesDone) / rate) : (TimeSpan?)null;
             int width = 30, filled = status.FramesTotal == 0 ? 0 : width * status.FramesDone / status.FramesTotal;
             var line = $"{jobId} [{new string('#', filled)}{new string('.', width - filled)}] {status.FramesDone}/{status.FramesTotal} frames " +
-                       $"{rate,6:F1} frames/s  ETA {(eta is { } e ? e.ToString(@"hh\:mm\:ss") : "--:--:--")}  {status.State}";
+                       $"{rate,6:F1} frames/s  ETA {(eta is { } e ? e.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "--:--:--")}  {status.State}";
             if (interactive) Console.Write("\r" + line.PadRight(110));
             else Console.WriteLine(line);
             last = status;

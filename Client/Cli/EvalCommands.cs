@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Scm.Checkpoints;
 using Scm.Evaluation;
@@ -26,8 +27,16 @@ public static class EvalCommands
     public static Command Create()
     {
         var student = new Option<string>("--student") { Description = "sCM student model card.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-scm", "model.json") };
-        var teacher = new Option<string>("--teacher") { Description = "Diffusion teacher model card (default: models/mnist-teacher/model.json if it exists, else runs/teacher/ema/model.json).", DefaultValueFactory = _ => DefaultTeacher() };
-        var classifier = new Option<string>("--classifier") { Description = "Folder of the evaluation classifier (trained there if missing).", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
+        var teacher = new Option<string>("--teacher")
+        {
+            Description = "Diffusion teacher model card (default: models/mnist-teacher/model.json if it exists, else runs/teacher/ema/model.json).",
+            DefaultValueFactory = _ => DefaultTeacher()
+        };
+        var classifier = new Option<string>("--classifier")
+        {
+            Description = "Folder of the evaluation classifier (trained there if missing).",
+            DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier")
+        };
         var retrain = new Option<bool>("--retrain-classifier") { Description = "Train the classifier again even if it exists." };
         var data = new Option<string>("--data") { Description = "MNIST folder (infra/fetch-mnist.sh).", DefaultValueFactory = _ => RepoPaths.Data };
         var samples = new Option<int>("--samples") { Description = "Generated digits per sampler (a multiple of 10: equal count per class).", DefaultValueFactory = _ => 2000 };
@@ -35,7 +44,11 @@ public static class EvalCommands
         var threads = new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--output") { Description = "Markdown report to write, e.g. docs/QUALITY.md (default: none; the table is printed either way)." };
         var seed = new Option<ulong>("--seed") { Description = "Noise seed of the generated digits.", DefaultValueFactory = _ => 2024UL };
-        var guidance = new Option<double>("--teacher-guidance") { Description = "Classifier-free guidance scale of the teacher rows (1 = none; otherwise each step costs 2 network calls).", DefaultValueFactory = _ => 1.0 };
+        var guidance = new Option<double>("--teacher-guidance")
+        {
+            Description = "Classifier-free guidance scale of the teacher rows (1 = none; otherwise each step costs 2 network calls).",
+            DefaultValueFactory = _ => 1.0
+        };
         var device = new Option<string>("--device") { Description = "Torch device: cpu, cuda, ...", DefaultValueFactory = _ => "cpu" };
 
         var command = new Command("eval", "Compare sCM 1/2-step sampling with the teacher's PF-ODE at 2, 8 and 63 NFE; write docs/QUALITY.md.");
@@ -93,8 +106,10 @@ public static class EvalCommands
 
         var (studentNet, studentCard) = Checkpoint.Load(s.Student, device);
         var (teacherNet, teacherCard) = Checkpoint.Load(s.Teacher, device);
-        if (studentCard.Kind != ModelCard.ConsistencyKind) warnings.Add($"the student card {Relative(s.Student)} is a '{studentCard.Kind}' model, not a consistency model: its sCM rows are not meaningful.");
-        if (teacherCard.Kind != ModelCard.DiffusionKind) warnings.Add($"the teacher card {Relative(s.Teacher)} is a '{teacherCard.Kind}' model, not a diffusion model: its PF-ODE rows are not meaningful.");
+        if (studentCard.Kind != ModelCard.ConsistencyKind)
+            warnings.Add($"the student card {Relative(s.Student)} is a '{studentCard.Kind}' model, not a consistency model: its sCM rows are not meaningful.");
+        if (teacherCard.Kind != ModelCard.DiffusionKind)
+            warnings.Add($"the teacher card {Relative(s.Teacher)} is a '{teacherCard.Kind}' model, not a diffusion model: its PF-ODE rows are not meaningful.");
         foreach (var (card, path) in new[] { (studentCard, s.Student), (teacherCard, s.Teacher) })
             if (card.Network.NumClasses != Classes) throw new CliException($"{path}: the evaluation needs a {Classes}-class conditional model; this one has {card.Network.NumClasses} classes.");
         foreach (var w in warnings) log.WriteLine($"Warning: {w}");
@@ -120,7 +135,7 @@ public static class EvalCommands
             var schedule = TeacherSchedule.ForNfe(nfe);
             int calls = TeacherSampler.NetworkEvaluations(schedule, teacherSpecs);
             string name = $"Teacher PF-ODE, DPM-Solver++(2M), {nfe} steps" + (s.Guidance != 1 ? $", CFG {s.Guidance:G3}" : "");
-            var row = Measure(name, calls.ToString(), teacherSpecs, b => teacher.Sample(b, schedule, ct));
+            var row = Measure(name, calls.ToString(CultureInfo.InvariantCulture), teacherSpecs, b => teacher.Sample(b, schedule, ct));
             rows.Add(row);
             if (nfe == 63) teacher63 = row;
         }

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Scm.Evaluation;
 using Scm.Network;
-using TorchSharp;
 using Scm.Training;
+using TorchSharp;
 
 namespace Cli;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Scm.Training;
 using ScottPlot;
 
@@ -38,7 +39,7 @@ public static class TrainingCurvePlot
         fd.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            LabelFormatter = y => Math.Pow(10, y).ToString("G3"),
+            LabelFormatter = y => Math.Pow(10, y).ToString("G3", CultureInfo.InvariantCulture),
         };
         fd.YLabel("validation FD (log)");
         fd.ShowLegend(Alignment.UpperRight);

@@ -1,6 +1,9 @@
 namespace ClusterClient;
 
-/// <summary>How a client reaches the cluster. scmctl fills it from its options (--redis, --gateway-port, --cluster-id, --service-id, --timeout) and the matching SCM_Client__* environment variables; no configuration section is bound.</summary>
+/// <summary>
+/// How a client reaches the cluster. scmctl fills it from its options (--redis, --gateway-port, --cluster-id, --service-id,
+/// --timeout) and the matching SCM_Client__* environment variables; no configuration section is bound.
+/// </summary>
 public sealed class ClientConnectionOptions
 {
     /// <summary>"Localhost" (gateway on this machine) or "Redis" (discover gateways through Redis membership).</summary>

@@ -71,7 +71,8 @@ public static class TenantCommands
             Console.WriteLine($"{"TENANT",-20} {"ADMIN",-5} {"WEIGHT",6} {"JOBS",9} {"QUEUED FRAMES",15} {"DEVICE-S/24H",18} KEYS");
             foreach (var t in await client.ListTenantsAsync(ct))
                 Console.WriteLine($"{t.Id,-20} {(t.IsAdmin ? "yes" : ""),-5} {t.Weight,6:G4} {t.Usage.RunningJobs + "/" + t.Quota.MaxRunningJobs,9} " +
-                                  $"{t.Usage.QueuedFrames + "/" + t.Quota.MaxQueuedFrames,15} {t.Usage.DeviceSeconds24h.ToString("F1", CultureInfo.InvariantCulture) + "/" + Limit(t.Quota.DeviceSecondsPerDay),18} {t.ActiveKeyIds.Length}");
+                                  $"{t.Usage.QueuedFrames + "/" + t.Quota.MaxQueuedFrames,15} " +
+                                  $"{t.Usage.DeviceSeconds24h.ToString("F1", CultureInfo.InvariantCulture) + "/" + Limit(t.Quota.DeviceSecondsPerDay),18} {t.ActiveKeyIds.Length}");
             return ExitCodes.Ok;
         }));
         return c;

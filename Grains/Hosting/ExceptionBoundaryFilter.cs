@@ -29,8 +29,22 @@ public sealed class ExceptionBoundaryFilter(Serializer serializer) : IIncomingGr
     public static Exception? Translate(Exception e, Serializer serializer)
     {
         if (e is StorageUnavailableException or ClusterCallException) return null;
-        if (StorageCause(e) is { } cause) return new StorageUnavailableException(FailureLog.FirstLine(cause));
+        if (StorageCause(e) is { } cause) return new StorageUnavailableException(ClientCause(cause));
         return serializer.CanSerialize(e.GetType()) ? null : new ClusterCallException(e.GetType().Name, FailureLog.FirstLine(e));
+    }
+
+    /// <summary>
+    /// What a client is told about a storage failure: the kind, not the storage client's internals (exception types,
+    /// endpoints and connection counters stay in the silo's log, where the failure is logged once with its cause).
+    /// </summary>
+    static string ClientCause(Exception cause)
+    {
+        for (var current = cause; current is not null; current = current.InnerException)
+        {
+            if (current is StackExchange.Redis.RedisTimeoutException) return "Redis did not answer in time";
+            if (current is StackExchange.Redis.RedisConnectionException) return "no connection to Redis";
+        }
+        return "a Redis operation failed";
     }
 
     /// <summary>The storage client's exception in <paramref name="e"/>'s chain, or null when storage is not the cause.</summary>

@@ -1,6 +1,6 @@
-using Grains.Hosting;
 using System.Text.Json;
 using BlobStorage;
+using Grains.Hosting;
 using Grains.Interfaces;
 using Grains.Models;
 using Grains.Options;

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using BlobStorage;
 using System.Text.Json.Serialization;
+using BlobStorage;
 using Grains.Interfaces;
 
 namespace Grains.Jobs;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using BlobStorage;
 using Grains.Interfaces;
@@ -32,7 +33,7 @@ public static class VideoAssembler
                 RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
                 ArgumentList =
                 {
-                    "-y", "-loglevel", "error", "-framerate", fps.ToString(), "-i", Path.Combine(work.FullName, "%06d.png"),
+                    "-y", "-loglevel", "error", "-framerate", fps.ToString(CultureInfo.InvariantCulture), "-i", Path.Combine(work.FullName, "%06d.png"),
                     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", output,
                 },
             };

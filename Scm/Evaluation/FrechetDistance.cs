@@ -40,7 +40,8 @@ public static class FrechetDistance
     {
         long d = mu1.shape[0];
         if (mu1.dim() != 1 || !mu2.shape.SequenceEqual(mu1.shape) || !sigma1.shape.SequenceEqual(new[] { d, d }) || !sigma2.shape.SequenceEqual(new[] { d, d }))
-            throw new ArgumentException($"Shapes do not match: mu1 [{string.Join(", ", mu1.shape)}], sigma1 [{string.Join(", ", sigma1.shape)}], mu2 [{string.Join(", ", mu2.shape)}], sigma2 [{string.Join(", ", sigma2.shape)}].");
+            throw new ArgumentException($"Shapes do not match: mu1 [{string.Join(", ", mu1.shape)}], sigma1 [{string.Join(", ", sigma1.shape)}], " +
+                                        $"mu2 [{string.Join(", ", mu2.shape)}], sigma2 [{string.Join(", ", sigma2.shape)}].");
         using var scope = NewDisposeScope();
         var (m1, s1, m2, s2) = (mu1.cpu().to(float64), Symmetric(sigma1), mu2.cpu().to(float64), Symmetric(sigma2));
         double meanTerm = (m1 - m2).square().sum().item<double>();

@@ -13,11 +13,11 @@ namespace Scm.Training;
 /// </summary>
 public abstract class Trainer
 {
-    protected readonly TrainingOptions Options;
-    protected readonly MnistDigits Data;
-    protected readonly Device Device;
-    protected readonly ScmUNet Online;
-    protected readonly ScmUNet EmaNetwork;
+    protected TrainingOptions Options { get; }
+    protected MnistDigits Data { get; }
+    protected Device Device { get; }
+    protected ScmUNet Online { get; }
+    protected ScmUNet EmaNetwork { get; }
     readonly RunState run;
 
     protected Trainer(TrainingOptions options, NetworkConfig config, MnistDigits data)
@@ -128,7 +128,8 @@ public abstract class Trainer
                 (lossSum, lossCount) = (0.0, 0);
                 bool best = curve.Best is not { } previous || point.TwoStepFd < previous.TwoStepFd;
                 curve.Append(point);
-                log.WriteLine($"validation @ {iteration}: 1-step {oneStep.Accuracy:P1} FD {oneStep.FrechetDistance:F3}; 2-step {twoStep.Accuracy:P1} FD {twoStep.FrechetDistance:F3}{(best ? " (best)" : "")}");
+                log.WriteLine($"validation @ {iteration}: 1-step {oneStep.Accuracy:P1} FD {oneStep.FrechetDistance:F3}; " +
+                              $"2-step {twoStep.Accuracy:P1} FD {twoStep.FrechetDistance:F3}{(best ? " (best)" : "")}");
                 if (best) Checkpoint.Save(Export(), Card(iteration, Seconds()), run.BestCardPath);
                 onPoint?.Invoke(curve);
             }

@@ -128,7 +128,7 @@ public abstract class BlobStoreContractTests
         Assert.Equal(expectedUnderJ1, await ListAsync("tenants/acme/jobs/j1/"));
         Assert.Equal(
             ["tenants/acme/jobs/j1/Z-upper.txt", "tenants/acme/jobs/j1/_underscore.txt"],
-            (await ListAsync("tenants/acme/jobs/j1/")).Where(n => !n.Contains("/frames/") && !n.EndsWith(".json")).ToList());
+            (await ListAsync("tenants/acme/jobs/j1/")).Where(n => !n.Contains("/frames/") && !n.EndsWith(".json", StringComparison.Ordinal)).ToList());
     }
 
     [Fact]

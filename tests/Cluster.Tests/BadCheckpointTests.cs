@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Grains.Interfaces;
@@ -82,7 +83,7 @@ public class BadCheckpointTests
         yield return ("classes-mismatch", BrokenCopy("classes", card: c =>
         {
             c["network"]!["num_classes"] = 12;
-            c["class_names"] = new JsonArray(Enumerable.Range(0, 12).Select(i => (JsonNode)i.ToString()).ToArray());
+            c["class_names"] = new JsonArray(Enumerable.Range(0, 12).Select(i => (JsonNode)i.ToString(CultureInfo.InvariantCulture)).ToArray());
         }), "does not match", false);
         yield return ("dtype-mismatch", BrokenCopy("dtype", weights: b =>
         {

@@ -1,7 +1,7 @@
 using BlobStorage;
 using ClusterClient;
-using Grains.Interfaces;
 using Grains.Hosting;
+using Grains.Interfaces;
 using Grains.Workers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -22,7 +22,7 @@ public class FailureTests(Xunit.Abstractions.ITestOutputHelper output)
         var victimName = victim.SiloAddress.ToString();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         // Kill only once the victim's worker holds work of this job.
-        while (!faults.Seen.Any(s => s.JobId == "slow-kill" && s.Worker.StartsWith(victim.Name + "/")) && DateTime.UtcNow < deadline)
+        while (!faults.Seen.Any(s => s.JobId == "slow-kill" && s.Worker.StartsWith(victim.Name + "/", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
             await Task.Delay(20);
         var statusBefore = await harness.Client.GetGrain<IJobCoordinatorGrain>(JobKey.Of("default", "slow-kill")).GetStatus();
         Assert.True(statusBefore!.FramesDone < 96, "the job finished before the silo could be killed");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Cluster.Tests;
 
@@ -20,7 +21,7 @@ public static class Ffprobe
             var output = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
             Assert.True(process.ExitCode == 0, $"ffprobe failed: {await process.StandardError.ReadToEndAsync()}");
-            return int.Parse(output.Trim());
+            return int.Parse(output.Trim(), CultureInfo.InvariantCulture);
         }
         finally
         {

@@ -81,7 +81,7 @@ public sealed class GatewayBypassTests(HttpApiSilo silo, ITestOutputHelper outpu
     static Task StopAsync(IClusterClient client) => client.ServiceProvider.GetRequiredService<IHost>().StopAsync();
 
     /// <summary>Each call that the earlier bypass used, plus Orleans' management grain (read-only calls only).</summary>
-    static IEnumerable<(string, Func<Task>)> InternalCalls(IClusterClient client, IssuedKey victim)
+    static (string, Func<Task>)[] InternalCalls(IClusterClient client, IssuedKey victim)
     {
         var tenant = client.GetGrain<ITenantGrain>(victim.Tenant);
         var coordinator = client.GetGrain<IJobCoordinatorGrain>(JobKey.Of(victim.Tenant, "some-job"));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -197,7 +198,7 @@ public class HttpApiFuzzTests(HttpApiSilo silo, ITestOutputHelper output)
 
     async Task FrameIndexesAsync(HttpClient http, string jobId, int frames)
     {
-        foreach (var index in new[] { "-1", frames.ToString(), "2147483647", "-2147483648" })
+        foreach (var index in new[] { "-1", frames.ToString(CultureInfo.InvariantCulture), "2147483647", "-2147483648" })
             await Send(http, $"frame {index}", Get($"v1/jobs/{jobId}/frames/{index}", null), 404, "index");
         foreach (var index in new[] { "abc", "1e3", "0x1", "1.5", "2147483648", "99999999999999999999", "%01", "%E2%80%AE1", "NaN", new string('9', 2000) })
             await Send(http, $"frame {index[..Math.Min(index.Length, 12)]}", Get($"v1/jobs/{jobId}/frames/{index}", null), 400, "index");

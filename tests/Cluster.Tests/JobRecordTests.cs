@@ -198,7 +198,7 @@ public class JobRecordTests
         Assert.Equal(FailureOutcome.Ignored, Fail(job, 1, worker: "w9"));
         Assert.Equal(CompletionOutcome.Ignored, job.Complete(Result(job, 1, worker: "w9"), T2));
         Assert.Equal((end, completedAt), (job.State, job.CompletedAt));
-        Assert.DoesNotContain(job.Items, i => i.Worker == "w9" || i.LastError?.StartsWith("w9") == true);
+        Assert.DoesNotContain(job.Items, i => i.Worker == "w9" || i.LastError?.StartsWith("w9", StringComparison.Ordinal) == true);
         Assert.Throws<InvalidOperationException>(() => job.Finish("m.json", null, T2));
     }
 

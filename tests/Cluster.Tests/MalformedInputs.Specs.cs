@@ -1,3 +1,4 @@
+using System.Globalization;
 using Grains.Interfaces;
 
 namespace Cluster.Tests;
@@ -72,10 +73,10 @@ public static partial class MalformedInputs
         // Integer fields: below and above their ranges, and both extremes.
         foreach (var (field, min, max, with) in IntFields(limits))
             foreach (var bad in new[] { min - 1, max + 1, -1, int.MinValue, int.MaxValue }.Where(x => x < min || x > max).Distinct())
-                yield return new($"{field} {bad}", with(v, bad), field, max.ToString());
+                yield return new($"{field} {bad}", with(v, bad), field, max.ToString(CultureInfo.InvariantCulture));
 
         // Mp4 with no frames.
-        yield return new("mp4 with 0 frames", v with { Mp4 = true, Frames = 0 }, "frames", limits.MaxFrames.ToString());
+        yield return new("mp4 with 0 frames", v with { Mp4 = true, Frames = 0 }, "frames", limits.MaxFrames.ToString(CultureInfo.InvariantCulture));
 
         // Guidance: not finite, negative, above the limit; and (only the silo knows) not supported by the model.
         foreach (var g in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity, -1, -double.Epsilon, 10.000001, 1e308, double.MaxValue })
@@ -128,7 +129,7 @@ public static partial class MalformedInputs
         {
             var (field, min, max, with) = fields[i % fields.Length];
             int bad = random.Next(2) == 0 ? random.Next(int.MinValue, min) : random.Next(max + 1, int.MaxValue);
-            yield return new($"random {field} #{i}", with(Valid, bad), field, max.ToString());
+            yield return new($"random {field} #{i}", with(Valid, bad), field, max.ToString(CultureInfo.InvariantCulture));
         }
         for (int i = 0; i < 24; i++)
         {

@@ -55,7 +55,7 @@ public class OperabilityChaosTests(Xunit.Abstractions.ITestOutputHelper output)
             var clusterLoop = loops.RepeatAsync("cluster", proxies[1].Url, cluster.AdminKey, ["cluster", .. Deadline], TimeSpan.FromMilliseconds(300), stop.Token);
             var submitLoop = SubmitLoopAsync(loops, proxies, tenantKey, accepted, watches, stop.Token);
 
-            var before = await cluster.WaitForAsync(cluster.Api(tenantKey), longId, s => s.FramesDone >= 48 || s.IsTerminal, TimeSpan.FromMinutes(2), ct);
+            var before = await ChaosCluster.WaitForAsync(cluster.Api(tenantKey), longId, s => s.FramesDone >= 48 || s.IsTerminal, TimeSpan.FromMinutes(2), ct);
             await WaitUntilAsync(() => Operations.All(op => loops.SucceededSince(op, 0)), "a first success of every loop", ct);
             Assert.False(before.IsTerminal, "the long job ended before the kill; the test proves nothing");
             var victim = cluster.Silos.Single(s => s.Name == before.CoordinatorSilo);

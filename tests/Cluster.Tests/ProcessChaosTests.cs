@@ -37,7 +37,7 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var cluster = await ChaosCluster.StartAsync(output, cancellationToken: ct);
         try
         {
-            var (jobId, before) = await cluster.SubmitAndRunToMidJobAsync(cluster.Admin, Spec, "a silo could be killed", ct);
+            var (jobId, before) = await ChaosCluster.SubmitAndRunToMidJobAsync(cluster.Admin, Spec, "a silo could be killed", ct);
             var coordinatorSilo = before.CoordinatorSilo ?? throw new InvalidOperationException("status names no coordinator silo");
             var victim = killCoordinatorSilo
                 ? cluster.Silos.Single(s => s.Name == coordinatorSilo)
@@ -111,7 +111,7 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
         int unanswered = 0, frames = before.FramesDone;
         while (clock.Elapsed < TimeSpan.FromMinutes(4))
         {
-            var status = await ChaosCluster.TryStatusAsync(api, jobId, ct, e => lastError = e);
+            var status = await ChaosCluster.TryStatusAsync(api, jobId, e => lastError = e, ct);
             if (clock.Elapsed - lastLog > TimeSpan.FromSeconds(10))
             {
                 lastLog = clock.Elapsed;

@@ -31,7 +31,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
             var quota = new QuotaPatch { MaxRunningJobs = 2, MaxQueuedFrames = 1_000, MaxFramesPerJob = 600 };
             var issued = await cluster.Admin.CreateTenantAsync("acme", quota, weight: 2, cancellationToken: ct);
             var acme = cluster.Api(issued.ApiKey);
-            var (jobId, before) = await cluster.SubmitAndRunToMidJobAsync(acme, Spec, "Redis could be killed", ct);
+            var (jobId, before) = await ChaosCluster.SubmitAndRunToMidJobAsync(acme, Spec, "Redis could be killed", ct);
 
             var keysBefore = await KeysAsync(cluster.Redis.ConnectionString);
             var clock = Stopwatch.StartNew();
@@ -93,7 +93,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var cluster = await ChaosCluster.StartAsync(output, cancellationToken: ct);
         try
         {
-            var (jobId, before) = await cluster.SubmitAndRunToMidJobAsync(cluster.Admin, Spec, "Azurite could be killed", ct);
+            var (jobId, before) = await ChaosCluster.SubmitAndRunToMidJobAsync(cluster.Admin, Spec, "Azurite could be killed", ct);
 
             var clock = Stopwatch.StartNew();
             // SIGTERM (SIGKILL after 5 s): a SIGKILLed Azurite forgets blobs acknowledged in its last ~5 s (see
@@ -106,7 +106,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
             int maxDuringOutage = before.FramesDone;
             while (clock.Elapsed < AzuriteOutage)
             {
-                if (await ChaosCluster.TryStatusAsync(cluster.Admin, jobId, ct) is { } s) maxDuringOutage = Math.Max(maxDuringOutage, s.FramesDone);
+                if (await ChaosCluster.TryStatusAsync(cluster.Admin, jobId, cancellationToken: ct) is { } s) maxDuringOutage = Math.Max(maxDuringOutage, s.FramesDone);
                 await Task.Delay(200, ct);
             }
             await cluster.Azurite.RestartAsync();
@@ -115,7 +115,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
             int inFlightCapacity = cluster.Silos.Count * 4; // Devices:MaxLeaseFrames per worker, one worker per silo
             Assert.InRange(maxDuringOutage - before.FramesDone, 0, inFlightCapacity);
 
-            var outageEnd = await ChaosCluster.TryStatusAsync(cluster.Admin, jobId, ct) ?? before;
+            var outageEnd = await ChaosCluster.TryStatusAsync(cluster.Admin, jobId, cancellationToken: ct) ?? before;
             var recovery = await ProcessChaosTests.ObserveRecoveryAsync(cluster.Admin, jobId, victim: "", outageEnd, clock, output.WriteLine, ct);
             int frames = await JobChecks.AssertEveryFrameOnceAsync(cluster.Blobs, recovery.Final, await reference, ct);
             int retryWarnings = cluster.LogLines("failed transiently").Count();
@@ -146,7 +146,7 @@ public class ServiceOutageTests(Xunit.Abstractions.ITestOutputHelper output)
 
     /// <summary>A completed job's status as read again after the fault (answered by the persisted record).</summary>
     static async Task<JobStatus> AfterStatusAsync(ChaosCluster cluster, ClusterClient.GenerationClient api, string jobId, CancellationToken ct) =>
-        await cluster.WaitForAsync(api, jobId, s => s.IsTerminal, TimeSpan.FromSeconds(30), ct);
+        await ChaosCluster.WaitForAsync(api, jobId, s => s.IsTerminal, TimeSpan.FromSeconds(30), ct);
 
     static async Task<HashSet<string>> KeysAsync(string connectionString)
     {

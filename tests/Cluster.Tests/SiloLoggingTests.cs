@@ -57,7 +57,7 @@ public class SiloLoggingTests
     public void A_failure_seen_by_many_awaiters_is_logged_once_with_a_short_message()
     {
         var log = new ListLogger();
-        var redisLike = new Exception("Timeout performing SET (5000ms), next: SET job, inst: 0, qu: 0\n  lots of diagnostics");
+        var redisLike = new TimeoutException("Timeout performing SET (5000ms), next: SET job, inst: 0, qu: 0\n  lots of diagnostics");
         for (int i = 0; i < 6; i++) log.Failure(redisLike, withStack: i > 0, "Job {Job}: storing failed", "j1");
         Assert.Single(log.Entries, e => e.Level == LogLevel.Warning);
         Assert.Null(log.Entries.Single(e => e.Level == LogLevel.Warning).Exception); // the provider logged the stack

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -17,8 +18,8 @@ public class SiloMetricsTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         const int frames = 10, batch = 4; // items of 4, 4 and 2 frames; a lease holds at most 4 frames, so one item each
         var (settings, serviceId, adminKey, blobRoot) = Settings();
-        settings["Devices:MaxLeaseFrames"] = batch.ToString();
-        settings["Scheduler:DefaultItemFrames"] = batch.ToString();
+        settings["Devices:MaxLeaseFrames"] = batch.ToString(CultureInfo.InvariantCulture);
+        settings["Scheduler:DefaultItemFrames"] = batch.ToString(CultureInfo.InvariantCulture);
         settings["Metrics:TenantLabels"] = "true";
         await using var silo = SiloProcess.Start("metrics-a", settings);
         try

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Cluster.Tests;
 
@@ -34,8 +35,10 @@ public sealed class SiloProcess : IAsyncDisposable
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scm-silo.dll"));
         var all = new Dictionary<string, string>(settings)
         {
-            ["Cluster:SiloName"] = name, ["Cluster:SiloPort"] = siloPort.ToString(), ["Cluster:GatewayPort"] = gatewayPort.ToString(),
-            ["Http:Port"] = httpPort.ToString(),
+            ["Cluster:SiloName"] = name,
+            ["Cluster:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Http:Port"] = httpPort.ToString(CultureInfo.InvariantCulture),
         };
         // Silos that are to form one cluster share the secret that proves a call comes from one of them.
         all.TryAdd("Cluster:InternalCallSecret", InternalCallSecret);
@@ -87,7 +90,7 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>SIGTERM: the graceful stop an orchestrator asks for (Process.Kill would be SIGKILL).</summary>
     public void Terminate()
     {
-        using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString()]);
+        using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Grains.Hosting;
 using Orleans.Storage;
 
@@ -45,14 +46,14 @@ public class SingleWriterStateTests
         public Task ReadStateAsync()
         {
             State = Stored ?? "";
-            Etag = storedVersion.ToString();
+            Etag = storedVersion.ToString(CultureInfo.InvariantCulture);
             return Task.CompletedTask;
         }
 
         public Task WriteStateAsync()
         {
-            if (ConflictOnEveryWrite || Etag != storedVersion.ToString())
-                throw new InconsistentStateException("etag mismatch", Etag ?? "", storedVersion.ToString());
+            if (ConflictOnEveryWrite || Etag != storedVersion.ToString(CultureInfo.InvariantCulture))
+                throw new InconsistentStateException("etag mismatch", Etag ?? "", storedVersion.ToString(CultureInfo.InvariantCulture));
             Stored = State;
             storedVersion++;
             if (LoseNextAnswer)
@@ -60,7 +61,7 @@ public class SingleWriterStateTests
                 LoseNextAnswer = false;
                 throw new TimeoutException("the store applied the write, but its answer never arrived");
             }
-            Etag = storedVersion.ToString();
+            Etag = storedVersion.ToString(CultureInfo.InvariantCulture);
             return Task.CompletedTask;
         }
 

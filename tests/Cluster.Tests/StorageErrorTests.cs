@@ -49,7 +49,8 @@ public class StorageErrorTests
         Assert.Null(ExceptionBoundaryFilter.Translate(new InconsistentStateException("etag"), serializer));
         var wrapped = ExceptionBoundaryFilter.Translate(new InvalidOperationException("write failed",
             new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "It was not possible to connect", null, CommandStatus.Unknown)), serializer);
-        Assert.IsType<StorageUnavailableException>(wrapped);
+        // Clients learn the kind of failure, not the storage client's internals (no exception type to leak into output).
+        Assert.Equal("storage unavailable, retry: no connection to Redis", Assert.IsType<StorageUnavailableException>(wrapped).Message);
     }
 
     sealed class UnserialisableException(string message) : Exception(message);

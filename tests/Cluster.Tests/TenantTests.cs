@@ -43,7 +43,7 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
             var accepted = mine.Where(r => r.result.Accepted).ToList();
             Assert.Equal(t.ExpectedJobs, accepted.Count);
             foreach (var rejected in mine.Where(r => !r.result.Accepted))
-                Assert.Contains(rejected.result.Errors, e => e.StartsWith(t.FramesPerJob == 8 ? "quota maxQueuedFrames" : "quota maxRunningJobs"));
+                Assert.Contains(rejected.result.Errors, e => e.StartsWith(t.FramesPerJob == 8 ? "quota maxQueuedFrames" : "quota maxRunningJobs", StringComparison.Ordinal));
             var usage = await t.Client.UsageAsync();
             Assert.Equal(t.ExpectedJobs, usage.Usage.RunningJobs);
             Assert.Equal(t.ExpectedJobs * t.FramesPerJob, usage.Usage.QueuedFrames);
@@ -187,7 +187,7 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True((await erin.SubmitAsync(Images(12), "ok-job")).Result.Accepted);
         Assert.True((await erin.SubmitAsync(Images(8), "poisoned-job")).Result.Accepted);
         // 12 + 8 reserved + 12 would pass 30 frames per day.
-        Assert.Contains((await erin.SubmitAsync(Images(12), "too-many")).Result.Errors, e => e.StartsWith("quota framesPerDay"));
+        Assert.Contains((await erin.SubmitAsync(Images(12), "too-many")).Result.Errors, e => e.StartsWith("quota framesPerDay", StringComparison.Ordinal));
         Assert.Equal(JobState.Completed, (await JobWaiter.UntilTerminalAsync(harness.Client, "ok-job", TimeSpan.FromSeconds(60), tenant: "erin")).State);
         Assert.Equal(JobState.Failed, (await JobWaiter.UntilTerminalAsync(harness.Client, "poisoned-job", TimeSpan.FromSeconds(60), tenant: "erin")).State);
 
@@ -227,7 +227,7 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.True((await dave.SubmitAsync(Images(8), "held-d1")).Result.Accepted);
             Assert.True((await dave.SubmitAsync(Images(8), "held-d2")).Result.Accepted);
             var third = (await dave.SubmitAsync(Images(8), "held-d3")).Result;
-            Assert.Contains(third.Errors, e => e.StartsWith("quota maxRunningJobs: 2 of 2"));
+            Assert.Contains(third.Errors, e => e.StartsWith("quota maxRunningJobs: 2 of 2", StringComparison.Ordinal));
             await first.AdminApi.SetWeightAsync("dave", 3);
         }
 
@@ -240,7 +240,7 @@ public class TenantTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(2, info.Quota.MaxRunningJobs);
         Assert.Equal(100, info.Quota.FramesPerDay);
         Assert.Equal(3, info.Weight);
-        Assert.Contains((await again.SubmitAsync(Images(8), "held-d3")).Result.Errors, e => e.StartsWith("quota maxRunningJobs"));
+        Assert.Contains((await again.SubmitAsync(Images(8), "held-d3")).Result.Errors, e => e.StartsWith("quota maxRunningJobs", StringComparison.Ordinal));
         // The scheduler of the new cluster learned the weight from the tenant directory.
         var snapshot = await second.Client.GetGrain<ISchedulerGrain>(0).Snapshot();
         output.WriteLine(string.Join(", ", snapshot.Tenants.Select(t => $"{t.Tenant}:{t.Weight}")));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Scm.Checkpoints;
 using Scm.Network;
 
@@ -20,8 +21,10 @@ public static class TestModels
         var card = Path.Combine(directory, "model.json");
         Checkpoint.Save(network, new ModelCard
         {
-            Name = "tiny-random", Kind = ModelCard.ConsistencyKind, Network = TinyNetwork,
-            ClassNames = Enumerable.Range(0, 10).Select(i => i.ToString()).ToArray(),
+            Name = "tiny-random",
+            Kind = ModelCard.ConsistencyKind,
+            Network = TinyNetwork,
+            ClassNames = Enumerable.Range(0, 10).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(),
         }, card);
         return card;
     });

@@ -13,7 +13,11 @@ public class CheckpointTests : IDisposable
 {
     readonly TempDirectory directory = new();
 
-    public void Dispose() => directory.Dispose();
+    public void Dispose()
+    {
+        directory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     internal static ModelCard Card(NetworkConfig config, string kind = ModelCard.ConsistencyKind) => new()
     {

@@ -11,7 +11,11 @@ public class PyTorchStateDictTests : IDisposable
 {
     readonly TempDirectory directory = new();
 
-    public void Dispose() => directory.Dispose();
+    public void Dispose()
+    {
+        directory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>
     /// State-dict names written the way PyTorch's safetensors writer does (sorted names, a "__metadata__" entry,

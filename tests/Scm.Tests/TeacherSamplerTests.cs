@@ -49,7 +49,7 @@ public class TeacherSamplerTests
     static List<SampleSpec> Specs(int count, double guidance = 1.0) =>
         Enumerable.Range(0, count).Select(i => SampleSpec.Image(7, i, i % 3, 3, guidance)).ToList();
 
-    static Tensor Labels(IReadOnlyList<SampleSpec> specs) =>
+    static Tensor Labels(List<SampleSpec> specs) =>
         tensor(specs.SelectMany(s => s.Label).ToArray(), [specs.Count, specs[0].Label.Length]);
 
     static double MaxError(int nfe, double guidance = 1.0)

@@ -12,7 +12,11 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDirectory directory = new();
 
-    public void Dispose() => directory.Dispose();
+    public void Dispose()
+    {
+        directory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     static readonly NetworkConfig Config = Tiny(numClasses: MnistDigits.Classes);
 
@@ -54,7 +58,7 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
         return Path.Combine(directory.File(run), "ema", "model.json");
     }
 
-    ScdOptions Scd(string teacherCard) => new() { TeacherCardPath = teacherCard, TangentWarmup = 4 };
+    static ScdOptions Scd(string teacherCard) => new() { TeacherCardPath = teacherCard, TangentWarmup = 4 };
 
     [Fact]
     public void Teacher_loss_is_finite_and_decreases()

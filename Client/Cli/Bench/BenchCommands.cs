@@ -27,13 +27,30 @@ public static class BenchCommands
 
     static Command Sampler()
     {
-        var command = new Command("sampler", "P1: the sampler's FLOP/s per batch size and thread count over a same-run matmul FLOP/s; PNG encoding timed separately.");
-        var model = new Option<string?>("--model") { Description = "Model card (default: models/mnist-scm/model.json in the repository if it exists, else a randomly initialised network of the shipped MNIST architecture)." };
+        var command = new Command("sampler",
+            "Sampler efficiency: the sampler's FLOP/s per batch size and thread count over a same-run matmul FLOP/s; PNG encoding timed separately.");
+        var model = new Option<string?>("--model")
+        {
+            Description = "Model card (default: models/mnist-scm/model.json in the repository if it exists, " +
+                          "else a randomly initialised network of the shipped MNIST architecture)."
+        };
         var batchSizes = new Option<string>("--batch-sizes") { Description = "Comma-separated request batch sizes.", DefaultValueFactory = _ => "1,2,4,8,16,32,64" };
-        var threads = new Option<string>("--threads") { Description = "Comma-separated torch thread counts to sweep (process-wide; the ceiling is measured at each).", DefaultValueFactory = _ => DefaultThreadCounts() };
+        var threads = new Option<string>("--threads")
+        {
+            Description = "Comma-separated torch thread counts to sweep (process-wide; the ceiling is measured at each).",
+            DefaultValueFactory = _ => DefaultThreadCounts()
+        };
         var steps = new Option<int>("--steps") { Description = "Sampling steps (network evaluations per image).", DefaultValueFactory = _ => 2 };
-        var computeBatch = new Option<int?>("--compute-batch") { Description = $"Samples per network evaluation (the sampler pads to it); default {ConsistencySampler.DefaultComputeBatch} on a CPU, the whole batch on a GPU." };
-        var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds per thread count (one sampler call per batch size + matmul probes each); rates are the best round.", DefaultValueFactory = _ => 10 };
+        var computeBatch = new Option<int?>("--compute-batch")
+        {
+            Description = "Samples per network evaluation (the sampler pads to it); " +
+                          $"default {ConsistencySampler.DefaultComputeBatch} on a CPU, the whole batch on a GPU."
+        };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Interleaved rounds per thread count (one sampler call per batch size + matmul probes each); rates are the best round.",
+            DefaultValueFactory = _ => 10
+        };
         var pngSize = new Option<int?>("--png-size") { Description = "PNG output size in pixels (default: the model's resolution)." };
         var memoryBatches = new Option<int>("--memory-batches") { Description = "Then sample this many batches and print live tensors and RSS before/after (0 = skip).", DefaultValueFactory = _ => 0 };
         var profile = new Option<bool>("--profile") { Description = "Also time one forward pass against its convolutions alone, per thread count." };
@@ -55,18 +72,26 @@ public static class BenchCommands
 
     static Command ConsistencyVsDiffusion()
     {
-        var command = new Command("consistency-vs-diffusion", "P3: teacher PF-ODE at 63 NFE vs sCM at 2 steps on the same samples: time ratio next to the FD ratio.");
+        var command = new Command("consistency-vs-diffusion",
+            "Consistency vs diffusion: teacher PF-ODE at 63 NFE vs sCM at 2 steps on the same samples: time ratio next to the FD ratio.");
         command.Aliases.Add("consistency");
         var student = new Option<string>("--student") { Description = "sCM student model card.", DefaultValueFactory = _ => DefaultModel };
         var teacher = new Option<string>("--teacher") { Description = "Diffusion teacher model card.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-teacher", "model.json") };
         var classifier = new Option<string>("--classifier") { Description = "Folder of the evaluation classifier.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
         var data = new Option<string>("--data") { Description = "MNIST folder (infra/fetch-mnist.sh).", DefaultValueFactory = _ => RepoPaths.Data };
-        var samples = new Option<int>("--samples") { Description = "Samples per sampler (a multiple of 10); the teacher's 63 NFE take most of the time: ~0.15 s each on 2 cores.", DefaultValueFactory = _ => 1000 };
+        var samples = new Option<int>("--samples")
+        {
+            Description = "Samples per sampler (a multiple of 10); the teacher's 63 NFE take most of the time: ~0.15 s each on 2 cores.",
+            DefaultValueFactory = _ => 1000
+        };
         var batch = new Option<int>("--batch-size") { Description = "Samples per timed batch and per network evaluation (as in `scm-tools eval`).", DefaultValueFactory = _ => 100 };
         var threads = new Option<int>("--threads") { Description = "Torch threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var teacherNfe = new Option<int>("--teacher-nfe") { Description = "Teacher network evaluations per sample.", DefaultValueFactory = _ => 63 };
         var studentSteps = new Option<int>("--student-steps") { Description = "sCM sampling steps.", DefaultValueFactory = _ => 2 };
-        var studentTimes = new Option<string?>("--student-times") { Description = "The student's intermediate TrigFlow times, comma-separated, decreasing, steps - 1 of them (default: t_mid = 1.1 for 2 steps)." };
+        var studentTimes = new Option<string?>("--student-times")
+        {
+            Description = "The student's intermediate TrigFlow times, comma-separated, decreasing, steps - 1 of them (default: t_mid = 1.1 for 2 steps)."
+        };
         var seed = new Option<ulong>("--seed") { Description = "Noise seed (the teacher starts from the student's noise).", DefaultValueFactory = _ => 2024UL };
         var report = BenchmarkLog.ReportOption();
         var device = DeviceOption();
@@ -76,7 +101,8 @@ public static class BenchCommands
         command.SetAction((r, ct) => Run(() =>
         {
             var settings = new ConsistencyVsDiffusionBench(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(data)!,
-                r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps), ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!, r.GetValue(device)!);
+                r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps),
+                ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!, r.GetValue(device)!);
             settings.Run(Console.Out, ct);
         }));
         return command;

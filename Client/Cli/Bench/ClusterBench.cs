@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Scm.Checkpoints;
 
 namespace Cli;
@@ -17,10 +18,16 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
 
     public static Command Command()
     {
-        var command = new Command("cluster", "P2: frames/s through a 1-silo, 1-worker cluster (local-folder blobs) / frames/s of the sampler called directly; PNG encoding and file writes in both.");
+        var command = new Command("cluster",
+            "Cluster overhead: frames/s through a 1-silo, 1-worker cluster (local-folder blobs) / frames/s of the sampler called directly; " +
+            "PNG encoding and file writes in both.");
         var model = new Option<string?>("--model") { Description = "Model card (default: models/mnist-scm/model.json in the repository)." };
         var frames = new Option<int>("--frames") { Description = "Frames per timed run.", DefaultValueFactory = _ => 320 };
-        var batchSizes = new Option<string>("--batch-sizes") { Description = "Comma-separated batch sizes B (frames per work item = per lease = per direct sampler call); one row each.", DefaultValueFactory = _ => "16" };
+        var batchSizes = new Option<string>("--batch-sizes")
+        {
+            Description = "Comma-separated batch sizes B (frames per work item = per lease = per direct sampler call); one row each.",
+            DefaultValueFactory = _ => "16"
+        };
         var rounds = new Option<int>("--rounds") { Description = "Timed cluster runs per batch size, each between two direct runs.", DefaultValueFactory = _ => 3 };
         var steps = new Option<int>("--steps") { Description = "Consistency steps.", DefaultValueFactory = _ => 2 };
         var size = new Option<int>("--size") { Description = "PNG size in pixels (the job default).", DefaultValueFactory = _ => 128 };
@@ -125,7 +132,8 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         string runsCell = string.Join(", ", runs.Select(r => $"{(r.Path == "direct" ? "D" : "C")} {r.FramesPerSecond:F1}"));
         var where = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
-            DateTime.UtcNow.ToString("yyyy-MM-dd"), BenchmarkLog.Machine() + (Device == "cpu" ? "" : $"; device {Device}"), $"{loadBefore}, {LoadAverage()}", $"{Frames} x {batch}", $"{OutputSize} px, {Steps}",
+            DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), BenchmarkLog.Machine() + (Device == "cpu" ? "" : $"; device {Device}"),
+            $"{loadBefore}, {LoadAverage()}", $"{Frames} x {batch}", $"{OutputSize} px, {Steps}",
             $"{direct:F1}", $"{cluster:F1}", $"{ratio:F3}", runsCell, $"`{CommandLine}`",
         ]);
         if (where is not null) output.WriteLine($"  row appended to {where}");

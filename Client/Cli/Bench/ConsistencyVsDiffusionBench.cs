@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Scm.Checkpoints;
 using Scm.Evaluation;
 using Scm.Network;
@@ -134,7 +135,8 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
 
         string? written = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
-            DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"), Cli.Measure.MachineAndLoad(loadAtStart), $"{Samples}, {teacherName} vs {studentName} (batch {BatchSize}, {Threads} thread(s), {Device})",
+            DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), Cli.Measure.MachineAndLoad(loadAtStart),
+            $"{Samples}, {teacherName} vs {studentName} (batch {BatchSize}, {Threads} thread(s), {Device})",
             $"{Cli.Measure.Rate(studentRate)} / {Cli.Measure.Rate(teacherRate)}", $"{timeRatio:F1}x ({(timeMet ? "met" : "missed")})",
             $"{studentFd:F3} / {teacherFd:F3} / {floor:F3}", $"{fdRatio:F2} ({(fdMet ? "met" : "missed")})",
             timeMet && fdMet ? "both met" : timeMet ? "time met, FD missed" : fdMet ? "FD met, time missed" : "both missed",

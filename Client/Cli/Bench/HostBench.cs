@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using BlobStorage;
 using ClusterClient;
 using Grains.Interfaces;
@@ -58,7 +59,7 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
             output.WriteLine($"  {size,4} px: {Frames} frames, {framesPerSecond:F0} frames/s, {cores:F2} CPU cores busy, {perCpu:F0} frames per CPU-second");
             var where = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
             [
-                DateTime.UtcNow.ToString("yyyy-MM-dd"), BenchmarkLog.Machine(), load, $"{Frames}, {size} px, {BlobRoot}", $"{LeaseFrames} / {ItemFrames}",
+                DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), BenchmarkLog.Machine(), load, $"{Frames}, {size} px, {BlobRoot}", $"{LeaseFrames} / {ItemFrames}",
                 $"{framesPerSecond:F0}", $"{cores:F2}", $"{perCpu:F0}", $"`{CommandLine}`",
             ]);
             if (where is not null) output.WriteLine($"  row appended to {where}");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Grains.Interfaces;
 using Grains.Jobs;
 using Grains.Models;
@@ -24,16 +25,28 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
     public const double Goal = 0.80;
     static readonly string[] Columns = ["date", "machine", "device, chunk / lease / item frames", "video frames, png size, steps", "direct images/s by batch (best of rounds)",
         "cluster frames/s", "ratio (goal >= 0.80)", "command"];
+    /// <summary>Direct sampling batch sizes, in multiples of the device kind's compute chunk.</summary>
+    static readonly int[] BatchMultiples = [1, 2, 4, 8];
 
     public static Command Command()
     {
-        var command = new Command("p2-gpu", "P2-GPU: frames/s of a video job through a 1-silo cluster pinned to --device (that kind's chunk and lease, PNG, local blobs) / the best images/s of direct sampling on the same device.");
+        var command = new Command("p2-gpu",
+            "Cluster overhead on a GPU: frames/s of a video job through a 1-silo cluster pinned to --device (that kind's chunk and lease, " +
+            "PNG, local blobs) / the best images/s of direct sampling on the same device.");
         var model = new Option<string>("--model") { Description = "Model card.", DefaultValueFactory = _ => BenchCommands.DefaultModel };
         var device = BenchCommands.DeviceOption();
-        var frames = new Option<int>("--frames") { Description = "Frames of the timed video job (the issue's measurement: >= 10,000).", DefaultValueFactory = _ => 10_000 };
+        var frames = new Option<int>("--frames")
+        {
+            Description = "Frames of the timed video job (at least 10,000 for a representative measurement).",
+            DefaultValueFactory = _ => 10_000
+        };
         var size = new Option<int>("--size") { Description = "PNG size in pixels.", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "Consistency steps.", DefaultValueFactory = _ => 2 };
-        var batchSizes = new Option<string?>("--batch-sizes") { Description = "Comma-separated direct sampling batch sizes, each one network call (default: the kind's compute chunk x 1, 2, 4, 8, at most 4096)." };
+        var batchSizes = new Option<string?>("--batch-sizes")
+        {
+            Description = "Comma-separated direct sampling batch sizes, each one network call " +
+                          "(default: the kind's compute chunk x 1, 2, 4, 8, at most 4096)."
+        };
         var rounds = new Option<int>("--rounds") { Description = "Timed direct calls per batch size; the best counts.", DefaultValueFactory = _ => 5 };
         var itemFrames = new Option<int?>("--item-frames") { Description = "Frames per work item of the job (default: the cluster's, Scheduler:DefaultItemFrames)." };
         var blobRoot = new Option<string>("--blob-root")
@@ -65,7 +78,7 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         if (!File.Exists(ModelCard)) throw new CliException($"--model: '{ModelCard}' not found.");
         var device = BenchCommands.ParseDevice(Device);
         var kind = new DeviceOptions().KindOf(Device);
-        int[] batches = BatchSizes ?? [.. new[] { 1, 2, 4, 8 }.Select(m => Math.Min(m * kind.ComputeChunk, DeviceKindOptions.MaxComputeChunk)).Distinct()];
+        int[] batches = BatchSizes ?? [.. BatchMultiples.Select(m => Math.Min(m * kind.ComputeChunk, DeviceKindOptions.MaxComputeChunk)).Distinct()];
         string loadBefore = EvalCommands.LoadAverage() ?? "?";
 
         output.WriteLine($"P2-GPU on {Device}: a {Frames}-frame video job at {OutputSize}x{OutputSize} PNG, {Steps} step(s), local blobs under {BlobRoot}; model {ModelCard}");
@@ -94,8 +107,8 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         bool met = ratio >= Goal;
         var where = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
-            DateTime.UtcNow.ToString("yyyy-MM-dd"), $"{BenchmarkLog.Machine()}; load average {loadBefore} -> {EvalCommands.LoadAverage() ?? "?"}",
-            $"{Device}, {kind.ComputeChunk} / {kind.LeaseFrames} / {ItemFrames?.ToString() ?? "default"}", $"{Frames}, {OutputSize} px, {Steps}",
+            DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), $"{BenchmarkLog.Machine()}; load average {loadBefore} -> {EvalCommands.LoadAverage() ?? "?"}",
+            $"{Device}, {kind.ComputeChunk} / {kind.LeaseFrames} / {ItemFrames?.ToString(CultureInfo.InvariantCulture) ?? "default"}", $"{Frames}, {OutputSize} px, {Steps}",
             string.Join(", ", direct.Select(d => $"{d.Batch}: {Measure.Rate(d.ImagesPerSecond)}")), Measure.Rate(run.FramesPerSecond),
             $"{ratio:F3} ({(met ? "met" : "missed")})", $"`{CommandLine}`",
         ]);

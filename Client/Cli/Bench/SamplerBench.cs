@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Scm.Checkpoints;
 using Scm.Images;
 using Scm.Network;
@@ -77,9 +78,10 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
             bool met = best.Ratio >= Goal;
             string? written = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
             [
-                DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"), Measure.MachineAndLoad(loadAtStart),
+                DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), Measure.MachineAndLoad(loadAtStart),
                 $"batch {best.Batch} / {best.Threads} thread(s) ({Steps} steps, compute batch {best.ComputeBatch}, {device})",
-                best.Gflops.ToString("F1"), best.Ceiling.ToString("F1"), best.Ratio.ToString("F2"), met ? "met" : "missed",
+                best.Gflops.ToString("F1", CultureInfo.InvariantCulture), best.Ceiling.ToString("F1", CultureInfo.InvariantCulture),
+                best.Ratio.ToString("F2", CultureInfo.InvariantCulture), met ? "met" : "missed",
                 $"`{BenchmarkLog.CommandLine()}`",
             ]);
             output.WriteLine();

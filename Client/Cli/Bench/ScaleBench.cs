@@ -69,8 +69,11 @@ public sealed record ScaleBench(
         {
             var row = await RunOneAsync(devices, ct);
             rows.Add(row);
-            output.WriteLine($"  {row.Devices,7}  {row.Silos,5}  {row.Jobs,4}  {row.Frames,7}  {row.Seconds,7:F2}  {row.Throughput,9:F0}  {row.Ideal,9:F0}  {row.Ratio,16:F3}  {row.SchedulerMsPerBatch,14:F3}  {row.Leases,6}  {row.CpuCores,9:F2}  {row.CpuMsPerBatch,12:F2}  {DeviceCeiling(row),14:F0}  {row.GcPauseSeconds,10:F2}  {row.LoadAverage,8:F1}");
-            output.WriteLine($"           items offered {row.Cost.ItemsOffered}; scheduler seconds: offer {row.Cost.OfferSeconds:F3} ({row.Cost.OfferCalls} calls), lease {row.Cost.LeaseSeconds:F3} ({row.Cost.LeaseCalls}), " +
+            output.WriteLine($"  {row.Devices,7}  {row.Silos,5}  {row.Jobs,4}  {row.Frames,7}  {row.Seconds,7:F2}  {row.Throughput,9:F0}  {row.Ideal,9:F0}  " +
+                             $"{row.Ratio,16:F3}  {row.SchedulerMsPerBatch,14:F3}  {row.Leases,6}  {row.CpuCores,9:F2}  {row.CpuMsPerBatch,12:F2}  " +
+                             $"{DeviceCeiling(row),14:F0}  {row.GcPauseSeconds,10:F2}  {row.LoadAverage,8:F1}");
+            output.WriteLine($"           items offered {row.Cost.ItemsOffered}; scheduler seconds: offer {row.Cost.OfferSeconds:F3} ({row.Cost.OfferCalls} calls), " +
+                             $"lease {row.Cost.LeaseSeconds:F3} ({row.Cost.LeaseCalls}), " +
                              $"release {row.Cost.ReleaseSeconds:F3} ({row.Cost.ReleaseCalls}), expiry scan {row.Cost.ExpirySeconds:F3} ({row.Cost.ExpiryScans})");
         }
         return rows;

@@ -64,7 +64,8 @@ public static class ScaleCommand
             ]);
         output.WriteLine();
         if (written is not null) output.WriteLine($"row appended to {written}");
-        output.WriteLine($"process CPU per batch at {largest.Devices} devices: {F(largest.CpuMsPerBatch, "F2")} ms, so {Environment.ProcessorCount} free cores could keep ~{F(bench.DeviceCeiling(largest), "F0")} devices busy; machine load average {F(largest.LoadAverage, "F1")}");
+        output.WriteLine($"process CPU per batch at {largest.Devices} devices: {F(largest.CpuMsPerBatch, "F2")} ms, so {Environment.ProcessorCount} free cores " +
+                         $"could keep ~{F(bench.DeviceCeiling(largest), "F0")} devices busy; machine load average {F(largest.LoadAverage, "F1")}");
         output.WriteLine($"scheduler cost per batch at {largest.Devices} devices: {F(largest.SchedulerMsPerBatch, "F3")} ms (goal <= {F(ScaleBench.SchedulerMsGoal, "F1")} ms)");
         output.WriteLine($"throughput / ideal at {largest.Devices} devices ({largest.Silos} silos, SIMULATED): {F(largest.Ratio, "F3")} (goal >= {F(ScaleBench.RatioGoal, "F2")})");
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using BlobStorage;
 using BlobStorage.Tests;
 using ClusterClient;
@@ -37,8 +38,12 @@ internal sealed class ChaosCluster : IAsyncDisposable
             ["Cluster:ServiceId"] = serviceId, ["Cluster:ClusterId"] = serviceId,
             // One CPU worker per silo, one torch thread each: three silos share two cores without oversubscribing them, and
             // the reference checksums are computed at the same thread count (frame bits depend on it).
-            ["Devices:Devices"] = "cpu", ["Devices:MaxLeaseFrames"] = "4", ["Devices:CpuThreads"] = ReferenceFrames.Threads.ToString(),
-            ["Blob:Provider"] = "Azure", ["Blob:AzureConnectionString"] = azurite.ConnectionString, ["Blob:Container"] = container,
+            ["Devices:Devices"] = "cpu",
+            ["Devices:MaxLeaseFrames"] = "4",
+            ["Devices:CpuThreads"] = ReferenceFrames.Threads.ToString(CultureInfo.InvariantCulture),
+            ["Blob:Provider"] = "Azure",
+            ["Blob:AzureConnectionString"] = azurite.ConnectionString,
+            ["Blob:Container"] = container,
             ["Models:Registry:tiny"] = TestModels.TinyCard,
             ["Scheduler:DefaultItemFrames"] = "4", ["Scheduler:OfferInterval"] = "00:00:00.500",
         };
@@ -102,7 +107,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
     /// Submits <paramref name="spec"/> and waits until a tenth of its frames are stored: where every chaos test injects
     /// its fault. Fails if the job ends before that (the fault would then hit nothing).
     /// </summary>
-    public async Task<(string JobId, JobStatus Before)> SubmitAndRunToMidJobAsync(GenerationClient api, JobSpec spec, string fault,
+    public static async Task<(string JobId, JobStatus Before)> SubmitAndRunToMidJobAsync(GenerationClient api, JobSpec spec, string fault,
         CancellationToken cancellationToken)
     {
         var (jobId, result) = await api.SubmitAsync(spec, cancellationToken: cancellationToken);
@@ -113,14 +118,14 @@ internal sealed class ChaosCluster : IAsyncDisposable
     }
 
     /// <summary>Polls (each call with a short deadline) until the job satisfies <paramref name="until"/>.</summary>
-    public async Task<JobStatus> WaitForAsync(GenerationClient api, string jobId, Func<JobStatus, bool> until, TimeSpan timeout,
+    public static async Task<JobStatus> WaitForAsync(GenerationClient api, string jobId, Func<JobStatus, bool> until, TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
         var deadline = Stopwatch.StartNew();
         JobStatus? last = null;
         while (deadline.Elapsed < timeout)
         {
-            last = await TryStatusAsync(api, jobId, cancellationToken) ?? last;
+            last = await TryStatusAsync(api, jobId, cancellationToken: cancellationToken) ?? last;
             if (last is not null && until(last)) return last;
             await Task.Delay(100, cancellationToken);
         }
@@ -128,8 +133,8 @@ internal sealed class ChaosCluster : IAsyncDisposable
     }
 
     /// <summary>Null while the call cannot be answered (routed to a dead silo, or storage is down).</summary>
-    public static async Task<JobStatus?> TryStatusAsync(GenerationClient api, string jobId, CancellationToken cancellationToken = default,
-        Action<Exception>? onError = null)
+    public static async Task<JobStatus?> TryStatusAsync(GenerationClient api, string jobId, Action<Exception>? onError = null,
+        CancellationToken cancellationToken = default)
     {
         try { return await api.GetStatusAsync(jobId, cancellationToken); }
         catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Xunit.Abstractions;
 
@@ -16,7 +17,9 @@ public static class ReliabilityLog
     {
         var line = new Dictionary<string, object?>
         {
-            ["test"] = test, ["at"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss'Z'"), ["machine"] = Environment.MachineName,
+            ["test"] = test,
+            ["at"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            ["machine"] = Environment.MachineName,
             // Figures depend on the settings and on how busy the shared machine was: both go with them.
             ["failureDetection"] = FailureDetection.Describe(), ["loadAverage"] = LoadAverage(),
         };

@@ -1,3 +1,4 @@
+using System.Globalization;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
@@ -54,7 +55,7 @@ public sealed class ConsoleBrowser : IDisposable
         });
 
     /// <summary>True when nothing sticks out sideways: the page needs no horizontal scrolling (wide tables scroll inside their own box).</summary>
-    public bool FitsWidth() => Convert.ToBoolean(Script("return document.documentElement.scrollWidth <= window.innerWidth;"));
+    public bool FitsWidth() => Convert.ToBoolean(Script("return document.documentElement.scrollWidth <= window.innerWidth;"), CultureInfo.InvariantCulture);
 
     /// <summary>The text of each element the keyboard reaches, pressing Tab <paramref name="presses"/> times from <paramref name="startCss"/>.</summary>
     public List<string> TabOrder(string startCss, int presses)

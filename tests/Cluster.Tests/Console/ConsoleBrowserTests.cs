@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using OpenQA.Selenium;
 using static Cluster.Tests.HttpApiTesting;
@@ -36,11 +37,11 @@ public sealed class ConsoleBrowserTests(HttpApiSilo silo, ConsoleBrowser browser
             ? Uri.UnescapeDataString(d.Url[(d.Url.IndexOf("#/jobs/", StringComparison.Ordinal) + "#/jobs/".Length)..]) : null);
         browser.Until("progress at 100 %", d => d.FindElement(By.CssSelector(".job-progress .percent")).Text == "100 %");
         browser.Until("the state Completed", d => d.FindElement(By.CssSelector(".view-head .state")).Text == "Completed");
-        browser.Until("the live preview loaded", _ => Convert.ToInt64(browser.Script("return document.getElementById('preview').naturalWidth;")) > 0);
-        browser.Until("the video's metadata loaded", _ => Convert.ToInt64(browser.Script("return document.getElementById('video')?.readyState ?? 0;")) >= 1);
+        browser.Until("the live preview loaded", _ => Convert.ToInt64(browser.Script("return document.getElementById('preview').naturalWidth;"), CultureInfo.InvariantCulture) > 0);
+        browser.Until("the video's metadata loaded", _ => Convert.ToInt64(browser.Script("return document.getElementById('video')?.readyState ?? 0;"), CultureInfo.InvariantCulture) >= 1);
         browser.Until("all 12 thumbnails loaded", _ => Convert.ToInt64(browser.Script(
-            "return [...document.querySelectorAll('#frames img')].filter(i => i.complete && i.naturalWidth > 0).length;")) == 12);
-        Assert.Equal(64L, Convert.ToInt64(browser.Script("return document.getElementById('video').videoWidth;")));
+            "return [...document.querySelectorAll('#frames img')].filter(i => i.complete && i.naturalWidth > 0).length;"), CultureInfo.InvariantCulture) == 12);
+        Assert.Equal(64L, Convert.ToInt64(browser.Script("return document.getElementById('video').videoWidth;"), CultureInfo.InvariantCulture));
         browser.Element("#download-manifest");
         Assert.False(browser.Driver.FindElement(By.Id("cancel-job")).Displayed);
         Assert.True(browser.FitsWidth());
@@ -72,7 +73,7 @@ public sealed class ConsoleBrowserTests(HttpApiSilo silo, ConsoleBrowser browser
 
         // The key stays in this tab's sessionStorage: not in the URL, a cookie, localStorage or the silo's log.
         Assert.Equal(key, browser.Script("return sessionStorage.getItem('scm.apiKey');"));
-        Assert.Equal(0L, Convert.ToInt64(browser.Script("return localStorage.length;")));
+        Assert.Equal(0L, Convert.ToInt64(browser.Script("return localStorage.length;"), CultureInfo.InvariantCulture));
         Assert.Equal("", browser.Script("return document.cookie;"));
         Assert.DoesNotContain(key, browser.Driver.Url);
         Assert.DoesNotContain(Grains.Interfaces.ApiKeys.Parse(key).Secret, silo.Logs());

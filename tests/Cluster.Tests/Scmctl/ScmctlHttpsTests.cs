@@ -34,7 +34,8 @@ public sealed class ScmctlHttpsTests
             using var trusting = new HttpClient(new SocketsHttpHandler
             {
                 SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString() },
-            }) { BaseAddress = https, Timeout = TimeSpan.FromSeconds(5) };
+            })
+            { BaseAddress = https, Timeout = TimeSpan.FromSeconds(5) };
             await WaitUntilReadyAsync(trusting, TimeSpan.FromSeconds(90));
 
             // Plain HTTP on the same port gets no API.
