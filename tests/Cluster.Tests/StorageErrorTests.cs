@@ -27,8 +27,7 @@ public class StorageErrorTests
         storage.Failing = true;
         // Crosses silo -> client: the client must be able to deserialise what the silo threw.
         var e = await Assert.ThrowsAsync<StorageUnavailableException>(() => api.CreateTenant(harness.AdminKey, "during-outage"));
-        Assert.StartsWith("storage unavailable, retry: RedisTimeoutException: Timeout performing SET", e.Message);
-        Assert.True(e.Message.Length < 300, e.Message);
+        Assert.Equal("storage unavailable, retry: Redis did not answer in time", e.Message);
         Assert.True(e.RetryAfterSeconds > 0);
         // Keys already verified keep working: their grains hold their state.
         Assert.Equal("healthy", (await api.WhoAmI(healthy.ApiKey)).Tenant);
