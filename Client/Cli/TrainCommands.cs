@@ -45,7 +45,11 @@ public static class TrainCommands
             new Option<double>("--p-std") { Description = "Time proposal's P_std.", DefaultValueFactory = _ => pStd },
             new Option<bool>("--float64") { Description = "Train in float64 (numerics checks)." },
             new Option<string?>("--hardware") { Description = "Hardware recorded in the model card (default: core count and device)." });
-        foreach (var option in new Option[] { common.Run, common.Data, common.Iterations, common.Batch, common.Lr, common.Seed, common.Every, common.Threads, common.Device, common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware })
+        foreach (var option in new Option[]
+                 {
+                     common.Run, common.Data, common.Iterations, common.Batch, common.Lr, common.Seed, common.Every, common.Threads, common.Device,
+                     common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware
+                 })
             command.Options.Add(option);
         return common;
     }
@@ -63,8 +67,15 @@ public static class TrainCommands
     {
         var command = new Command("teacher", "Train the TrigFlow diffusion teacher on MNIST.");
         var common = AddCommon(command, "teacher", iterations: 5000, batch: 64, lr: 5e-4, emaDecay: 0.999, pMean: -0.8, pStd: 1.6);
-        var frequency = new Option<double>("--time-embedding-max-frequency") { Description = "Highest frequency of the positional time embedding (frequencies 1..this, on c_noise(t) = t).", DefaultValueFactory = _ => MnistNetwork.TimeEmbeddingMaxFrequency };
-        var initializeFrom = new Option<string?>("--initialize-from") { Description = "Start a fresh run from this diffusion model's weights (same architecture; the time embedding's frequencies may differ)." };
+        var frequency = new Option<double>("--time-embedding-max-frequency")
+        {
+            Description = "Highest frequency of the positional time embedding (frequencies 1..this, on c_noise(t) = t).",
+            DefaultValueFactory = _ => MnistNetwork.TimeEmbeddingMaxFrequency
+        };
+        var initializeFrom = new Option<string?>("--initialize-from")
+        {
+            Description = "Start a fresh run from this diffusion model's weights (same architecture; the time embedding's frequencies may differ)."
+        };
         command.Options.Add(frequency);
         command.Options.Add(initializeFrom);
         command.SetAction((r, ct) => Run(() =>
@@ -84,10 +95,22 @@ public static class TrainCommands
         var teacher = new Option<string>("--teacher") { Description = "Teacher model card.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Runs, "teacher", "ema", "model.json") };
         var warmup = new Option<int>("--tangent-warmup") { Description = "Tangent warmup iterations H.", DefaultValueFactory = _ => 500 };
         var prior = new Option<bool>("--prior-weighting") { Description = "Use w(t) = 1/(sigma_data tan t)." };
-        var norm = new Option<TangentNorm>("--tangent-norm") { Description = "Norm of the tangent normalisation g/(|g| + c): L2 (over all pixels, the paper's) or Rms (per pixel).", DefaultValueFactory = _ => TangentNorm.L2 };
-        var jvp = new Option<JvpMethod>("--jvp") { Description = "JVP of the tangent: DoubleBackward (exact) or FiniteDifference (central, h = 3e-3; cheaper).", DefaultValueFactory = _ => JvpMethod.DoubleBackward };
+        var norm = new Option<TangentNorm>("--tangent-norm")
+        {
+            Description = "Norm of the tangent normalisation g/(|g| + c): L2 (over all pixels, the paper's) or Rms (per pixel).",
+            DefaultValueFactory = _ => TangentNorm.L2
+        };
+        var jvp = new Option<JvpMethod>("--jvp")
+        {
+            Description = "JVP of the tangent: DoubleBackward (exact) or FiniteDifference (central, h = 3e-3; cheaper).",
+            DefaultValueFactory = _ => JvpMethod.DoubleBackward
+        };
         var c = new Option<double>("--tangent-c") { Description = "c of the tangent normalisation.", DefaultValueFactory = _ => 0.1 };
-        var every = new Option<int>("--evaluate-every") { Description = "Iterations between validation points (1- and 2-step FD and accuracy on the validation split; 0 = none).", DefaultValueFactory = _ => 250 };
+        var every = new Option<int>("--evaluate-every")
+        {
+            Description = "Iterations between validation points (1- and 2-step FD and accuracy on the validation split; 0 = none).",
+            DefaultValueFactory = _ => 250
+        };
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
         var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
         foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, c, every, samples, classifier })

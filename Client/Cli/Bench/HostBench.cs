@@ -19,7 +19,8 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
 {
     public const string Section = "## Host side per frame (CPU proxy for a GPU node)";
     public const double Goal = 2000;
-    static readonly string[] Columns = ["date", "machine", "load avg (start, end)", "frames, png size, blob root", "lease / item frames", "frames/s", "CPU cores busy", "frames per CPU-second (goal >= 2,000 at 64 px)", "command"];
+    static readonly string[] Columns = ["date", "machine", "load avg (start, end)", "frames, png size, blob root", "lease / item frames", "frames/s",
+        "CPU cores busy", "frames per CPU-second (goal >= 2,000 at 64 px)", "command"];
 
     public static Command Command()
     {
