@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Cli.Tests;
 
-using TestModels = Cluster.Tests.TestModels;
+using TestModels = TestModels;
 
 /// <summary>`scm-tools bench cluster` end to end with tiny settings: it runs both paths, prints the ratio last and appends its row.</summary>
 public class ClusterBenchSmokeTests

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Cli.Tests;
 
-using TestModels = Cluster.Tests.TestModels;
+using TestModels = TestModels;
 
 /// <summary>
 /// `scm-tools bench p2-gpu` end to end on the CPU with tiny settings: direct sampling at each batch size, then a video

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Cli.Tests;
 
-using TestModels = Cluster.Tests.TestModels;
+using TestModels = TestModels;
 
 /// <summary>`scm-tools bench scale` end to end with tiny settings: it runs, prints its summary and appends its row.</summary>
 public class ScaleBenchSmokeTests

@@ -29,7 +29,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static SiloProcess Start(string name, IDictionary<string, string> settings)
     {
-        int siloPort = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort(), gatewayPort = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort(), httpPort = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort();
+        int siloPort = TestEnvironment.FreeLoopbackPort(), gatewayPort = TestEnvironment.FreeLoopbackPort(), httpPort = TestEnvironment.FreeLoopbackPort();
         var logPath = Path.Combine(Path.GetTempPath(), $"scm-silo-{name}-{Guid.NewGuid():N}.log");
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scm-silo.dll"));

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using BlobStorage;
-using BlobStorage.Tests;
 using ClusterClient;
 using Grains.Interfaces;
 using Microsoft.Extensions.DependencyInjection;

@@ -23,7 +23,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public static async Task<RedisServerProcess> StartAsync(CancellationToken cancellationToken = default)
     {
-        var redis = new RedisServerProcess(BlobStorage.Tests.TestEnvironment.FreeLoopbackPort());
+        var redis = new RedisServerProcess(TestEnvironment.FreeLoopbackPort());
         try
         {
             await redis.RestartAsync(cancellationToken);

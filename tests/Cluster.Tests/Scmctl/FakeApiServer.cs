@@ -19,7 +19,7 @@ sealed class FakeApiServer : IAsyncDisposable
     public FakeApiServer(params Answer[] script)
     {
         this.script = script;
-        int port = BlobStorage.Tests.TestEnvironment.FreeLoopbackPort();
+        int port = TestEnvironment.FreeLoopbackPort();
         Url = new Uri($"http://127.0.0.1:{port}/");
         listener.Prefixes.Add(Url.ToString());
         listener.Start();

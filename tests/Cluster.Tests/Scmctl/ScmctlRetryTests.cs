@@ -41,7 +41,7 @@ public sealed class ScmctlRetryTests
     [Fact]
     public async Task A_refused_connection_is_one_line_without_a_stack_trace_unless_verbose()
     {
-        var nobody = new Uri($"http://127.0.0.1:{BlobStorage.Tests.TestEnvironment.FreeLoopbackPort()}/");
+        var nobody = new Uri($"http://127.0.0.1:{TestEnvironment.FreeLoopbackPort()}/");
         foreach (var args in new[] { new[] { "status", "j1" }, ["list"], ["cluster"], ["watch", "j1"], ["submit", "--frames", "4"], ["fetch", "j1"] })
         {
             var result = await RunAsync(nobody, "scm_0123456789abcdef_x", [.. args, "--timeout", "2"]);

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace BlobStorage.Tests;
+namespace Testing;
 
 /// <summary>
 /// A private Azurite for tests that crash it: started from the launcher infra/services.sh installs, on its own port
 /// and data folder, and killed by its pid, so the shared Azurite other tests use is never disturbed.
 /// </summary>
-internal sealed class AzuriteProcess : IAsyncDisposable
+public sealed class AzuriteProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 

@@ -1,6 +1,6 @@
-namespace BlobStorage.Tests;
+namespace Testing;
 
-internal sealed class TemporaryFolder : IDisposable
+public sealed class TemporaryFolder : IDisposable
 {
     public TemporaryFolder()
     {

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace BlobStorage.Tests;
+namespace Testing;
 
 /// <summary>Where the test services are. infra/test.sh exports these; the defaults match infra/services.sh.</summary>
-internal static class TestEnvironment
+public static class TestEnvironment
 {
     public const string AzuriteConnectionVariable = "SCM_TEST_AZURITE_CONNECTION";
     public const string AzuriteBinaryVariable = "SCM_TEST_AZURITE_BIN";

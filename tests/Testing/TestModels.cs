@@ -2,7 +2,7 @@ using System.Globalization;
 using Scm.Checkpoints;
 using Scm.Network;
 
-namespace Cluster.Tests;
+namespace Testing;
 
 /// <summary>A small randomly initialised consistency checkpoint: exercises the cluster's mechanics quickly.</summary>
 public static class TestModels
