@@ -8,6 +8,7 @@ namespace BlobStorage.Tests;
 /// Retry behaviour of <see cref="AzureBlobStore"/> against a fake transport: exact request counts and status codes
 /// that a real emulator cannot be made to produce on demand. The real outage test is <see cref="AzuriteOutageTests"/>.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class AzureBlobStoreRetryFakeTransportTests
 {
     private const string FakeAccount =

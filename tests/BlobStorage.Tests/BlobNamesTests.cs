@@ -1,5 +1,6 @@
 namespace BlobStorage.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class BlobNamesTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BlobStorage.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class BlobStorageOptionsTests : IClassFixture<AzuriteFixture>, IDisposable
 {
     private readonly AzuriteFixture azurite;

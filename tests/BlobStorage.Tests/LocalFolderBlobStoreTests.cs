@@ -1,6 +1,7 @@
 namespace BlobStorage.Tests;
 
 /// <summary>What only the local folder store has: files on disk, staging, folder rules.</summary>
+[Trait("Category", "Unit")]
 public sealed class LocalFolderBlobStoreTests : IDisposable
 {
     private readonly TemporaryFolder folder = new();

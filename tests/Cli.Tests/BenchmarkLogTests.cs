@@ -2,6 +2,7 @@ using Cli;
 
 namespace Cli.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class BenchmarkLogTests : IDisposable
 {
     static readonly string[] Columns = ["date", "ratio", "command"];

@@ -1,6 +1,7 @@
 namespace Cli.Tests;
 
 /// <summary>Rates keep at least 3 significant digits from 0.1 to 100,000 per second (issue 12: a GPU's images/s).</summary>
+[Trait("Category", "Unit")]
 public class MeasureTests
 {
     [Theory]

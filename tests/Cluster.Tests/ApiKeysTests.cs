@@ -2,6 +2,7 @@ using Grains.Interfaces;
 
 namespace Cluster.Tests;
 
+[Trait("Category", "Unit")]
 public class ApiKeysTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Grains.Jobs;
 
 namespace Cluster.Tests;
 
+[Trait("Category", "Unit")]
 public class CoalescedWriterTests
 {
     [Fact]

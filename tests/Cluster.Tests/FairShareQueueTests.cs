@@ -3,6 +3,7 @@ using Grains.Scheduling;
 
 namespace Cluster.Tests;
 
+[Trait("Category", "Unit")]
 public class FairShareQueueTests
 {
     sealed class ManualClock : TimeProvider

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cluster.Tests;
 
 /// <summary>The instruments themselves, without a cluster: each provider gets its own, and the observable ones report what they should.</summary>
+[Trait("Category", "Unit")]
 public class GenerationMetricsTests
 {
     sealed class ManualClock : TimeProvider

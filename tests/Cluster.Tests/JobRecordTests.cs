@@ -4,6 +4,7 @@ using Grains.Jobs;
 namespace Cluster.Tests;
 
 /// <summary>The job state machine in <see cref="JobRecord"/>: every transition, its outcome, and the ones it refuses. No cluster.</summary>
+[Trait("Category", "Unit")]
 public class JobRecordTests
 {
     static readonly DateTime T0 = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);

@@ -8,6 +8,7 @@ namespace Cluster.Tests;
 /// names its field (and the limit, where there is one), and no error message is huge or carries raw control characters.
 /// The cluster-level run of the same cases is <see cref="MalformedRequestTests"/>.
 /// </summary>
+[Trait("Category", "Unit")]
 public class MalformedInputTests(ITestOutputHelper output)
 {
     /// <summary>An error longer than this echoes client input wholesale (a 10 MB id must not come back as a 10 MB error).</summary>

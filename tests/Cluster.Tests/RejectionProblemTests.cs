@@ -13,6 +13,7 @@ namespace Cluster.Tests;
 /// the results are executed against the API's own services (problem details, JSON options). The web console and
 /// scmctl read these bodies, so their shape is what is pinned here.
 /// </summary>
+[Trait("Category", "Unit")]
 public class RejectionProblemTests
 {
     static readonly IServiceProvider Services = ApiServices();

@@ -59,6 +59,7 @@ public class SiloConfigurationTests
 }
 
 /// <summary>Settings renamed with "batch" → "item"/"lease": old keys keep working, with a warning naming the new key.</summary>
+[Trait("Category", "Unit")]
 public class RenamedSettingsTests
 {
     [Fact]

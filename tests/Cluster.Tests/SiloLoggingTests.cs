@@ -8,6 +8,7 @@ using Silo;
 
 namespace Cluster.Tests;
 
+[Trait("Category", "Unit")]
 public class SiloLoggingTests
 {
     static ServiceProvider Build(Dictionary<string, string?> settings)

@@ -9,6 +9,7 @@ namespace Cluster.Tests;
 /// the next write must still store the grain's in-memory state. The store here is a stand-in for that one Redis
 /// behaviour (an etag-checked record); the chaos loop (OperabilityChaosTests) meets it with a real Redis kill.
 /// </summary>
+[Trait("Category", "Unit")]
 public class SingleWriterStateTests
 {
     [Fact]

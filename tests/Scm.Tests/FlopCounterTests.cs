@@ -3,6 +3,7 @@ using static Scm.Tests.TestSupport;
 
 namespace Scm.Tests;
 
+[Trait("Category", "Unit")]
 public class FlopCounterTests
 {
     /// <summary>

@@ -2,6 +2,7 @@ using Scm.Sampling;
 
 namespace Scm.Tests;
 
+[Trait("Category", "Unit")]
 public class PhiloxTests
 {
     /// <summary>

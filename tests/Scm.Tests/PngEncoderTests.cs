@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Scm.Tests;
 
+[Trait("Category", "Unit")]
 public class PngEncoderTests
 {
     static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];

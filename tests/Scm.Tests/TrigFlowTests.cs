@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace Scm.Tests;
 
+[Trait("Category", "Unit")]
 public class TrigFlowTests
 {
     [Theory]

@@ -2,6 +2,7 @@ using Scm.Sampling;
 
 namespace Scm.Tests;
 
+[Trait("Category", "Unit")]
 public class VideoPlanTests
 {
     static float[] Noise(SampleSpec spec, int length = 256)
