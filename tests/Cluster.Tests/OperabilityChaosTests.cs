@@ -22,7 +22,8 @@ public class OperabilityChaosTests(Xunit.Abstractions.ITestOutputHelper output)
     const int Unavailable = global::Scmctl.ExitCodes.Unavailable;
     /// <summary>Short per-call deadline so that a loop samples the outage instead of riding through it in one run.</summary>
     static readonly string[] Deadline = ["--timeout", "10"];
-    static readonly string[] LongJob = ["submit", "--model", "tiny", "--kind", "ImageSet", "--classes", "0,1,2,3,4,5,6,7,8,9", "--frames", "480", "--size", "16"];
+    // Long enough to outlast the first successes of every loop on an idle machine (480 frames once came close).
+    static readonly string[] LongJob = ["submit", "--model", "tiny", "--kind", "ImageSet", "--classes", "0,1,2,3,4,5,6,7,8,9", "--frames", "960", "--size", "16"];
     static readonly string[] SmallJob = ["submit", "--model", "tiny", "--kind", "ImageSet", "--classes", "1,2", "--frames", "8", "--size", "8"];
     static readonly string[] Operations = ["status", "cluster", "submit"];
 
@@ -50,7 +51,7 @@ public class OperabilityChaosTests(Xunit.Abstractions.ITestOutputHelper output)
             var submitted = await loops.RunAsync("submit", proxies[0].Url, tenantKey, TimeSpan.FromSeconds(60), [.. LongJob, "--job-id", longId]);
             Assert.True(submitted.Ok, submitted.ToString());
             accepted.Add(longId);
-            watches.Add(loops.RunAsync("watch", proxies[1].Url, tenantKey, TimeSpan.FromMinutes(3), "watch", longId));
+            watches.Add(loops.RunAsync("watch", proxies[1].Url, tenantKey, TimeSpan.FromMinutes(5), "watch", longId));
             var statusLoop = loops.RepeatAsync("status", proxies[0].Url, tenantKey, ["status", longId, .. Deadline], TimeSpan.FromMilliseconds(300), stop.Token);
             var clusterLoop = loops.RepeatAsync("cluster", proxies[1].Url, cluster.AdminKey, ["cluster", .. Deadline], TimeSpan.FromMilliseconds(300), stop.Token);
             var submitLoop = SubmitLoopAsync(loops, proxies, tenantKey, accepted, watches, stop.Token);

@@ -36,7 +36,8 @@ public sealed class ScmctlFailoverTests
             using var admin = new ScmApiClient(new ScmApiClientOptions { BaseAddress = b.HttpBase, ApiKey = adminKey });
             var key = (await admin.CreateTenantAsync("fo-tenant")).ApiKey;
             using var tenant = new ScmApiClient(new ScmApiClientOptions { BaseAddress = b.HttpBase, ApiKey = key });
-            var job = await tenant.SubmitAsync(new JobRequest { Kind = "ImageSet", ModelId = "tiny", Classes = [1, 2], Frames = 600, OutputSize = 8 });
+            // The tenant's largest job (2,000 frames): an idle machine renders the tiny model at hundreds of frames/s.
+            var job = await tenant.SubmitAsync(new JobRequest { Kind = "ImageSet", ModelId = "tiny", Classes = [1, 2], Frames = 2000, OutputSize = 8 });
 
             await using var proxy = new CuttingProxy([a.HttpBase, b.HttpBase], cutAfter: null); // A first, B when A is gone
             var watch = RunAsync(proxy.Url, key, TimeSpan.FromSeconds(180), "watch", job.JobId);
@@ -45,8 +46,13 @@ public sealed class ScmctlFailoverTests
             using var request = Get($"v1/jobs/{job.JobId}/events", key);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             var events = ReadEventsAsync(response, CancellationToken.None);
-            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            // Stop the silo as soon as the job renders (not after a fixed delay, which a fast machine outlasts).
             var before = await tenant.GetJobAsync(job.JobId);
+            for (var deadline = DateTime.UtcNow.AddSeconds(60); before is { FramesDone: 0, IsTerminal: false } && DateTime.UtcNow < deadline;)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+                before = await tenant.GetJobAsync(job.JobId);
+            }
             Assert.False(before!.IsTerminal, "the job ended before the silo stopped; the test proves nothing");
             a.Terminate();
 
