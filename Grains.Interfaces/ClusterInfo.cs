@@ -31,8 +31,6 @@ public sealed record SchedulerSnapshot
     [Id(2)] public long LeasesExpired { get; init; }
     [Id(3)] public WorkerInfo[] Workers { get; init; } = [];
     [Id(4)] public long LeasesGranted { get; init; }
-    /// <summary>Time spent in the scheduler grain's own code since it activated (diagnostics, `bench scale`).</summary>
-    [Id(5)] public SchedulerCost Cost { get; init; } = new();
     /// <summary>Leases in hand, one per busy device: what each device is rendering right now (`scmctl cluster`).</summary>
     [Id(6)] public LeaseInfo[] Leases { get; init; } = [];
 }
@@ -53,30 +51,6 @@ public sealed record LeaseJob
     [Id(0)] public required string Tenant { get; init; }
     [Id(1)] public required string JobId { get; init; }
     [Id(2)] public int Frames { get; init; }
-}
-
-/// <summary>
-/// Wall time of the scheduler grain's synchronous code per path, since activation: queue and lease-table work
-/// only. Orleans' messaging, serialization and waiting between turns are not included. On an oversubscribed
-/// machine a turn that is preempted counts the preemption too.
-/// </summary>
-[GenerateSerializer, Immutable]
-public sealed record SchedulerCost
-{
-    [Id(0)] public double OfferSeconds { get; init; }
-    [Id(1)] public long OfferCalls { get; init; }
-    [Id(2)] public long ItemsOffered { get; init; }
-    /// <summary>Lease calls: the grant attempt on arrival and the hand-over after a long-poll wait.</summary>
-    [Id(3)] public double LeaseSeconds { get; init; }
-    [Id(4)] public long LeaseCalls { get; init; }
-    /// <summary>Release calls, including granting freed work to waiting workers.</summary>
-    [Id(5)] public double ReleaseSeconds { get; init; }
-    [Id(6)] public long ReleaseCalls { get; init; }
-    /// <summary>The periodic expiry scan (excluding its calls to coordinators).</summary>
-    [Id(7)] public double ExpirySeconds { get; init; }
-    [Id(8)] public long ExpiryScans { get; init; }
-
-    public double TotalSeconds => OfferSeconds + LeaseSeconds + ReleaseSeconds + ExpirySeconds;
 }
 
 [GenerateSerializer, Immutable]

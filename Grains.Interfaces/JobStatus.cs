@@ -27,8 +27,11 @@ public sealed record JobStatus
     [Id(19)] public string[] Warnings { get; init; } = [];
     /// <summary>Name of the silo whose coordinator activation answered (it moves when that silo dies).</summary>
     [Id(20)] public string? CoordinatorSilo { get; init; }
-    /// <summary>Frames came from simulated devices (placeholders, not model output); see Warnings.</summary>
-    [Id(21)] public bool Simulated { get; init; }
+    /// <summary>
+    /// Kinds of the devices that made the frames so far (<see cref="Interfaces.DeviceKinds"/>, in order of first use);
+    /// "simulated" means placeholder frames, not model output (see Warnings).
+    /// </summary>
+    [Id(22)] public string[] DeviceKinds { get; init; } = [];
 
     public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 }

@@ -56,7 +56,7 @@ public sealed record FrameResult
     [Id(1)] public required string Blob { get; init; }
     [Id(2)] public required string Sha256 { get; init; }
     [Id(3)] public int Bytes { get; init; }
-    /// <summary>"cpu" or "cuda": frames are reproducible bit for bit on the same device kind and compute chunk.</summary>
+    /// <summary><see cref="DeviceKinds"/>: frames are reproducible bit for bit on the same device kind and compute chunk.</summary>
     [Id(4)] public string? DeviceKind { get; init; }
     /// <summary>Images per network call when this frame was sampled (0: simulated or not recorded).</summary>
     [Id(5)] public int ComputeChunk { get; init; }
@@ -71,8 +71,6 @@ public sealed record ItemResult
     [Id(3)] public FrameResult[] Frames { get; init; } = [];
     /// <summary>This item's share of the device time its batch used (by frame count).</summary>
     [Id(4)] public double DeviceSeconds { get; init; }
-    /// <summary>The frames are placeholders from a simulated device (Devices:Simulated), not model output.</summary>
-    [Id(5)] public bool Simulated { get; init; }
 }
 
 /// <summary>What a worker tells the scheduler when it is done with a lease.</summary>

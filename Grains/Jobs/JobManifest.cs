@@ -18,8 +18,8 @@ public sealed record JobManifest
     public double WallSeconds { get; init; }
     public double DeviceSeconds { get; init; }
     public int Retries { get; init; }
-    /// <summary>True when frames came from simulated devices: placeholders, not model output.</summary>
-    public bool Simulated { get; init; }
+    /// <summary>Kinds of the devices that made the frames; "simulated" means placeholders, not model output.</summary>
+    public string[] DeviceKinds { get; init; } = [];
 }
 
 /// <summary>One frame; <c>DeviceKind</c> and <c>ComputeChunk</c> say under what its bits are reproducible.</summary>

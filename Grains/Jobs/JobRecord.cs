@@ -61,8 +61,8 @@ public sealed class JobRecord
     [Id(15)] public int NumClasses { get; set; }
     /// <summary>The tenant grain has been told that this (terminal) job ended and released its reservation.</summary>
     [Id(16)] public bool TenantReleased { get; set; }
-    /// <summary>At least one item ran on a simulated device: its frames are placeholders (bench scale).</summary>
-    [Id(17)] public bool Simulated { get; set; }
+    /// <summary>Kinds of the devices that made the stored frames (<see cref="Interfaces.DeviceKinds"/>), in order of first use.</summary>
+    [Id(18)] public List<string> DeviceKinds { get; set; } = new();
 
     public const string SimulatedWarning = "SIMULATED: frames were produced by simulated devices (Devices:Simulated); they are placeholder images, not model output";
 
@@ -127,7 +127,7 @@ public sealed class JobRecord
         foreach (var frame in result.Frames) Frames[frame.Index] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes, frame.DeviceKind, frame.ComputeChunk);
         item.State = ItemState.Done;
         item.Worker = result.WorkerId;
-        if (result.Simulated) MarkSimulated();
+        foreach (var frame in result.Frames) NoteDeviceKind(frame.DeviceKind);
         DeviceSeconds += result.DeviceSeconds;
         if (State == JobState.Queued)
         {
@@ -176,11 +176,12 @@ public sealed class JobRecord
 
     InvalidOperationException Illegal(string transition, JobState to) => new($"job state machine: cannot {transition} a job that is {State} (→ {to})");
 
-    void MarkSimulated()
+    /// <summary>Records a frame's provenance; the first simulated frame adds the warning that the job holds no model output.</summary>
+    void NoteDeviceKind(string? kind)
     {
-        if (Simulated) return;
-        Simulated = true;
-        Warnings.Add(SimulatedWarning);
+        if (kind is null || DeviceKinds.Contains(kind)) return;
+        DeviceKinds.Add(kind);
+        if (kind == Interfaces.DeviceKinds.Simulated) Warnings.Add(SimulatedWarning);
     }
 
     /// <summary>The item at <paramref name="itemIndex"/>, if that index exists and is at <paramref name="attempt"/> (a report of an older attempt is stale).</summary>
@@ -217,7 +218,7 @@ public sealed class JobRecord
         ItemsDone = Items.Count(i => i.State == ItemState.Done),
         Retries = Retries, Error = Error, CreatedAt = CreatedAt, StartedAt = StartedAt, CompletedAt = CompletedAt,
         ManifestBlob = ManifestBlob, VideoBlob = VideoBlob, DeviceSeconds = DeviceSeconds, BlobPrefix = BlobPrefix,
-        Warnings = Warnings.ToArray(), Simulated = Simulated,
+        Warnings = Warnings.ToArray(), DeviceKinds = DeviceKinds.ToArray(),
     };
 }
 

@@ -29,7 +29,7 @@ public static class ManifestWriter
             JobId = jobId, Tenant = job.Tenant, Spec = spec, ModelId = spec.ModelId, Frames = frames, Video = video,
             Warnings = job.Warnings.ToArray(), CreatedAt = job.CreatedAt, StartedAt = job.StartedAt, CompletedAt = completedAt,
             WallSeconds = ((job.StartedAt is { } s ? completedAt - s : TimeSpan.Zero)).TotalSeconds,
-            DeviceSeconds = job.DeviceSeconds, Retries = job.Retries, Simulated = job.Simulated,
+            DeviceSeconds = job.DeviceSeconds, Retries = job.Retries, DeviceKinds = job.DeviceKinds.ToArray(),
         };
     }
 

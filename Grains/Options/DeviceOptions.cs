@@ -28,8 +28,8 @@ public sealed class DeviceOptions : IValidatedOptions
     /// <summary>Simulated devices for scale tests (off by default); when on, they replace <see cref="Devices"/>.</summary>
     public SimulatedDeviceOptions Simulated { get; set; } = new();
 
-    /// <summary>The work sizes for a device name ("cuda", "cuda:1" -> CUDA; anything else -> CPU).</summary>
-    public DeviceKindOptions KindOf(string device) => device.StartsWith("cuda", StringComparison.Ordinal) ? Cuda : Cpu;
+    /// <summary>The work sizes for a device name ("cuda", "cuda:1" -> CUDA; anything else, simulated devices included -> CPU).</summary>
+    public DeviceKindOptions KindOf(string device) => DeviceKinds.Of(device) == DeviceKinds.Cuda ? Cuda : Cpu;
 
     /// <summary>Frames a worker on <paramref name="device"/> asks for per lease.</summary>
     public int LeaseFramesFor(string device) => MaxLeaseFrames ?? KindOf(device).LeaseFrames;

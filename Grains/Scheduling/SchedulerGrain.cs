@@ -34,7 +34,6 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
     readonly Dictionary<ItemAttempt, DateTime> recentlyDone = new();
     readonly List<Waiter> waiters = new();
     readonly Dictionary<string, WorkerInfo> workers = new();
-    readonly SchedulerCostMeter cost = new();
     double secondsPerFrameEstimate = 0.01;
     long leasesGranted, leasesExpired;
 
@@ -84,8 +83,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
             if (!leasedKeys.Contains(item.AttemptKey) && !recentlyDone.ContainsKey(item.AttemptKey))
                 queue.Add(item);
         ServeWaiters();
-        cost.Offered(items.Length);
-        cost.Add(SchedulerCostMeter.Path.Offer, start);
+        metrics.SchedulerCallTook(SchedulerCall.Offer, Stopwatch.GetElapsedTime(start).TotalSeconds);
         return Task.CompletedTask;
     }
 
@@ -108,17 +106,17 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         var lease = TryGrant(request);
         if (lease is not null || request.Wait <= TimeSpan.Zero)
         {
-            cost.Add(SchedulerCostMeter.Path.Lease, start);
+            metrics.SchedulerCallTook(SchedulerCall.Lease, Stopwatch.GetElapsedTime(start).TotalSeconds);
             return lease;
         }
         var waiter = new Waiter(request, new TaskCompletionSource<WorkLease?>(TaskCreationOptions.RunContinuationsAsynchronously));
         waiters.Add(waiter);
-        cost.Add(SchedulerCostMeter.Path.Lease, start);
+        // The wait is not the scheduler's work: measured are the two synchronous parts, before and after it.
+        var ownTime = Stopwatch.GetElapsedTime(start);
         var finished = await Task.WhenAny(waiter.Completion.Task, Task.Delay(request.Wait, cancellationToken));
-        if (finished == waiter.Completion.Task) return await waiter.Completion.Task;
         start = Stopwatch.GetTimestamp();
-        waiters.Remove(waiter);
-        cost.Add(SchedulerCostMeter.Path.Lease, start, countCall: false);
+        if (finished != waiter.Completion.Task) waiters.Remove(waiter);
+        metrics.SchedulerCallTook(SchedulerCall.Lease, (ownTime + Stopwatch.GetElapsedTime(start)).TotalSeconds);
         // A grant may have raced with the timeout; never drop a granted lease.
         return waiter.Completion.Task.IsCompleted ? await waiter.Completion.Task : null;
     }
@@ -160,7 +158,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
                 BusySeconds = info.BusySeconds + outcomes.Sum(o => o.DeviceSeconds),
             };
         ServeWaiters();
-        cost.Add(SchedulerCostMeter.Path.Release, start);
+        metrics.SchedulerCallTook(SchedulerCall.Release, Stopwatch.GetElapsedTime(start).TotalSeconds);
         return Task.CompletedTask;
     }
 
@@ -171,7 +169,6 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         LeasesExpired = leasesExpired,
         LeasesGranted = leasesGranted,
         Workers = workers.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal).ToArray(),
-        Cost = cost.Snapshot(),
         Leases = leases.Values.OrderBy(l => l.WorkerId, StringComparer.Ordinal).Select(l => new LeaseInfo
         {
             LeaseId = l.Id, WorkerId = l.WorkerId, ExpiresAt = l.ExpiresAt,
@@ -231,7 +228,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
         var expired = leases.Values.Where(l => l.ExpiresAt <= now || !alive.Contains(l.SiloName)).ToList();
         foreach (var silo in workers.Values.Where(w => !alive.Contains(w.SiloName)).Select(w => w.WorkerId).ToList())
             workers.Remove(silo);
-        cost.Add(SchedulerCostMeter.Path.Expiry, start);
+        metrics.SchedulerCallTook(SchedulerCall.ExpiryScan, Stopwatch.GetElapsedTime(start).TotalSeconds);
         foreach (var lease in expired)
         {
             leases.Remove(lease.Id);

@@ -24,6 +24,9 @@ namespace Grains.Telemetry;
 /// <item><c>scm.device.busy.time</c> {device} and <c>scm.device.utilization</c>: Triton's <c>nv_gpu_utilization</c>
 /// (0..1); the counter follows OpenTelemetry's <c>*.time</c> convention (like <c>process.cpu.time</c>).</item>
 /// <item><c>scm.model.load.duration</c> {model, device}: Triton's model load duration, as a histogram in seconds.</item>
+/// <item><c>scm.scheduler.call.duration</c> {call}: time in the scheduler grain's own code per call (offer, lease,
+/// release, expiry_scan): queue and lease-table work only, not messaging or waiting; like Orleans' own
+/// <c>orleans-app-requests-latency</c>, but per scheduler operation. <c>bench scale</c> reads it per leased batch.</item>
 /// </list>
 /// Labels are deliberately low-cardinality: tenant, model, device, reason, state; never a job id. The tenant label is
 /// off unless <c>Metrics:TenantLabels</c> is true: the scrape endpoint needs no key, and tenant names are other
@@ -32,6 +35,7 @@ namespace Grains.Telemetry;
 public sealed class GenerationMetrics
 {
     public const string MeterName = "Scm.Cluster";
+    public const string SchedulerCallDuration = "scm.scheduler.call.duration";
     static readonly TimeSpan UtilizationWindow = TimeSpan.FromMinutes(1);
 
     readonly Counter<long> framesCompleted;
@@ -45,6 +49,7 @@ public sealed class GenerationMetrics
     readonly Counter<double> deviceBusy;
     readonly Counter<double> tenantDeviceTime;
     readonly Histogram<double> modelLoad;
+    readonly Histogram<double> schedulerCall;
     readonly TimeProvider time;
     readonly Dictionary<string, Queue<(long At, double Seconds)>> busyWindows = new();
     // Published by the scheduler grain on this silo; null when the scheduler lives elsewhere (then nothing is exported).
@@ -76,6 +81,9 @@ public sealed class GenerationMetrics
             "Device-seconds spent on a tenant's frames (shared by frames when tenants share a batch).");
         modelLoad = meter.CreateHistogram("scm.model.load.duration", "s", "Time to load a model onto a device.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] });
+        schedulerCall = meter.CreateHistogram(SchedulerCallDuration, "s",
+            "Time in the scheduler grain's own code per call (queue and lease-table work; not messaging or waiting).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1] });
         meter.CreateObservableGauge("scm.scheduler.queue.depth", () => scheduler?.QueueDepth ?? [], "{frame}",
             "Frames queued at the scheduler per tenant (exported by the silo that hosts the scheduler).");
         meter.CreateObservableGauge("scm.scheduler.leases.outstanding",
@@ -124,6 +132,9 @@ public sealed class GenerationMetrics
     public void ModelLoaded(string model, string device, TimeSpan elapsed) =>
         modelLoad.Record(elapsed.TotalSeconds, Tag("model", model), Tag("device", device));
 
+    /// <summary>One scheduler call (<see cref="SchedulerCall"/>) spent <paramref name="seconds"/> in the grain's own code.</summary>
+    public void SchedulerCallTook(string call, double seconds) => schedulerCall.Record(seconds, Tag("call", call));
+
     /// <summary>
     /// The scheduler's current queue and lease table; it publishes on its periodic scan, so the gauges lag by at most
     /// one scan interval. <paramref name="tenants"/> null withdraws the gauges (the scheduler deactivated here).
@@ -166,6 +177,15 @@ public sealed class GenerationMetrics
         foreach (var (key, value) in others) tags.Add(key, value);
         return tags;
     }
+}
+
+/// <summary>The values of the <c>call</c> label of <c>scm.scheduler.call.duration</c>.</summary>
+public static class SchedulerCall
+{
+    public const string Offer = "offer";
+    public const string Lease = "lease";
+    public const string Release = "release";
+    public const string ExpiryScan = "expiry_scan";
 }
 
 /// <summary>The closed set of values of the <c>reason</c> label of failures (free-text reasons would explode it).</summary>

@@ -29,10 +29,9 @@ public sealed class SampledBatch : IDisposable
 {
     Tensor? images;
 
-    SampledBatch(List<WorkItem> items, Tensor? images, byte[][][]? pngs, double seconds, string model, long startedTimestamp, int computeChunk, bool simulated)
+    SampledBatch(List<WorkItem> items, Tensor? images, byte[][][]? pngs, double seconds, string model, long startedTimestamp, int computeChunk)
     {
         ComputeChunk = computeChunk;
-        IsSimulated = simulated;
         Items = items;
         this.images = images;
         Pngs = pngs;
@@ -42,15 +41,11 @@ public sealed class SampledBatch : IDisposable
     }
 
     public static SampledBatch Sampled(List<WorkItem> items, Tensor images, double seconds, string model, long startedTimestamp, int computeChunk) =>
-        new(items, images, null, seconds, model, startedTimestamp, computeChunk, simulated: false);
+        new(items, images, null, seconds, model, startedTimestamp, computeChunk);
 
-    /// <summary>SIMULATION: images from a simulated device, encoded and stored like sampled ones.</summary>
-    public static SampledBatch SimulatedImages(List<WorkItem> items, Tensor images, double seconds, string model, long startedTimestamp) =>
-        new(items, images, null, seconds, model, startedTimestamp, 0, simulated: true);
-
-    /// <summary>SIMULATION: frames already encoded (placeholders), no tensors.</summary>
-    public static SampledBatch Simulated(List<WorkItem> items, byte[][][] pngs, double seconds, string model, long startedTimestamp) =>
-        new(items, null, pngs, seconds, model, startedTimestamp, 0, simulated: true);
+    /// <summary>Frames that come already encoded (a simulated device's placeholders), no tensors.</summary>
+    public static SampledBatch Encoded(List<WorkItem> items, byte[][][] pngs, double seconds, string model, long startedTimestamp) =>
+        new(items, null, pngs, seconds, model, startedTimestamp, 0);
 
     public List<WorkItem> Items { get; }
     /// <summary>Images per network call of the sampler that made these frames (0 for simulated placeholders).</summary>
@@ -58,10 +53,8 @@ public sealed class SampledBatch : IDisposable
     public double Seconds { get; }
     public string Model { get; }
     public long StartedTimestamp { get; }
-    /// <summary>Per item, per frame: set for simulated devices, whose frames need no encoding.</summary>
+    /// <summary>Per item, per frame: set when the frames came already encoded (they need no encoding).</summary>
     public byte[][][]? Pngs { get; }
-    /// <summary>From a simulated device (placeholders or simulated images), not the model.</summary>
-    public bool IsSimulated { get; }
     public Tensor Images => images ?? throw new ObjectDisposedException(nameof(SampledBatch));
 
     public void Dispose()

@@ -20,7 +20,6 @@ namespace Grains.Workers;
 /// </summary>
 public sealed class SimulatedDevices(IOptions<DeviceOptions> options) : IDeviceRunner
 {
-    public const string Prefix = "sim:";
     public const string ModelLabel = "simulated (no model)";
     const string Note = "SIMULATED device placeholder (Devices:Simulated), not model output";
 
@@ -28,7 +27,7 @@ public sealed class SimulatedDevices(IOptions<DeviceOptions> options) : IDeviceR
     readonly ConcurrentDictionary<int, byte[]> placeholders = new();
     readonly Lazy<Tensor> digitLike = new(DigitLike);
 
-    public static IReadOnlyList<string> Names(int count) => Enumerable.Range(0, count).Select(i => $"{Prefix}{i}").ToArray();
+    public static IReadOnlyList<string> Names(int count) => Enumerable.Range(0, count).Select(i => $"{DeviceKinds.SimulatedPrefix}{i}").ToArray();
 
     /// <summary>
     /// Waits the configured cost of the batch, then hands on either image tensors for the real encode/store path
@@ -40,8 +39,8 @@ public sealed class SimulatedDevices(IOptions<DeviceOptions> options) : IDeviceR
         await Task.Delay(simulated.CostOf(items.Sum(i => i.FrameCount)), cancellationToken);
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return simulated.Output == SimulatedOutput.Images
-            ? SampledBatch.SimulatedImages(items, DigitLikeFrames(items), seconds, ModelLabel, started)
-            : SampledBatch.Simulated(items, PlaceholderFrames(items), seconds, ModelLabel, started);
+            ? SampledBatch.Sampled(items, DigitLikeFrames(items), seconds, ModelLabel, started, computeChunk: 0)
+            : SampledBatch.Encoded(items, PlaceholderFrames(items), seconds, ModelLabel, started);
     }
 
     /// <summary>A placeholder PNG per frame of every item.</summary>

@@ -22,8 +22,8 @@ public sealed class StoreAndReportStage(
     /// <summary>Writes of one item's frames in flight at once.</summary>
     const int StoreParallelism = 8;
 
-    /// <summary>"cuda" or "cpu": with the compute chunk, what a frame's bits depend on.</summary>
-    readonly string deviceKind = device.StartsWith("cuda", StringComparison.Ordinal) ? "cuda" : "cpu";
+    /// <summary>The frames' provenance (<see cref="DeviceKinds"/>): with the compute chunk, what a frame's bits depend on.</summary>
+    readonly string deviceKind = DeviceKinds.Of(device);
 
     ISchedulerGrain Scheduler => grains.GetGrain<ISchedulerGrain>(0);
 
@@ -108,7 +108,6 @@ public sealed class StoreAndReportStage(
             await Coordinator(item).ItemCompleted(new ItemResult
             {
                 ItemIndex = item.ItemIndex, Attempt = item.Attempt, WorkerId = workerId, Frames = frames, DeviceSeconds = share,
-                Simulated = batch.IsSimulated,
             });
             counters.FramesDone += item.FrameCount;
             return Outcome(item, true, share);

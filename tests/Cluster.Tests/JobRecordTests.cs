@@ -19,13 +19,14 @@ public class JobRecordTests
         return job;
     }
 
-    static ItemResult Result(JobRecord job, int batch, int attempt = 0, string worker = "w1", bool simulated = false)
+    static ItemResult Result(JobRecord job, int batch, int attempt = 0, string worker = "w1", string deviceKind = DeviceKinds.Cpu)
     {
         var item = job.Items[batch];
         return new ItemResult
         {
-            ItemIndex = batch, Attempt = attempt, WorkerId = worker, DeviceSeconds = 0.5, Simulated = simulated,
-            Frames = Enumerable.Range(item.FirstFrame, item.FrameCount).Select(i => new FrameResult { Index = i, Blob = $"f{i}", Sha256 = "00", Bytes = 1 }).ToArray(),
+            ItemIndex = batch, Attempt = attempt, WorkerId = worker, DeviceSeconds = 0.5,
+            Frames = Enumerable.Range(item.FirstFrame, item.FrameCount)
+                .Select(i => new FrameResult { Index = i, Blob = $"f{i}", Sha256 = "00", Bytes = 1, DeviceKind = deviceKind }).ToArray(),
         };
     }
 
@@ -127,11 +128,29 @@ public class JobRecordTests
     public void Frames_from_a_simulated_device_add_the_warning_once()
     {
         var job = Queued();
-        job.Complete(Result(job, 0, simulated: true), T1);
-        job.Complete(Result(job, 1, simulated: true), T1);
-        Assert.True(job.Simulated);
+        job.Complete(Result(job, 0, deviceKind: DeviceKinds.Simulated), T1);
+        job.Complete(Result(job, 1, deviceKind: DeviceKinds.Simulated), T1);
+        Assert.Equal([DeviceKinds.Simulated], job.DeviceKinds);
         Assert.Equal([JobRecord.SimulatedWarning], job.Warnings);
     }
+
+    [Fact]
+    public void Device_kinds_are_recorded_in_order_of_first_use_and_only_simulated_ones_warn()
+    {
+        var job = Queued();
+        job.Complete(Result(job, 0, deviceKind: DeviceKinds.Cuda), T1);
+        job.Complete(Result(job, 1, deviceKind: DeviceKinds.Cpu), T1);
+        job.Complete(Result(job, 2, deviceKind: DeviceKinds.Cuda), T1);
+        Assert.Equal([DeviceKinds.Cuda, DeviceKinds.Cpu], job.ToStatus("j1").DeviceKinds);
+        Assert.Empty(job.Warnings);
+    }
+
+    [Theory]
+    [InlineData("cpu", DeviceKinds.Cpu)]
+    [InlineData("cuda", DeviceKinds.Cuda)]
+    [InlineData("cuda:3", DeviceKinds.Cuda)]
+    [InlineData("sim:12", DeviceKinds.Simulated)]
+    public void A_device_name_has_one_kind(string device, string kind) => Assert.Equal(kind, DeviceKinds.Of(device));
 
     [Fact]
     public void A_failed_attempt_requeues_the_item_at_its_next_attempt_until_the_last_one_fails_the_job()

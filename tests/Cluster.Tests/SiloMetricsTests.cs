@@ -66,6 +66,11 @@ public class SiloMetricsTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.Null(scrape.Value("scm_item_failures_total", tenant));
             Assert.Null(scrape.Value("scm_item_retries_total", tenant));
             Assert.Null(scrape.Value("scm_scheduler_leases_expired_total"));
+            // The scheduler's own time per call: every release and every granted lease is one measurement.
+            Assert.Equal(batches, scrape.Value("scm_scheduler_call_duration_seconds_count", ("call", "release")));
+            Assert.True(scrape.Value("scm_scheduler_call_duration_seconds_count", ("call", "lease")) >= batches);
+            Assert.True(scrape.Value("scm_scheduler_call_duration_seconds_count", ("call", "offer")) >= 1);
+            Assert.True(scrape.Value("scm_scheduler_call_duration_seconds_sum", ("call", "lease")) > 0);
             // Orleans' own meter comes along.
             Assert.Contains(scrape.Samples, s => s.Name.StartsWith("orleans_", StringComparison.Ordinal));
 

@@ -69,11 +69,11 @@ public class SimulatedDeviceTests(Xunit.Abstractions.ITestOutputHelper output)
         var status = await JobWaiter.UntilTerminalAsync(harness.Client, "sim-job", TimeSpan.FromSeconds(60), output.WriteLine);
 
         Assert.Equal(JobState.Completed, status.State);
-        Assert.True(status.Simulated);
+        Assert.Equal([DeviceKinds.Simulated], status.DeviceKinds);
         Assert.Contains(status.Warnings, w => w.StartsWith("SIMULATED", StringComparison.Ordinal));
         var manifestBytes = await harness.Blobs.GetAsync(status.ManifestBlob!);
         using var manifest = JsonDocument.Parse(manifestBytes!);
-        Assert.True(manifest.RootElement.GetProperty("simulated").GetBoolean());
+        Assert.Equal([DeviceKinds.Simulated], manifest.RootElement.GetProperty("deviceKinds").EnumerateArray().Select(k => k.GetString()));
         var frames = manifest.RootElement.GetProperty("frames").EnumerateArray().ToList();
         Assert.Equal(Enumerable.Range(0, 37), frames.Select(f => f.GetProperty("index").GetInt32()));
         Assert.Equal(37, frames.Select(f => f.GetProperty("blob").GetString()).Distinct().Count());

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ClusterClient;
 using Grains.Interfaces;
+using Grains.Telemetry;
 
 namespace Cli;
 
@@ -18,11 +19,13 @@ public sealed record ScaleBench(
     public const double RatioGoal = 0.90, SchedulerMsGoal = 0.5;
 
     public sealed record Row(int Devices, int Silos, int Jobs, long Frames, double Seconds, double Ideal, double Throughput,
-        long Leases, SchedulerCost Cost, double CpuCores, double GcPauseSeconds, double LoadAverage)
+        long Leases, Dictionary<string, (double Seconds, long Calls)> SchedulerCalls, double CpuCores, double GcPauseSeconds, double LoadAverage)
     {
         public double Ratio => Throughput / Ideal;
         /// <summary>The offer, lease and release paths per leased batch; the once-a-second expiry scan is reported apart.</summary>
-        public double SchedulerMsPerBatch => Leases == 0 ? 0 : 1000 * (Cost.OfferSeconds + Cost.LeaseSeconds + Cost.ReleaseSeconds) / Leases;
+        /// <summary>Scheduler time per leased batch on the paths a batch takes (offer, lease, release; the expiry scan is periodic).</summary>
+        public double SchedulerMsPerBatch => Leases == 0 ? 0
+            : 1000 * new[] { SchedulerCall.Offer, SchedulerCall.Lease, SchedulerCall.Release }.Sum(c => SchedulerCalls.GetValueOrDefault(c).Seconds) / Leases;
         /// <summary>CPU of the whole process (all silos, client, bench) per leased batch: the cluster's cost, less sensitive to other load than the ratio.</summary>
         public double CpuMsPerBatch => Leases == 0 ? 0 : 1000 * CpuCores * Seconds / Leases;
     }
@@ -72,9 +75,9 @@ public sealed record ScaleBench(
             output.WriteLine($"  {row.Devices,7}  {row.Silos,5}  {row.Jobs,4}  {row.Frames,7}  {row.Seconds,7:F2}  {row.Throughput,9:F0}  {row.Ideal,9:F0}  " +
                              $"{row.Ratio,16:F3}  {row.SchedulerMsPerBatch,14:F3}  {row.Leases,6}  {row.CpuCores,9:F2}  {row.CpuMsPerBatch,12:F2}  " +
                              $"{DeviceCeiling(row),14:F0}  {row.GcPauseSeconds,10:F2}  {row.LoadAverage,8:F1}");
-            output.WriteLine($"           items offered {row.Cost.ItemsOffered}; scheduler seconds: offer {row.Cost.OfferSeconds:F3} ({row.Cost.OfferCalls} calls), " +
-                             $"lease {row.Cost.LeaseSeconds:F3} ({row.Cost.LeaseCalls}), " +
-                             $"release {row.Cost.ReleaseSeconds:F3} ({row.Cost.ReleaseCalls}), expiry scan {row.Cost.ExpirySeconds:F3} ({row.Cost.ExpiryScans})");
+            output.WriteLine("           scheduler seconds (scm.scheduler.call.duration): " + string.Join(", ",
+                new[] { SchedulerCall.Offer, SchedulerCall.Lease, SchedulerCall.Release, SchedulerCall.ExpiryScan }
+                    .Select(c => $"{c} {row.SchedulerCalls.GetValueOrDefault(c).Seconds:F3} ({row.SchedulerCalls.GetValueOrDefault(c).Calls} calls)")));
         }
         return rows;
     }
@@ -96,6 +99,7 @@ public sealed record ScaleBench(
             ["Limits:MaxFrames"] = $"{Math.Max(JobFrames, 10000)}",
             ["Tenants:AdminKeyHash"] = ApiKeys.HashLine(adminKeyId, salt, hash),
         };
+        using var calls = new SchedulerCallListener();
         await using var cluster = await SimulatedCluster.StartAsync(silos, devices, settings, blobs, ct);
         var connection = new ClientConnectionOptions { CallTimeout = TimeSpan.FromSeconds(60) };
         var admin = new GenerationClient(cluster.Client, connection, adminKey);
@@ -110,6 +114,7 @@ public sealed record ScaleBench(
         // Warm-up: one batch per device activates every worker, coordinator path and JIT-compiles the hot code.
         await RunJobsAsync(client, "warmup", devices * FramesPerBatch, ct);
         var before = await scheduler.Snapshot();
+        calls.Reset();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var gcBefore = GC.GetTotalPauseDuration();
         var clock = Stopwatch.StartNew();
@@ -120,7 +125,7 @@ public sealed record ScaleBench(
         var after = await scheduler.Snapshot();
         double ideal = devices * FramesPerBatch / BatchCost.TotalSeconds;
         return new Row(devices, silos, jobs, totalFrames, seconds, ideal, totalFrames / seconds,
-            after.LeasesGranted - before.LeasesGranted, Difference(after.Cost, before.Cost), cpu / seconds, gcPause, LoadAverage());
+            after.LeasesGranted - before.LeasesGranted, calls.Totals(), cpu / seconds, gcPause, LoadAverage());
     }
 
     /// <summary>Submits <paramref name="frames"/> frames as jobs of at most JobFrames and waits until all completed.</summary>
@@ -149,17 +154,9 @@ public sealed record ScaleBench(
                 continue;
             }
             if (status.State != JobState.Completed) throw new CliException($"bench job {status.JobId} ended {status.State}: {status.Error}");
-            if (!status.Simulated) throw new CliException($"bench job {status.JobId} completed without the simulation mark; is a real device in the cluster?");
+            if (status.DeviceKinds is not [DeviceKinds.Simulated]) throw new CliException($"bench job {status.JobId} was made on {string.Join(", ", status.DeviceKinds)}, not only simulated devices; is a real device in the cluster?");
             pending.Dequeue();
         }
         return ids.Count;
     }
-
-    static SchedulerCost Difference(SchedulerCost a, SchedulerCost b) => new()
-    {
-        OfferSeconds = a.OfferSeconds - b.OfferSeconds, OfferCalls = a.OfferCalls - b.OfferCalls, ItemsOffered = a.ItemsOffered - b.ItemsOffered,
-        LeaseSeconds = a.LeaseSeconds - b.LeaseSeconds, LeaseCalls = a.LeaseCalls - b.LeaseCalls,
-        ReleaseSeconds = a.ReleaseSeconds - b.ReleaseSeconds, ReleaseCalls = a.ReleaseCalls - b.ReleaseCalls,
-        ExpirySeconds = a.ExpirySeconds - b.ExpirySeconds, ExpiryScans = a.ExpiryScans - b.ExpiryScans,
-    };
 }
