@@ -154,7 +154,7 @@ public static class EvalCommands
             HeldOutCount = (int)data.HeldOutImages.shape[0],
             ClassifierDescription = $"CNN `{Relative(Path.Combine(s.Classifier, ClassifierCheckpoint.CardFileName))}` " +
                                     $"({classifierCard.Training?.Parameters ?? classifier.ParameterCount():N0} parameters, {classifierCard.Network.FeatureChannels}-d penultimate features, " +
-                                    $"trained on the 8,000 train digits only{(classifierCard.Training is { } t ? $", {t.Epochs} epochs in {t.WallClockSeconds:F0} s wall / {t.CpuSeconds:F0} s CPU" : "")})",
+                                    $"trained on the 8,000 train digits only{TrainingCost(classifierCard.Training)})",
             Checkpoints =
             [
                 new("sCM student", Relative(s.Student), studentCard.Kind, studentCard.Training?.Iterations, studentCard.Training?.WallClockSeconds),
@@ -273,6 +273,9 @@ public static class EvalCommands
         var args = Environment.GetCommandLineArgs().Skip(1).Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a);
         return "scm-tools " + string.Join(" ", args);
     }
+
+    static string TrainingCost(ClassifierTrainingSummary? training) =>
+        training is { } t ? $", {t.Epochs} epochs in {t.WallClockSeconds:F0} s wall / {t.CpuSeconds:F0} s CPU" : "";
 
     static string Relative(string path)
     {

@@ -48,7 +48,9 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     /// <summary>The Azurite the tests use (started by infra/services.sh; env SCM_TEST_AZURITE_CONNECTION).</summary>
     public static string AzuriteConnectionString => Environment.GetEnvironmentVariable("SCM_TEST_AZURITE_CONNECTION") ??
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;";
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+        "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;";
 
     /// <param name="storage">"Memory" or "Redis" (grain state and reminders; Redis survives silo loss).</param>
     public static async Task<ClusterHarness> StartAsync(int silos = 2, IDictionary<string, string?>? settings = null,

@@ -24,7 +24,8 @@ public static class JobWaiter
                 {
                     lastLog = DateTime.UtcNow;
                     var snapshot = await client.GetGrain<ISchedulerGrain>(0).Snapshot().WaitAsync(TimeSpan.FromSeconds(3));
-                    log($"{DateTime.UtcNow:HH:mm:ss.f} {jobId}: {status?.State} frames {status?.FramesDone}/{status?.FramesTotal} queued {status?.ItemsQueued} leased {status?.ItemsLeased} done {status?.ItemsDone} retries {status?.Retries}; " +
+                    log($"{DateTime.UtcNow:HH:mm:ss.f} {jobId}: {status?.State} frames {status?.FramesDone}/{status?.FramesTotal} " +
+                        $"queued {status?.ItemsQueued} leased {status?.ItemsLeased} done {status?.ItemsDone} retries {status?.Retries}; " +
                         $"scheduler queued {snapshot.Tenants.Sum(t => t.QueuedItems)} leases {snapshot.LeasesOutstanding} expired {snapshot.LeasesExpired}");
                 }
             }

@@ -52,7 +52,8 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
             var detectedAfter = await detection;
             output.WriteLine($"declared dead after {detectedAfter?.TotalSeconds:F2} s; coordinator answering again on {recovery.Final.CoordinatorSilo} " +
                 $"after {recovery.CoordinatorBack?.TotalSeconds:F2} s; first retry after {recovery.FirstRetry?.TotalSeconds:F2} s; " +
-                $"first new frames after {recovery.FirstProgress?.TotalSeconds:F2} s; longest stall {recovery.LongestStall.TotalSeconds:F2} s; job {recovery.Final.State} after {recovery.Terminal.TotalSeconds:F1} s");
+                $"first new frames after {recovery.FirstProgress?.TotalSeconds:F2} s; longest stall {recovery.LongestStall.TotalSeconds:F2} s; " +
+                $"job {recovery.Final.State} after {recovery.Terminal.TotalSeconds:F1} s");
 
             Assert.NotNull(detectedAfter);
             Assert.NotEqual(victim.Name, recovery.Final.CoordinatorSilo);
@@ -115,7 +116,10 @@ public class ProcessChaosTests(Xunit.Abstractions.ITestOutputHelper output)
             if (clock.Elapsed - lastLog > TimeSpan.FromSeconds(10))
             {
                 lastLog = clock.Elapsed;
-                log($"{clock.Elapsed.TotalSeconds:F1} s: {(status is null ? $"no status: {lastError?.GetType().Name}: {lastError?.Message}" : $"{status.State}, {status.FramesDone} frames, {status.Retries} retries, coordinator on {status.CoordinatorSilo}")}");
+                string seen = status is null
+                    ? $"no status: {lastError?.GetType().Name}: {lastError?.Message}"
+                    : $"{status.State}, {status.FramesDone} frames, {status.Retries} retries, coordinator on {status.CoordinatorSilo}";
+                log($"{clock.Elapsed.TotalSeconds:F1} s: {seen}");
             }
             if (status is null) unanswered++;
             else

@@ -77,7 +77,8 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})"), teacherName = $"teacher {TeacherNfe} NFE";
         output.WriteLine($"student:  {Student} ({studentName}, network evaluated on chunks of {BatchSize})");
         output.WriteLine($"teacher:  {Teacher} ({teacherName}, DPM-Solver++(2M), chunks of {BatchSize})");
-        output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, {Threads} torch thread(s), {Device}, fp32 (the device is synchronised before each clock read)");
+        output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, " +
+                         $"{Threads} torch thread(s), {Device}, fp32 (the device is synchronised before each clock read)");
 
         var specs = Enumerable.Range(0, Samples).Select(i => SampleSpec.Image(Seed, i, i / (Samples / Classes), Classes)).ToList();
         var student = new ConsistencySampler(studentNet, device, BatchSize);
@@ -146,7 +147,8 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         if (written is not null) output.WriteLine($"row appended to {written} ({Section[3..]})");
         output.WriteLine($"P3 consistency vs diffusion, {Samples} samples per sampler:");
         output.WriteLine($"  time ratio {teacherName} / {studentName}: {timeRatio:F1}x (goal >= {TimeGoal:F0}x: {(timeMet ? "met" : "missed")})");
-        output.WriteLine($"  FD ratio {studentName} / {teacherName}: {fdRatio:F2} ({studentFd:F3} / {teacherFd:F3}; real-vs-real floor {floor:F3}) (goal <= {FdGoal:F2}: {(fdMet ? "met" : "missed")})");
+        output.WriteLine($"  FD ratio {studentName} / {teacherName}: {fdRatio:F2} ({studentFd:F3} / {teacherFd:F3}; " +
+                         $"real-vs-real floor {floor:F3}) (goal <= {FdGoal:F2}: {(fdMet ? "met" : "missed")})");
         return new Result(timeRatio, fdRatio);
     }
 

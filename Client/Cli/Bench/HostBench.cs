@@ -125,7 +125,9 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
             if (status.IsTerminal)
             {
                 if (status.State != JobState.Completed) throw new CliException($"bench job {jobId} ended {status.State}: {status.Error}");
-                if (status.DeviceKinds is not [DeviceKinds.Simulated]) throw new CliException($"bench job {jobId} was made on {string.Join(", ", status.DeviceKinds)}, not only simulated devices; is a real device in the cluster?");
+                if (status.DeviceKinds is not [DeviceKinds.Simulated])
+                    throw new CliException($"bench job {jobId} was made on {string.Join(", ", status.DeviceKinds)}, " +
+                        "not only simulated devices; is a real device in the cluster?");
                 return;
             }
             await Task.Delay(TimeSpan.FromMilliseconds(20), ct);

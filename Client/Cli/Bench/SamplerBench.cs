@@ -60,8 +60,11 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
 
             output.WriteLine($"model:    {description}");
             output.WriteLine($"network:  {config.Resolution}x{config.Resolution}x{config.ImageChannels}, {network.ParameterCount():N0} parameters, " +
-                             $"{flops.Total / 1e9:F3} GFLOP per sample per evaluation (conv {flops.Convolutions / 1e9:F3}, linear {flops.Linears / 1e9:F4}, attention {flops.AttentionMatmuls / 1e9:F3})");
-            output.WriteLine($"sampler:  {Steps} step(s), {(ComputeBatch is { } c ? $"compute batch {c} (requests are padded to a multiple of it)" : device.type == DeviceType.CPU ? $"compute batch {ConsistencySampler.DefaultComputeBatch} (requests are padded to a multiple of it)" : "each request in one network call")}, " +
+                             $"{flops.Total / 1e9:F3} GFLOP per sample per evaluation (conv {flops.Convolutions / 1e9:F3}, " +
+                             $"linear {flops.Linears / 1e9:F4}, attention {flops.AttentionMatmuls / 1e9:F3})");
+            int? chunk = ComputeBatch ?? (device.type == DeviceType.CPU ? ConsistencySampler.DefaultComputeBatch : null);
+            string chunking = chunk is { } c ? $"compute batch {c} (requests are padded to a multiple of it)" : "each request in one network call";
+            output.WriteLine($"sampler:  {Steps} step(s), {chunking}, " +
                              $"{device}, fp32; {Rounds} interleaved rounds per thread count, rates from the best round, device synchronised before each clock read");
             var cells = new List<Cell>();
             foreach (int threads in ThreadCounts)
@@ -136,7 +139,8 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
         output.WriteLine($"{threads} torch thread(s): matmul ceiling {cells[0].Ceiling:F1} GFLOP/s (best square fp32 probe of the rounds)");
         output.WriteLine("  batch   images/s best (median)   ms/batch   net GFLOP/s   ratio   PNG images/s (excluded)");
         foreach (var c in cells)
-            output.WriteLine($"  {c.Batch,5}   {Measure.Rate(c.BestImagesPerSecond),8} ({Measure.Rate(c.Batch / c.MedianSeconds),8})   {1000 * c.BestSeconds,8:F1}   {c.Gflops,11:F2}   {c.Ratio,5:F2}   {c.PngPerSecond,10:F0} at {pngSize}x{pngSize}");
+            output.WriteLine($"  {c.Batch,5}   {Measure.Rate(c.BestImagesPerSecond),8} ({Measure.Rate(c.Batch / c.MedianSeconds),8})   " +
+                             $"{1000 * c.BestSeconds,8:F1}   {c.Gflops,11:F2}   {c.Ratio,5:F2}   {c.PngPerSecond,10:F0} at {pngSize}x{pngSize}");
     }
 
     static double Median(List<double> values)

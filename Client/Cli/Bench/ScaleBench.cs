@@ -154,7 +154,9 @@ public sealed record ScaleBench(
                 continue;
             }
             if (status.State != JobState.Completed) throw new CliException($"bench job {status.JobId} ended {status.State}: {status.Error}");
-            if (status.DeviceKinds is not [DeviceKinds.Simulated]) throw new CliException($"bench job {status.JobId} was made on {string.Join(", ", status.DeviceKinds)}, not only simulated devices; is a real device in the cluster?");
+            if (status.DeviceKinds is not [DeviceKinds.Simulated])
+                throw new CliException($"bench job {status.JobId} was made on {string.Join(", ", status.DeviceKinds)}, " +
+                    "not only simulated devices; is a real device in the cluster?");
             pending.Dequeue();
         }
         return ids.Count;
