@@ -15,8 +15,9 @@ public sealed class WorkerStarter(
     /// <summary>How often each worker is (re)started; Start() is idempotent and re-activates a collected worker.</summary>
     static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
     /// <summary>
-    /// Start() answers in one turn; a call that takes longer is stuck in routing (e.g. just after a silo died), and
-    /// the next period tries again, rather than waiting out Orleans' 30 s response timeout.
+    /// Start() answers in one turn; a call that takes longer is held up before the grain (e.g. by an activation that
+    /// Orleans is deactivating after a silo died, which lasts one lease of the worker's loop), and the next period tries
+    /// again, rather than waiting out Orleans' 30 s response timeout.
     /// </summary>
     static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(10);
 

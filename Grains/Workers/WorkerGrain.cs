@@ -36,6 +36,11 @@ public sealed class WorkerGrain(
     string? loadedModel;
     readonly WorkerCounters counters = new();
     StoreAndReportStage stage = null!;
+    IGrainTimer? timer;
+    /// <summary>Cancelled when the silo stops or this activation has deactivated: ends an unfinished store/report stage.</summary>
+    CancellationTokenSource stopping = null!;
+    /// <summary>The store/report stage of the last sampled lease; it outlives the tick that started it and never throws.</summary>
+    Task storing = Task.CompletedTask;
 
     ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(0);
 
@@ -46,7 +51,17 @@ public sealed class WorkerGrain(
         if (WorkerKey.SiloOf(workerId) != silo.Name)
             throw new InvalidOperationException($"Worker '{workerId}' activated on silo '{silo.Name}'; it belongs on '{WorkerKey.SiloOf(workerId)}'.");
         stage = new StoreAndReportStage(workerId, device, deviceOptions.Value.EncodeParallelism, GrainFactory, blobs, counters, metrics, logger);
+        stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Lets the last lease's store/report stage finish (within Orleans' deactivation timeout), then stops it.</summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.Register(stopping.Cancel)) await storing.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+        stopping.Cancel();
+        // A stage that ignored the cancellation may still hold the token; the silo's stop disposes nothing else of ours.
+        if (storing.IsCompleted) stopping.Dispose();
     }
 
     public Task Start()
@@ -54,9 +69,10 @@ public sealed class WorkerGrain(
         if (!started)
         {
             started = true;
-            this.RegisterGrainTimer(RunAsync, new GrainTimerCreationOptions
+            // One lease per tick (see RunOnceAsync); the next tick follows at once.
+            timer = this.RegisterGrainTimer(RunOnceAsync, new GrainTimerCreationOptions
             {
-                DueTime = TimeSpan.Zero, Period = TimeSpan.FromSeconds(1), Interleave = true, KeepAlive = true,
+                DueTime = TimeSpan.Zero, Period = TickGap, Interleave = true, KeepAlive = true,
             });
             logger.LogInformation("Worker {Worker} started", workerId);
         }
@@ -69,38 +85,41 @@ public sealed class WorkerGrain(
         BusySeconds = counters.BusySeconds, LoadedModel = loadedModel, LastError = counters.LastError,
     });
 
-    async Task RunAsync(CancellationToken timerToken)
+    /// <summary>Pause between two ticks of the lease loop.</summary>
+    static readonly TimeSpan TickGap = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// One round of the lease loop: lease (a long poll of at most LeaseRequest.Wait), sample, and hand the lease to the
+    /// store/report stage, which runs on while the next tick leases and samples the next one. Each tick must end: Orleans
+    /// runs a requested deactivation (e.g. when the silo that held this activation's grain-directory entry dies, or a
+    /// duplicate activation is found) only once no request or timer tick of the activation is running, and holds every
+    /// call to a deactivating activation until then. A tick that looped for ever (issue 16, item 7) left the worker
+    /// sampling but deactivating for good, and every Start()/GetInfo() call to it timed out.
+    /// </summary>
+    async Task RunOnceAsync(CancellationToken timerToken)
     {
         // Stop pulling as soon as the silo starts shutting down: an in-flight lease call to a departing
         // scheduler would otherwise hold up shutdown until the response timeout.
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(timerToken, lifetime.ApplicationStopping);
-        var cancellationToken = stopping.Token;
-        // The store/report stage of the previous lease; it never throws.
-        Task storing = Task.CompletedTask;
-        try
+        using var tick = CancellationTokenSource.CreateLinkedTokenSource(timerToken, stopping.Token);
+        var cancellationToken = tick.Token;
+        if (cancellationToken.IsCancellationRequested)
         {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                var lease = await LeaseAsync(cancellationToken);
-                if (lease is null) continue;
-                var keepAlive = stage.KeepAlive(lease.LeaseId);
-                SampledLease sampled;
-                try { sampled = await SampleAsync(lease, cancellationToken); }
-                catch
-                {
-                    keepAlive.Dispose();
-                    throw;
-                }
-                // Backpressure: the previous lease must be stored before this one is handed over.
-                await storing;
-                storing = stage.FinishAsync(sampled, keepAlive, cancellationToken);
-            }
+            timer?.Dispose(); // stopping: no more ticks
+            return;
         }
-        finally
+        var lease = await LeaseAsync(cancellationToken);
+        if (lease is null) return;
+        var keepAlive = stage.KeepAlive(lease.LeaseId);
+        SampledLease sampled;
+        try { sampled = await SampleAsync(lease, cancellationToken); }
+        catch
         {
-            // Never leave the stage running past this tick; on shutdown it returns as soon as it sees the token.
-            await storing;
+            keepAlive.Dispose();
+            throw;
         }
+        // Backpressure: the previous lease must be stored before this one is handed over.
+        await storing;
+        storing = stage.FinishAsync(sampled, keepAlive, stopping.Token);
     }
 
     /// <summary>The next lease (long poll), or null when there is none yet, the call failed, or we are stopping.</summary>

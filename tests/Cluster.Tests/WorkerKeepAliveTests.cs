@@ -2,13 +2,16 @@ using System.Diagnostics;
 using Grains.Interfaces;
 using Grains.Placement;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
 using Orleans.Runtime;
 
 namespace Cluster.Tests;
 
 /// <summary>
 /// Issue 16, item 7: the silo's periodic IWorkerGrain.Start() keep-alive timed out after 30 s on the scheduler's silo.
-/// A worker answers Start() and GetInfo() promptly whether it is idle (long-polling a local scheduler) or busy.
+/// A worker answers Start() and GetInfo() promptly whether it is idle (long-polling a local scheduler) or busy, and a
+/// worker that Orleans deactivates (the cause of the time-outs: see <see cref="WorkerDirectoryOwnerKillTests"/>) finishes
+/// deactivating and answers again as a new activation.
 /// </summary>
 public class WorkerKeepAliveTests(Xunit.Abstractions.ITestOutputHelper output)
 {
@@ -67,6 +70,48 @@ public class WorkerKeepAliveTests(Xunit.Abstractions.ITestOutputHelper output)
         // The silo's own keep-alive calls from outside any grain (WorkerStarter): the same path as here.
         var inSilo = harness.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>().GetGrain<IWorkerGrain>(WorkerKey.Of(survivor, "cpu"));
         await AnswersPromptlyAsync(inSilo, "after kill, from inside the silo", rounds: 10);
+    }
+
+    [Fact]
+    public async Task A_worker_asked_to_deactivate_while_its_lease_loop_runs_finishes_deactivating_and_answers_start_again()
+    {
+        // An idle worker sits in its lease loop, long-polling the scheduler (2 s polls, no job).
+        await using var harness = await ClusterHarness.StartAsync(silos: 1);
+        var silo = harness.Cluster.Silos[0].ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name;
+        var worker = harness.Client.GetGrain<IWorkerGrain>(WorkerKey.Of(silo, "cpu"));
+        await WaitStartedAsync(worker);
+
+        // What Orleans does to an activation whose grain-directory entry was on a silo that died (see
+        // WorkerDirectoryOwnerKillTests for that case with real processes), or to a duplicate activation.
+        await worker.Cast<IGrainManagementExtension>().DeactivateOnIdle().AsTask().WaitAsync(TimeSpan.FromSeconds(3));
+        // Before issue 16.7's fix the activation never finished deactivating (the timer tick never returned) and held
+        // every call until Orleans gives up on a stuck deactivation (SiloMessagingOptions.MaxRequestProcessingTime, 2 h).
+        await AnswersWithinAsync(worker, "after DeactivateOnIdle", TimeSpan.FromSeconds(15));
+        await AnswersPromptlyAsync(worker, "after DeactivateOnIdle", rounds: 3);
+    }
+
+    /// <summary>Retries Start() + GetInfo() (3 s deadline each) until both answer, failing after <paramref name="within"/>.</summary>
+    async Task AnswersWithinAsync(IWorkerGrain worker, string what, TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        int failures = 0;
+        while (true)
+        {
+            try
+            {
+                await worker.Start().WaitAsync(TimeSpan.FromSeconds(3));
+                await worker.GetInfo().WaitAsync(TimeSpan.FromSeconds(3));
+                output.WriteLine($"{worker.GetPrimaryKeyString()} {what}: answered after {clock.Elapsed.TotalSeconds:F1} s ({failures} failed tries)");
+                return;
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
+            {
+                failures++;
+                if (clock.Elapsed > within)
+                    Assert.Fail($"{worker.GetPrimaryKeyString()} {what}: no answer within {within.TotalSeconds} s ({failures} tries; last: {e.GetType().Name}: {e.Message})");
+                await Task.Delay(200);
+            }
+        }
     }
 
     async Task AnswersPromptlyAsync(IWorkerGrain worker, string what, int rounds = 5)
