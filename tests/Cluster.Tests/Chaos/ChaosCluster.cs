@@ -22,7 +22,8 @@ internal sealed class ChaosCluster : IAsyncDisposable
     readonly Dictionary<string, string> settings;
     IHost? clientHost;
 
-    ChaosCluster(ITestOutputHelper output, RedisServerProcess redis, AzuriteProcess azurite, string serviceId, (string ApiKey, string HashLine) admin)
+    ChaosCluster(ITestOutputHelper output, RedisServerProcess redis, AzuriteProcess azurite, string serviceId, (string ApiKey, string HashLine) admin,
+        IReadOnlyDictionary<string, string>? extraSettings)
     {
         this.output = output;
         Redis = redis;
@@ -48,6 +49,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
         };
         // Test-speed failure detection (~1.5-3 s instead of Orleans' ~12 s default) unless a run asks for another profile.
         foreach (var (key, value) in FailureDetection.Settings()) settings[key] = value;
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string>()) settings[key] = value;
         Blobs = new AzureBlobStore(azurite.ConnectionString, container);
     }
 
@@ -62,7 +64,9 @@ internal sealed class ChaosCluster : IAsyncDisposable
     /// <summary>Set by a failing test: the silo logs stay in the temp folder for a post-mortem.</summary>
     public bool KeepLogs { get; set; } = Environment.GetEnvironmentVariable("SCM_CHAOS_KEEP_LOGS") == "1";
 
-    public static async Task<ChaosCluster> StartAsync(ITestOutputHelper output, int siloCount = 3, CancellationToken cancellationToken = default)
+    /// <param name="extraSettings">Silo settings on top of the chaos defaults (e.g. simulated devices, log levels).</param>
+    public static async Task<ChaosCluster> StartAsync(ITestOutputHelper output, int siloCount = 3, IReadOnlyDictionary<string, string>? extraSettings = null,
+        CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         RedisServerProcess? redis = null;
@@ -73,7 +77,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
             redis = await RedisServerProcess.StartAsync(cancellationToken);
             azurite = await AzuriteProcess.StartAsync();
             var serviceId = "scm-chaos-" + Guid.NewGuid().ToString("N")[..10];
-            cluster = new ChaosCluster(output, redis, azurite, serviceId, ClusterHarness.NewAdminKey());
+            cluster = new ChaosCluster(output, redis, azurite, serviceId, ClusterHarness.NewAdminKey(), extraSettings);
             for (int i = 0; i < siloCount; i++) cluster.silos.Add(SiloProcess.Start($"chaos-{(char)('a' + i)}", cluster.settings));
             await Task.WhenAll(cluster.silos.Select(s => s.WaitUntilReadyAsync(ReadyTimeout)));
             await cluster.ConnectAsync(cancellationToken);
