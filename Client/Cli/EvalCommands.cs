@@ -91,7 +91,7 @@ public static class EvalCommands
         set_num_threads(s.Threads);
         var device = torch.device(s.Device);
         var warnings = new List<string>();
-        string? loadAtStart = LoadAverage();
+        string loadAtStart = BenchmarkLog.LoadAverage();
 
         log.WriteLine($"Loading MNIST from {s.Data} ...");
         var data = MnistDigits.Load(s.Data);
@@ -99,9 +99,10 @@ public static class EvalCommands
         double heldOutAccuracy = ClassifierTrainer.Accuracy(classifier, data.HeldOutImages, data.HeldOutLabels);
         log.WriteLine($"(a) Classifier accuracy on the {data.HeldOutImages.shape[0]:N0} held-out digits: {heldOutAccuracy:P2}");
         using var heldOutFeatures = classifier.ExtractFeatures(data.HeldOutImages);
+        var (heldOutMean, heldOutCovariance) = FrechetDistance.Statistics(heldOutFeatures);
 
         var rows = new List<QualityRow>();
-        rows.Add(ReferenceRow(data, classifier, heldOutFeatures, s.Samples / Classes));
+        rows.Add(ReferenceRow(DigitQuality.Floor(data, classifier, heldOutFeatures, s.Samples / Classes)));
         log.WriteLine($"Reference: real train digits vs held-out, FD {rows[0].FrechetDistance:F3}");
 
         var (studentNet, studentCard) = Checkpoint.Load(s.Student, device);
@@ -142,10 +143,10 @@ public static class EvalCommands
 
         var report = new QualityReport
         {
-            CommandLine = CommandLine(),
+            CommandLine = BenchmarkLog.CommandLine(),
             Machine = $"{Environment.ProcessorCount} CPU cores ({RuntimeInformation.ProcessArchitecture}), {RuntimeInformation.OSDescription}, " +
                       $"{RuntimeInformation.FrameworkDescription}, device {s.Device}, torch threads: {s.Threads}" +
-                      (loadAtStart is null ? "" : $"; load average (1 min) {loadAtStart} at start, {LoadAverage()} at end (timings are wall clock: other jobs inflate them)"),
+                      $"; load average (1 min) {loadAtStart} at start, {BenchmarkLog.LoadAverage()} at end (timings are wall clock: other jobs inflate them)",
             Date = DateTimeOffset.UtcNow,
             Samples = s.Samples,
             BatchSize = s.BatchSize,
@@ -200,10 +201,7 @@ public static class EvalCommands
             using var all = cat(images);
             foreach (var t in images) t.Dispose();
             double secondsPerImage = clock.Elapsed.TotalSeconds / rowSpecs.Count;
-            using var predicted = classifier.Classify(all);
-            double accuracy = predicted.eq(requested).to(float64).mean().item<double>();
-            using var features = classifier.ExtractFeatures(all);
-            double fd = FrechetDistance.Compute(features, heldOutFeatures);
+            var (accuracy, fd) = DigitQuality.Judge(classifier, all, requested, heldOutMean, heldOutCovariance);
             log.WriteLine($"{name}: class accuracy {accuracy:P1}, FD {fd:F3}, {Cli.Measure.Rate(1 / secondsPerImage)} images/s (batch {s.BatchSize})");
             return new QualityRow(name, nfe, accuracy, fd, secondsPerImage);
         }
@@ -225,31 +223,10 @@ public static class EvalCommands
         return (classifier, card);
     }
 
-    /// <summary>
-    /// The floor FD can reach at this sample size: real train digits (the same per-class count as the generated rows,
-    /// drawn at random without replacement, <see cref="ReferenceDraws"/> seeded draws) against the held-out digits.
-    /// Reported as the mean, with the draws' range in the row's name: one fixed draw (the first digits of each class)
-    /// sat farther from the held-out set than random draws do.
-    /// </summary>
-    internal static QualityRow ReferenceRow(MnistDigits data, MnistClassifier classifier, Tensor heldOutFeatures, int perClass)
-    {
-        using var scope = NewDisposeScope();
-        var fds = new List<double>();
-        for (int draw = 0; draw < ReferenceDraws; draw++)
-        {
-            using var generator = new Generator(100UL + (ulong)draw);
-            var index = cat(Enumerable.Range(0, Classes).Select(c =>
-            {
-                var ofClass = nonzero(data.TrainLabels.eq(c)).flatten();
-                return ofClass.index_select(0, randperm(ofClass.shape[0], generator: generator).narrow(0, 0, Math.Min(perClass, ofClass.shape[0])));
-            }).ToArray());
-            fds.Add(FrechetDistance.Compute(classifier.ExtractFeatures(data.TrainImages.index_select(0, index)), heldOutFeatures));
-        }
-        return new QualityRow($"Real train digits (reference: mean of {ReferenceDraws} random class-balanced draws, range {fds.Min():F3}..{fds.Max():F3})",
-            "–", null, fds.Average(), null);
-    }
-
-    const int ReferenceDraws = 5;
+    /// <summary>The real-digit floor (<see cref="DigitQuality.Floor"/>) as a report row.</summary>
+    internal static QualityRow ReferenceRow(RealDigitFloor floor) =>
+        new($"Real train digits (reference: mean of {floor.Draws} random class-balanced draws, range {floor.Min:F3}..{floor.Max:F3})",
+            "–", null, floor.Mean, null);
 
     /// <summary>One forward pass at the timed batch size, so first-call allocations are not billed to the first row.</summary>
     static void Warmup(ScmUNet network, int batchSize, Device device)
@@ -259,19 +236,6 @@ public static class EvalCommands
         var c = network.Config;
         network.forward(zeros(batchSize, c.ImageChannels, c.Resolution, c.Resolution, device: device), full(batchSize, 1.0, float32, device),
             c.NumClasses > 0 ? zeros(batchSize, c.NumClasses, device: device) : null, c.GuidanceEmbedding ? ones(batchSize, device: device) : null);
-    }
-
-    /// <summary>The 1-minute load average (Linux), recorded because wall-clock timings on a shared machine depend on it.</summary>
-    internal static string? LoadAverage()
-    {
-        try { return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : null; }
-        catch (IOException) { return null; }
-    }
-
-    static string CommandLine()
-    {
-        var args = Environment.GetCommandLineArgs().Skip(1).Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a);
-        return "scm-tools " + string.Join(" ", args);
     }
 
     static string TrainingCost(ClassifierTrainingSummary? training) =>

@@ -10,12 +10,6 @@ namespace Cli;
 public static class TrainCommands
 {
     /// <summary>The shipped MNIST architecture (~1M parameters): sized so teacher + sCD train in ~3 h on 2 cores.</summary>
-    public static NetworkConfig MnistNetwork => new()
-    {
-        Resolution = 32, ImageChannels = 1, ModelChannels = 32, ChannelMultipliers = [1, 2, 2], BlocksPerLevel = 1,
-        AttentionResolutions = [8], NumClasses = 10, Dropout = 0, GroupNormGroups = 8, LogVarianceHead = true,
-    };
-
     public static Command Create()
     {
         var train = new Command("train", "Train the TrigFlow teacher or distil it into an sCM (resumable).");
@@ -70,7 +64,7 @@ public static class TrainCommands
         var frequency = new Option<double>("--time-embedding-max-frequency")
         {
             Description = "Highest frequency of the positional time embedding (frequencies 1..this, on c_noise(t) = t).",
-            DefaultValueFactory = _ => MnistNetwork.TimeEmbeddingMaxFrequency
+            DefaultValueFactory = _ => NetworkConfig.Mnist.TimeEmbeddingMaxFrequency
         };
         var initializeFrom = new Option<string?>("--initialize-from")
         {
@@ -82,7 +76,7 @@ public static class TrainCommands
         {
             var options = Options(r, common);
             var data = LoadData(options.DataDirectory);
-            var network = MnistNetwork with { TimeEmbeddingMaxFrequency = r.GetValue(frequency) };
+            var network = NetworkConfig.Mnist with { TimeEmbeddingMaxFrequency = r.GetValue(frequency) };
             return new TeacherTrainer(options, network, data, r.GetValue(initializeFrom)).Run(Console.Out, ct);
         }));
         return command;

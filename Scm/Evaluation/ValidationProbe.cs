@@ -57,11 +57,8 @@ public sealed class ValidationProbe : IDisposable
 
     SampleQuality Judge(ConsistencySampler sampler, int steps)
     {
-        using var scope = NewDisposeScope();
-        var images = sampler.Sample(specs, SamplingSchedule.ForSteps(steps));
-        double accuracy = classifier.Classify(images).eq(requested).to(float64).mean().item<double>();
-        var (mean, covariance) = FrechetDistance.Statistics(classifier.ExtractFeatures(images));
-        return new SampleQuality(accuracy, FrechetDistance.FromStatistics(mean, covariance, referenceMean, referenceCovariance));
+        using var images = sampler.Sample(specs, SamplingSchedule.ForSteps(steps));
+        return DigitQuality.Judge(classifier, images, requested, referenceMean, referenceCovariance);
     }
 
     public void Dispose()

@@ -33,6 +33,13 @@ public sealed record NetworkConfig
 
     [JsonIgnore] public int EmbeddingChannels => ModelChannels * 4;
 
+    /// <summary>The shipped MNIST architecture (models/mnist-teacher, models/mnist-scm): ~1.2M parameters, 32x32x1, 10 classes.</summary>
+    public static NetworkConfig Mnist => new()
+    {
+        Resolution = 32, ImageChannels = 1, ModelChannels = 32, ChannelMultipliers = [1, 2, 2], BlocksPerLevel = 1,
+        AttentionResolutions = [8], NumClasses = 10, Dropout = 0, GroupNormGroups = 8, LogVarianceHead = true,
+    };
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first field out of range.</summary>
     public void Validate()
     {

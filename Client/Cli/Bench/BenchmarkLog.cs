@@ -40,6 +40,16 @@ public static class BenchmarkLog
         return $"{cpu}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}";
     }
 
+    /// <summary>
+    /// The 1-minute load average (Linux; "?" elsewhere): wall-clock timings on a shared machine depend on it, so every
+    /// measured row records it at start and end.
+    /// </summary>
+    public static string LoadAverage()
+    {
+        try { return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "?"; }
+    }
+
     /// <summary>The command line as typed, for the "command" column.</summary>
     public static string CommandLine() =>
         "scm-tools " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(a => a.Contains(' ') ? $"\"{a}\"" : a));

@@ -97,7 +97,7 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         await using var host = await ClusterBenchHost.StartAsync(new ClusterBenchSetup(ModelPath ?? BenchCommands.DefaultModel, Device, batch, Frames, batch, OutputSize), ct);
         var spec = ClusterBenchHost.Spec(Frames, batch, Steps, OutputSize);
         // Other processes share this machine; the 1-minute load average says how much (2 cores: above 2 is contention).
-        string loadBefore = LoadAverage();
+        string loadBefore = BenchmarkLog.LoadAverage();
 
         // Warm-up of both paths: JIT, grain activations, kernel selection, allocator.
         var warm = spec with { Frames = Math.Min(Frames, 2 * batch) };
@@ -133,17 +133,11 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         var where = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
             DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), BenchmarkLog.Machine() + (Device == "cpu" ? "" : $"; device {Device}"),
-            $"{loadBefore}, {LoadAverage()}", $"{Frames} x {batch}", $"{OutputSize} px, {Steps}",
+            $"{loadBefore}, {BenchmarkLog.LoadAverage()}", $"{Frames} x {batch}", $"{OutputSize} px, {Steps}",
             $"{direct:F1}", $"{cluster:F1}", $"{ratio:F3}", runsCell, $"`{CommandLine}`",
         ]);
         if (where is not null) output.WriteLine($"  row appended to {where}");
         return ratio;
-    }
-
-    static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-        catch (IOException) { return "?"; }
     }
 
     static void Print(TextWriter output, BenchRun run) =>

@@ -34,7 +34,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
     public Result Run(TextWriter output, CancellationToken ct)
     {
         Validate();
-        string? loadAtStart = EvalCommands.LoadAverage();
+        string loadAtStart = BenchmarkLog.LoadAverage();
         int threadsBefore = get_num_threads();
         try
         {
@@ -59,7 +59,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         if (!File.Exists(classifierCard)) throw new CliException($"No evaluation classifier at {classifierCard}: `scm-tools eval` trains one (or pass --classifier).");
     }
 
-    Result SampleAndJudge(TextWriter output, string? loadAtStart, CancellationToken ct)
+    Result SampleAndJudge(TextWriter output, string loadAtStart, CancellationToken ct)
     {
         using var scope = NewDisposeScope();
         var device = BenchCommands.ParseDevice(Device);
@@ -72,7 +72,8 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         var (classifier, _) = ClassifierCheckpoint.Load(Path.Combine(Classifier, ClassifierCheckpoint.CardFileName), device);
         var data = MnistDigits.Load(Data);
         var heldOutFeatures = classifier.ExtractFeatures(data.HeldOutImages);
-        double floor = EvalCommands.ReferenceRow(data, classifier, heldOutFeatures, Samples / Classes).FrechetDistance;
+        var (heldOutMean, heldOutCovariance) = FrechetDistance.Statistics(heldOutFeatures);
+        double floor = DigitQuality.Floor(data, classifier, heldOutFeatures, Samples / Classes).Mean;
 
         string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})"), teacherName = $"teacher {TeacherNfe} NFE";
         output.WriteLine($"student:  {Student} ({studentName}, network evaluated on chunks of {BatchSize})");
@@ -122,8 +123,8 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         }
 
         var requested = tensor(Enumerable.Range(0, Samples).Select(i => (long)(i / (Samples / Classes))).ToArray());
-        var (studentFd, studentAccuracy) = Judge(classifier, cat(studentImages), heldOutFeatures, requested);
-        var (teacherFd, teacherAccuracy) = Judge(classifier, cat(teacherImages), heldOutFeatures, requested);
+        var (studentAccuracy, studentFd) = DigitQuality.Judge(classifier, cat(studentImages), requested, heldOutMean, heldOutCovariance);
+        var (teacherAccuracy, teacherFd) = DigitQuality.Judge(classifier, cat(teacherImages), requested, heldOutMean, heldOutCovariance);
         double studentRate = Samples / studentClock.Elapsed.TotalSeconds, teacherRate = Samples / teacherClock.Elapsed.TotalSeconds;
         double timeRatio = studentRate / teacherRate, fdRatio = studentFd / teacherFd;
         bool timeMet = timeRatio >= TimeGoal, fdMet = fdRatio <= FdGoal;
@@ -160,13 +161,5 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         Cli.Measure.Synchronize(device);
         clock.Stop();
         return images;
-    }
-
-    /// <summary>FD of the samples' classifier features to the held-out digits', and the share classified as requested.</summary>
-    static (double Fd, double Accuracy) Judge(MnistClassifier classifier, Tensor images, Tensor heldOutFeatures, Tensor requested)
-    {
-        var features = classifier.ExtractFeatures(images);
-        double accuracy = classifier.Classify(images).eq(requested).to(float64).mean().item<double>();
-        return (FrechetDistance.Compute(features, heldOutFeatures), accuracy);
     }
 }

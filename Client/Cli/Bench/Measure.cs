@@ -47,8 +47,8 @@ public static class Measure
         perSecond >= 100 ? perSecond.ToString("F0", CultureInfo.InvariantCulture) : perSecond.ToString("G3", CultureInfo.InvariantCulture);
 
     /// <summary>The machine, and the 1-minute load average at start and now: timings on a shared machine depend on it.</summary>
-    public static string MachineAndLoad(string? loadAtStart) =>
-        BenchmarkLog.Machine() + (loadAtStart is null ? "" : $"; load average {loadAtStart} -> {EvalCommands.LoadAverage()}");
+    public static string MachineAndLoad(string loadAtStart) =>
+        BenchmarkLog.Machine() + $"; load average {loadAtStart} -> {BenchmarkLog.LoadAverage()}";
 
     /// <summary>Live TorchSharp tensors and process RSS, after a full GC so that only reachable tensors count.</summary>
     public static (long LiveTensors, double ResidentMiB) Memory()

@@ -79,7 +79,7 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         var device = BenchCommands.ParseDevice(Device);
         var kind = new DeviceOptions().KindOf(Device);
         int[] batches = BatchSizes ?? [.. BatchMultiples.Select(m => Math.Min(m * kind.ComputeChunk, DeviceKindOptions.MaxComputeChunk)).Distinct()];
-        string loadBefore = EvalCommands.LoadAverage() ?? "?";
+        string loadBefore = BenchmarkLog.LoadAverage();
 
         output.WriteLine($"P2-GPU on {Device}: a {Frames}-frame video job at {OutputSize}x{OutputSize} PNG, {Steps} step(s), local blobs under {BlobRoot}; model {ModelCard}");
         await using var host = await ClusterBenchHost.StartAsync(new ClusterBenchSetup(ModelCard, Device, LeaseFrames: null, Frames, ItemFrames ?? 1, OutputSize, BlobRoot), ct);
@@ -107,7 +107,7 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         bool met = ratio >= Goal;
         var where = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
-            DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), $"{BenchmarkLog.Machine()}; load average {loadBefore} -> {EvalCommands.LoadAverage() ?? "?"}",
+            DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), $"{BenchmarkLog.Machine()}; load average {loadBefore} -> {BenchmarkLog.LoadAverage()}",
             $"{Device}, {kind.ComputeChunk} / {kind.LeaseFrames} / {ItemFrames?.ToString(CultureInfo.InvariantCulture) ?? "default"}", $"{Frames}, {OutputSize} px, {Steps}",
             string.Join(", ", direct.Select(d => $"{d.Batch}: {Measure.Rate(d.ImagesPerSecond)}")), Measure.Rate(run.FramesPerSecond),
             $"{ratio:F3} ({(met ? "met" : "missed")})", $"`{CommandLine}`",

@@ -48,7 +48,7 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
         if (Rounds < 1) throw new CliException("--rounds must be >= 1.");
         if (MemoryBatches < 0) throw new CliException("--memory-batches must be >= 0.");
         var schedule = SamplingSchedule.ForSteps(Steps);
-        string? loadAtStart = EvalCommands.LoadAverage();
+        string loadAtStart = BenchmarkLog.LoadAverage();
         int threadsBefore = get_num_threads();
         try
         {
@@ -159,7 +159,7 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
         if (path is null)
         {
             manual_seed(0);
-            var random = new ScmUNet(TrainCommands.MnistNetwork);
+            var random = new ScmUNet(NetworkConfig.Mnist);
             random.to(device);
             random.eval();
             return (random, $"random initialisation of the shipped MNIST architecture ({BenchCommands.DefaultModel} not found; speed does not depend on the weights)");

@@ -35,11 +35,8 @@ public sealed record ScaleBench(
         : Environment.ProcessorCount * BatchCost.TotalMilliseconds / row.CpuMsPerBatch;
 
     /// <summary>1-minute load average of the machine (other processes compete for the same cores), or NaN.</summary>
-    public static double LoadAverage()
-    {
-        try { return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return double.NaN; }
-    }
+    static double LoadAverage() =>
+        double.TryParse(BenchmarkLog.LoadAverage(), System.Globalization.CultureInfo.InvariantCulture, out double load) ? load : double.NaN;
 
     TimeSpan BatchCost => BatchDelay + PerFrameDelay * FramesPerBatch;
 
