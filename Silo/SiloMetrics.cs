@@ -33,7 +33,7 @@ public sealed class SiloMetricsOptions : IValidatedOptions
         ValidatedOptions.Read<SiloMetricsOptions>(configuration.GetSection(Section));
 }
 
-/// <summary>OpenTelemetry metrics of the silo, exported in Prometheus' text format (see README "Metrics and dashboard").</summary>
+/// <summary>OpenTelemetry metrics of the silo, exported in Prometheus' text format (see docs/METRICS.md).</summary>
 public static class SiloMetrics
 {
     public static IServiceCollection AddSiloMetrics(this IServiceCollection services, IConfiguration configuration)

@@ -4,7 +4,7 @@ namespace Scmctl;
 
 /// <summary>
 /// One exit code per cause, so scripts can tell "retry later" (7) from "fix the request" (2) from "fix the key" (4).
-/// Documented in the README ("Exit codes") and in `scmctl --help`.
+/// Documented in docs/SCMCTL.md ("Exit codes") and in `scmctl --help`.
 /// </summary>
 public static class ExitCodes
 {

@@ -133,7 +133,7 @@ public class DeploymentManifestTests
         Assert.Equal("Redis", ConfigMap["SCM_Cluster__Clustering"]);
         Assert.Equal("Redis", ConfigMap["SCM_Cluster__Storage"]);
         Assert.Equal("auto", ConfigMap["SCM_Devices__Devices"]);
-        // Production failure detection (README "Failure detection"): faster than Orleans' 5 s probes, still two votes.
+        // Production failure detection (docs/DEPLOYMENT.md): faster than Orleans' 5 s probes, still two votes.
         Assert.Equal(TimeSpan.FromSeconds(2), TimeSpan.Parse(ConfigMap["SCM_Cluster__Membership__ProbeTimeout"], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal("3", ConfigMap["SCM_Cluster__Membership__NumMissedProbesLimit"]);
         Assert.Equal("2", ConfigMap["SCM_Cluster__Membership__NumVotesForDeathDeclaration"]);
