@@ -7,13 +7,13 @@
 # $OUT/summary.txt: 6 files.
 #   usage (repository root; OUT = folder for the results):
 #     OUT=/tmp/out bash infra/gpu/bench.sh
-#       runs the bundle .gpu/bundle.tar.xz (BUNDLE=...; made by make-bundle.sh of the developers' GPU kit: a
+#       runs the bundle .gpu/bundle.tar.xz (BUNDLE=...; made by `make-bundle.sh . .gpu/bundle.tar.xz tools/ScmTools` of the developers' GPU kit: a
 #       self-contained scm-tools with MNIST, without the CPU libtorch) against the host PyTorch's libtorch
 #       (infra/gpu/run.sh); the bundle is unpacked once into /tmp/scm-bundle and the checkout's models/ linked in.
-#     W="infra/gpu/run.sh out/gpu/Cli/scm-tools" OUT=/tmp/out bash infra/gpu/bench.sh
+#     W="infra/gpu/run.sh out/gpu/ScmTools/scm-tools" OUT=/tmp/out bash infra/gpu/bench.sh
 #       runs a program published by infra/gpu/publish.sh on a node with this checkout (data/mnist fetched).
 #   trial on a CPU with tiny sizes (checks the commands, measures nothing):
-#     W=Client/Cli/bin/Debug/net10.0/scm-tools DEVICE=cpu TINY=1 OUT=/tmp/out bash infra/gpu/bench.sh
+#     W=tools/ScmTools/bin/Debug/net10.0/scm-tools DEVICE=cpu TINY=1 OUT=/tmp/out bash infra/gpu/bench.sh
 set -uo pipefail
 : "${OUT:?set OUT to the folder for the results}"
 mkdir -p "$OUT"

@@ -3,7 +3,7 @@
 # CPU libtorch natives (~490 MB): at run time run.sh points the loader at the host PyTorch's libtorch instead.
 # Checked: TorchSharp 0.107's native shim resolves every symbol against PyTorch 2.11.0+cu130's torch/lib (an H200 node).
 #   usage: infra/gpu/publish.sh [PROJECT (default Silo)] [OUTPUT (default out/gpu/<project name>)]
-#   e.g.   infra/gpu/publish.sh Silo && infra/gpu/publish.sh Client/Cli
+#   e.g.   infra/gpu/publish.sh Silo && infra/gpu/publish.sh tools/ScmTools
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 project="${1:-Silo}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a program published by publish.sh against the CUDA libtorch of the host's PyTorch (python3 with torch).
-#   usage: infra/gpu/run.sh PROGRAM [ARGS...]     e.g. infra/gpu/run.sh out/gpu/Cli/scm-tools doctor
+#   usage: infra/gpu/run.sh PROGRAM [ARGS...]     e.g. infra/gpu/run.sh out/gpu/ScmTools/scm-tools doctor
 # Prints the PyTorch version and GPU, and whether TorchSharp's native shim resolves every symbol against that
 # libtorch, before it starts the program (then `scm-tools doctor` samples on every device).
 set -uo pipefail

@@ -4,7 +4,7 @@
 # validation curves every 250 iterations) and `scm-tools eval` (2,000 samples, held-out split) of the lane with the
 # best 2-step validation FD. Lanes stop on SIGTERM, which saves a checkpoint (SIGINT is ignored by background jobs).
 #   usage (repository root, on the GPU machine; OUT = folder for results):
-#     W="infra/gpu/run.sh out/gpu/Cli/scm-tools" OUT=/tmp/out bash infra/gpu/scd-sweep.sh
+#     W="infra/gpu/run.sh out/gpu/ScmTools/scm-tools" OUT=/tmp/out bash infra/gpu/scd-sweep.sh
 #   or with the bundle recipe of the developers' guide (the default W below).
 set -uo pipefail
 LANE_SECONDS="${LANE_SECONDS:-420}"

@@ -28,12 +28,8 @@ static class TestSupport
         AttentionResolutions = [], AttentionHeadChannels = 4, NumClasses = 0, GroupNormGroups = 2, LogVarianceHead = false,
     };
 
-    /// <summary>The shipped MNIST architecture (Client/Cli TrainCommands.MnistNetwork); kept in sync by hand.</summary>
-    public static NetworkConfig Mnist => new()
-    {
-        Resolution = 32, ImageChannels = 1, ModelChannels = 32, ChannelMultipliers = [1, 2, 2], BlocksPerLevel = 1,
-        AttentionResolutions = [8], NumClasses = 10, Dropout = 0, GroupNormGroups = 8, LogVarianceHead = true,
-    };
+    /// <summary>The shipped MNIST architecture.</summary>
+    public static NetworkConfig Mnist => NetworkConfig.Mnist;
 
     /// <summary>A randomly initialised network in eval mode; the seed fixes its weights.</summary>
     public static ScmUNet NewNetwork(NetworkConfig config, long seed = 1)

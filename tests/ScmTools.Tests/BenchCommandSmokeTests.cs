@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using ScmTools;
+
+namespace ScmTools.Tests;
+
+/// <summary>
+/// Each bench command end to end, in-process, with settings small enough for seconds: it must exit 0 and append one
+/// row with a numeric ratio to the section of the report file it was given. Timings are never asserted.
+/// </summary>
+public sealed class BenchCommandSmokeTests : IDisposable
+{
+    readonly string directory = Directory.CreateTempSubdirectory("bench-smoke-").FullName;
+
+    string Report => Path.Combine(directory, "BENCHMARKS.md");
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    [Fact]
+    public async Task Bench_sampler_appends_a_P1_row_with_its_best_ratio()
+    {
+        int exit = await Invoke("bench", "sampler", "--batch-sizes", "1,2", "--threads", "1", "--rounds", "1", "--profile", "--report", Report);
+
+        Assert.Equal(0, exit);
+        var row = SingleRow("## P1 sampler efficiency");
+        Assert.Matches(@"^batch [12] / 1 thread\(s\)", row[2]); // either batch size may win
+        Assert.True(double.Parse(row[5], CultureInfo.InvariantCulture) > 0, $"ratio cell: {row[5]}");
+        Assert.Contains(row[6], new[] { "met", "missed" });
+        Assert.StartsWith("`scm-tools ", row[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_consistency_vs_diffusion_appends_a_P3_row_with_time_and_FD_ratios()
+    {
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+
+        int exit = await Invoke("bench", "consistency-vs-diffusion", "--samples", "20", "--batch-size", "10", "--teacher-nfe", "3",
+            "--threads", "1", "--report", Report);
+
+        Assert.Equal(0, exit);
+        var row = SingleRow("## P3 consistency vs diffusion");
+        Assert.StartsWith("20, teacher 3 NFE vs sCM 2-step", row[2], StringComparison.Ordinal);
+        Assert.True(double.Parse(row[4].Split('x')[0], CultureInfo.InvariantCulture) > 0, $"time ratio cell: {row[4]}");
+        Assert.True(double.Parse(row[6].Split(' ')[0], CultureInfo.InvariantCulture) > 0, $"FD ratio cell: {row[6]}");
+        Assert.Equal(3, row[5].Split(" / ").Length); // student FD / teacher FD / real-vs-real floor
+    }
+
+    static async Task<int> Invoke(params string[] args)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(BenchCommands.Create());
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    /// <summary>The cells of the only data row under <paramref name="section"/>.</summary>
+    string[] SingleRow(string section)
+    {
+        var lines = File.ReadAllLines(Report);
+        int heading = Array.IndexOf(lines, section);
+        Assert.True(heading >= 0, $"no section {section} in:\n{string.Join('\n', lines)}");
+        var rows = lines.Skip(heading + 1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal))
+            .Where(l => l.StartsWith('|')).Skip(2).ToList(); // header and separator
+        var row = Assert.Single(rows);
+        return row.Trim('|').Split(" | ").Select(c => c.Trim()).ToArray();
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Globalization;
+using Scm.Checkpoints;
+using Scm.Evaluation;
+using Scm.Network;
+using Scm.Sampling;
+using Scm.Training;
+using static TorchSharp.torch;
+
+namespace ScmTools;
+
+/// <summary>
+/// `scm-tools bench consistency-vs-diffusion` (benchmark P3): the diffusion teacher's PF-ODE at 63 NFE against the sCM
+/// student at 2 steps, on the same samples in the same run. Prints the time ratio (teacher / student) next to the
+/// quality price of the speed-up: the Fréchet distance ratio (student / teacher) in the evaluation classifier's
+/// feature space, with the real-vs-real floor at the same sample count (FD on few samples is biased upwards).
+/// <para>
+/// Timing: after a warm-up batch of each, every batch is sampled by both samplers back to back (alternating which
+/// goes first), so background load on a shared machine slows both alike and the ratio of their summed times holds.
+/// </para>
+/// </summary>
+sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string Classifier, string Data, int Samples, int BatchSize,
+    int Threads, int TeacherNfe, int StudentSteps, double[]? StudentTimes, ulong Seed, string Report, string Device = "cpu")
+{
+    public const string Section = "## P3 consistency vs diffusion";
+    public const double TimeGoal = 25;
+    public const double FdGoal = 1.10;
+    const int Classes = MnistDigits.Classes;
+    static readonly string[] Columns = ["date (UTC)", "machine", "samples", "images/s sCM / teacher", "time ratio (goal >= 25)",
+        "FD sCM / teacher / real floor", "FD ratio (goal <= 1.10)", "goals", "command"];
+
+    public sealed record Result(double TimeRatio, double FdRatio);
+
+    public Result Run(TextWriter output, CancellationToken ct)
+    {
+        Validate();
+        string loadAtStart = BenchmarkLog.LoadAverage();
+        int threadsBefore = get_num_threads();
+        try
+        {
+            set_num_threads(Threads);
+            return SampleAndJudge(output, loadAtStart, ct);
+        }
+        finally
+        {
+            set_num_threads(threadsBefore);
+        }
+    }
+
+    void Validate()
+    {
+        if (Samples < Classes || Samples % Classes != 0) throw new CliException($"--samples must be a positive multiple of {Classes} (equal count per class); got {Samples}.");
+        if (BatchSize < 1 || Samples % BatchSize != 0) throw new CliException($"--batch-size must divide --samples ({Samples}) so every timed batch has the same size; got {BatchSize}.");
+        if (Threads < 1) throw new CliException("--threads must be >= 1.");
+        if (TeacherNfe < 1 || TeacherNfe > TeacherSchedule.MaxNfe) throw new CliException($"--teacher-nfe must be in [1, {TeacherSchedule.MaxNfe}].");
+        if (StudentSteps < 1) throw new CliException("--student-steps must be >= 1.");
+        if (!File.Exists(Path.Combine(Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(Data));
+        string classifierCard = Path.Combine(Classifier, ClassifierCheckpoint.CardFileName);
+        if (!File.Exists(classifierCard)) throw new CliException($"No evaluation classifier at {classifierCard}: `scm-tools eval` trains one (or pass --classifier).");
+    }
+
+    Result SampleAndJudge(TextWriter output, string loadAtStart, CancellationToken ct)
+    {
+        using var scope = NewDisposeScope();
+        var device = BenchCommands.ParseDevice(Device);
+        var (studentNet, studentCard) = Checkpoint.Load(Student, device);
+        var (teacherNet, teacherCard) = Checkpoint.Load(Teacher, device);
+        if (studentCard.Kind != ModelCard.ConsistencyKind) output.WriteLine($"warning: {Student} is a '{studentCard.Kind}' model, not a consistency model.");
+        if (teacherCard.Kind != ModelCard.DiffusionKind) output.WriteLine($"warning: {Teacher} is a '{teacherCard.Kind}' model, not a diffusion model.");
+        foreach (var (card, path) in new[] { (studentCard, Student), (teacherCard, Teacher) })
+            if (card.Network.NumClasses != Classes) throw new CliException($"{path}: this benchmark needs a {Classes}-class conditional model; this one has {card.Network.NumClasses} classes.");
+        var (classifier, _) = ClassifierCheckpoint.Load(Path.Combine(Classifier, ClassifierCheckpoint.CardFileName), device);
+        var data = MnistDigits.Load(Data);
+        var heldOutFeatures = classifier.ExtractFeatures(data.HeldOutImages);
+        var (heldOutMean, heldOutCovariance) = FrechetDistance.Statistics(heldOutFeatures);
+        double floor = DigitQuality.Floor(data, classifier, heldOutFeatures, Samples / Classes).Mean;
+
+        string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})"), teacherName = $"teacher {TeacherNfe} NFE";
+        output.WriteLine($"student:  {Student} ({studentName}, network evaluated on chunks of {BatchSize})");
+        output.WriteLine($"teacher:  {Teacher} ({teacherName}, DPM-Solver++(2M), chunks of {BatchSize})");
+        output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, " +
+                         $"{Threads} torch thread(s), {Device}, fp32 (the device is synchronised before each clock read)");
+
+        var specs = Enumerable.Range(0, Samples).Select(i => SampleSpec.Image(Seed, i, i / (Samples / Classes), Classes)).ToList();
+        var student = new ConsistencySampler(studentNet, device, BatchSize);
+        var teacher = new TeacherSampler(teacherNet, device, BatchSize);
+        SamplingSchedule studentSchedule;
+        try { studentSchedule = SamplingSchedule.ForSteps(StudentSteps, StudentTimes); }
+        catch (ArgumentException e) { throw new CliException($"--student-times: {e.Message}"); }
+        var teacherSchedule = TeacherSchedule.ForNfe(TeacherNfe);
+        Tensor SampleStudent(List<SampleSpec> batch) => student.Sample(batch, studentSchedule, ct);
+        Tensor SampleTeacher(List<SampleSpec> batch) => teacher.Sample(batch, teacherSchedule, ct);
+
+        var warmup = specs.GetRange(0, BatchSize);
+        // Warm-up at the timed chunk shape (kernel selection, allocator); 2 teacher NFE select the same kernels as 63.
+        SampleStudent(warmup).Dispose();
+        teacher.Sample(warmup, TeacherSchedule.ForNfe(2), ct).Dispose();
+        var studentClock = new Stopwatch();
+        var teacherClock = new Stopwatch();
+        var studentImages = new List<Tensor>();
+        var teacherImages = new List<Tensor>();
+        var progress = Stopwatch.StartNew();
+        for (int start = 0, index = 0; start < Samples; start += BatchSize, index++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var batch = specs.GetRange(start, BatchSize);
+            // Alternate the order so neither sampler always runs right after the other (caches, clock boosts).
+            if (index % 2 == 0)
+            {
+                studentImages.Add(Timed(studentClock, device, () => SampleStudent(batch)));
+                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(batch)));
+            }
+            else
+            {
+                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(batch)));
+                studentImages.Add(Timed(studentClock, device, () => SampleStudent(batch)));
+            }
+            if (progress.Elapsed.TotalSeconds >= 10 && start + BatchSize < Samples)
+            {
+                output.WriteLine($"  {start + BatchSize}/{Samples} samples, running time ratio {teacherClock.Elapsed / studentClock.Elapsed:F1}x");
+                progress.Restart();
+            }
+        }
+
+        var requested = tensor(Enumerable.Range(0, Samples).Select(i => (long)(i / (Samples / Classes))).ToArray());
+        var (studentAccuracy, studentFd) = DigitQuality.Judge(classifier, cat(studentImages), requested, heldOutMean, heldOutCovariance);
+        var (teacherAccuracy, teacherFd) = DigitQuality.Judge(classifier, cat(teacherImages), requested, heldOutMean, heldOutCovariance);
+        double studentRate = Samples / studentClock.Elapsed.TotalSeconds, teacherRate = Samples / teacherClock.Elapsed.TotalSeconds;
+        double timeRatio = studentRate / teacherRate, fdRatio = studentFd / teacherFd;
+        bool timeMet = timeRatio >= TimeGoal, fdMet = fdRatio <= FdGoal;
+
+        output.WriteLine();
+        output.WriteLine("  sampler            NFE   images/s   class acc.   FD to held-out");
+        output.WriteLine($"  {"real train digits",-17}   {"-",3}   {"-",7}    {"-",10}   {floor,9:F3}   (floor at {Samples} samples)");
+        output.WriteLine($"  {studentName,-17}   {StudentSteps,3}   {ScmTools.Measure.Rate(studentRate),8}   {studentAccuracy,10:P1}   {studentFd,9:F3}");
+        output.WriteLine($"  {teacherName,-17}   {TeacherNfe,3}   {ScmTools.Measure.Rate(teacherRate),8}   {teacherAccuracy,10:P1}   {teacherFd,9:F3}");
+
+        string? written = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
+        [
+            DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), ScmTools.Measure.MachineAndLoad(loadAtStart),
+            $"{Samples}, {teacherName} vs {studentName} (batch {BatchSize}, {Threads} thread(s), {Device})",
+            $"{ScmTools.Measure.Rate(studentRate)} / {ScmTools.Measure.Rate(teacherRate)}", $"{timeRatio:F1}x ({(timeMet ? "met" : "missed")})",
+            $"{studentFd:F3} / {teacherFd:F3} / {floor:F3}", $"{fdRatio:F2} ({(fdMet ? "met" : "missed")})",
+            timeMet && fdMet ? "both met" : timeMet ? "time met, FD missed" : fdMet ? "FD met, time missed" : "both missed",
+            $"`{BenchmarkLog.CommandLine()}`",
+        ]);
+        output.WriteLine();
+        if (written is not null) output.WriteLine($"row appended to {written} ({Section[3..]})");
+        output.WriteLine($"P3 consistency vs diffusion, {Samples} samples per sampler:");
+        output.WriteLine($"  time ratio {teacherName} / {studentName}: {timeRatio:F1}x (goal >= {TimeGoal:F0}x: {(timeMet ? "met" : "missed")})");
+        output.WriteLine($"  FD ratio {studentName} / {teacherName}: {fdRatio:F2} ({studentFd:F3} / {teacherFd:F3}; " +
+                         $"real-vs-real floor {floor:F3}) (goal <= {FdGoal:F2}: {(fdMet ? "met" : "missed")})");
+        return new Result(timeRatio, fdRatio);
+    }
+
+    static Tensor Timed(Stopwatch clock, Device device, Func<Tensor> sample)
+    {
+        ScmTools.Measure.Synchronize(device);
+        clock.Start();
+        var images = sample();
+        ScmTools.Measure.Synchronize(device);
+        clock.Stop();
+        return images;
+    }
+}

@@ -1,0 +1,250 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Scm.Checkpoints;
+using Scm.Evaluation;
+using Scm.Network;
+using Scm.Sampling;
+using Scm.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ScmTools;
+
+/// <summary>
+/// `scm-tools eval`: judges the sCM student against its diffusion teacher on the held-out MNIST digits (class
+/// accuracy, Fréchet distance in an MNIST classifier's feature space, time per image) and writes docs/QUALITY.md.
+/// </summary>
+public static class EvalCommands
+{
+    const int Classes = MnistDigits.Classes;
+    static readonly int[] TeacherNfes = [2, 8, 63];
+
+    sealed record Settings(string Student, string Teacher, string Classifier, bool RetrainClassifier, string Data, int Samples,
+        int BatchSize, int Threads, string? Output, ulong Seed, double Guidance, string Device);
+
+    public static Command Create()
+    {
+        var student = new Option<string>("--student") { Description = "sCM student model card.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-scm", "model.json") };
+        var teacher = new Option<string>("--teacher")
+        {
+            Description = "Diffusion teacher model card (default: models/mnist-teacher/model.json if it exists, else runs/teacher/ema/model.json).",
+            DefaultValueFactory = _ => DefaultTeacher()
+        };
+        var classifier = new Option<string>("--classifier")
+        {
+            Description = "Folder of the evaluation classifier (trained there if missing).",
+            DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier")
+        };
+        var retrain = new Option<bool>("--retrain-classifier") { Description = "Train the classifier again even if it exists." };
+        var data = new Option<string>("--data") { Description = "MNIST folder (infra/fetch-mnist.sh).", DefaultValueFactory = _ => RepoPaths.Data };
+        var samples = new Option<int>("--samples") { Description = "Generated digits per sampler (a multiple of 10: equal count per class).", DefaultValueFactory = _ => 2000 };
+        var batch = new Option<int>("--batch-size") { Description = "Sampling batch size, the same for every row (timings depend on it).", DefaultValueFactory = _ => 100 };
+        var threads = new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var output = new Option<string?>("--output") { Description = "Markdown report to write, e.g. docs/QUALITY.md (default: none; the table is printed either way)." };
+        var seed = new Option<ulong>("--seed") { Description = "Noise seed of the generated digits.", DefaultValueFactory = _ => 2024UL };
+        var guidance = new Option<double>("--teacher-guidance")
+        {
+            Description = "Classifier-free guidance scale of the teacher rows (1 = none; otherwise each step costs 2 network calls).",
+            DefaultValueFactory = _ => 1.0
+        };
+        var device = new Option<string>("--device") { Description = "Torch device: cpu, cuda, ...", DefaultValueFactory = _ => "cpu" };
+
+        var command = new Command("eval", "Compare sCM 1/2-step sampling with the teacher's PF-ODE at 2, 8 and 63 NFE; write docs/QUALITY.md.");
+        foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, guidance, device })
+            command.Options.Add(option);
+        command.SetAction((r, ct) => Task.Run(() =>
+        {
+            try
+            {
+                var settings = new Settings(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(retrain), r.GetValue(data)!,
+                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(guidance), r.GetValue(device)!);
+                Run(settings, Console.Out, ct);
+                return 0;
+            }
+            catch (Exception e) when (e is CliException or CheckpointException)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+        }, ct));
+        return command;
+    }
+
+    static string DefaultTeacher()
+    {
+        string shipped = Path.Combine(RepoPaths.Models, "mnist-teacher", "model.json");
+        return File.Exists(shipped) ? shipped : Path.Combine(RepoPaths.Runs, "teacher", "ema", "model.json");
+    }
+
+    static void Run(Settings s, TextWriter log, CancellationToken ct)
+    {
+        if (s.Samples < Classes || s.Samples % Classes != 0) throw new CliException($"--samples must be a positive multiple of {Classes} (equal count per class); got {s.Samples}.");
+        if (s.BatchSize < 1 || s.Samples % s.BatchSize != 0) throw new CliException($"--batch-size must divide --samples ({s.Samples}) so every timed batch has the same size; got {s.BatchSize}.");
+        if (s.Threads < 1) throw new CliException("--threads must be >= 1.");
+        if (!(s.Guidance >= 0)) throw new CliException("--teacher-guidance must be >= 0.");
+        if (!File.Exists(Path.Combine(s.Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(s.Data));
+        // Fail on a missing or malformed checkpoint now, not after minutes of classifier training.
+        Checkpoint.ReadCard(s.Student);
+        Checkpoint.ReadCard(s.Teacher);
+        set_num_threads(s.Threads);
+        var device = torch.device(s.Device);
+        var warnings = new List<string>();
+        string loadAtStart = BenchmarkLog.LoadAverage();
+
+        log.WriteLine($"Loading MNIST from {s.Data} ...");
+        var data = MnistDigits.Load(s.Data);
+        var (classifier, classifierCard) = LoadOrTrainClassifier(s, data, log, ct);
+        double heldOutAccuracy = ClassifierTrainer.Accuracy(classifier, data.HeldOutImages, data.HeldOutLabels);
+        log.WriteLine($"(a) Classifier accuracy on the {data.HeldOutImages.shape[0]:N0} held-out digits: {heldOutAccuracy:P2}");
+        using var heldOutFeatures = classifier.ExtractFeatures(data.HeldOutImages);
+        var (heldOutMean, heldOutCovariance) = FrechetDistance.Statistics(heldOutFeatures);
+
+        var rows = new List<QualityRow>();
+        rows.Add(ReferenceRow(DigitQuality.Floor(data, classifier, heldOutFeatures, s.Samples / Classes)));
+        log.WriteLine($"Reference: real train digits vs held-out, FD {rows[0].FrechetDistance:F3}");
+
+        var (studentNet, studentCard) = Checkpoint.Load(s.Student, device);
+        var (teacherNet, teacherCard) = Checkpoint.Load(s.Teacher, device);
+        if (studentCard.Kind != ModelCard.ConsistencyKind)
+            warnings.Add($"the student card {Relative(s.Student)} is a '{studentCard.Kind}' model, not a consistency model: its sCM rows are not meaningful.");
+        if (teacherCard.Kind != ModelCard.DiffusionKind)
+            warnings.Add($"the teacher card {Relative(s.Teacher)} is a '{teacherCard.Kind}' model, not a diffusion model: its PF-ODE rows are not meaningful.");
+        foreach (var (card, path) in new[] { (studentCard, s.Student), (teacherCard, s.Teacher) })
+            if (card.Network.NumClasses != Classes) throw new CliException($"{path}: the evaluation needs a {Classes}-class conditional model; this one has {card.Network.NumClasses} classes.");
+        foreach (var w in warnings) log.WriteLine($"Warning: {w}");
+
+        var specs = Enumerable.Range(0, s.Samples)
+            .Select(i => SampleSpec.Image(s.Seed, i, i / (s.Samples / Classes), Classes))
+            .ToList();
+        var teacherSpecs = specs.Select(spec => spec with { Guidance = s.Guidance }).ToList();
+        var requested = tensor(Enumerable.Range(0, s.Samples).Select(i => (long)(i / (s.Samples / Classes))).ToArray());
+
+        Warmup(studentNet, s.BatchSize, device);
+        Warmup(teacherNet, s.BatchSize, device);
+        // Both samplers run the network on compute chunks of exactly --batch-size: the same kernels' batch for every row.
+        var student = new ConsistencySampler(studentNet, device, computeBatch: s.BatchSize);
+        var teacher = new TeacherSampler(teacherNet, device, computeBatch: s.BatchSize);
+        var scm1 = Measure("sCM 1-step", "1", specs, b => student.Sample(b, SamplingSchedule.ForSteps(1), ct));
+        var scm2 = Measure("sCM 2-step", "2", specs, b => student.Sample(b, SamplingSchedule.ForSteps(2), ct));
+        rows.Add(scm1);
+        rows.Add(scm2);
+        QualityRow? teacher63 = null;
+        foreach (int nfe in TeacherNfes)
+        {
+            var schedule = TeacherSchedule.ForNfe(nfe);
+            int calls = TeacherSampler.NetworkEvaluations(schedule, teacherSpecs);
+            string name = $"Teacher PF-ODE, DPM-Solver++(2M), {nfe} steps" + (s.Guidance != 1 ? $", CFG {s.Guidance:G3}" : "");
+            var row = Measure(name, calls.ToString(CultureInfo.InvariantCulture), teacherSpecs, b => teacher.Sample(b, schedule, ct));
+            rows.Add(row);
+            if (nfe == 63) teacher63 = row;
+        }
+
+        var report = new QualityReport
+        {
+            CommandLine = BenchmarkLog.CommandLine(),
+            Machine = $"{Environment.ProcessorCount} CPU cores ({RuntimeInformation.ProcessArchitecture}), {RuntimeInformation.OSDescription}, " +
+                      $"{RuntimeInformation.FrameworkDescription}, device {s.Device}, torch threads: {s.Threads}" +
+                      $"; load average (1 min) {loadAtStart} at start, {BenchmarkLog.LoadAverage()} at end (timings are wall clock: other jobs inflate them)",
+            Date = DateTimeOffset.UtcNow,
+            Samples = s.Samples,
+            BatchSize = s.BatchSize,
+            Seed = s.Seed,
+            ClassifierAccuracy = heldOutAccuracy,
+            HeldOutCount = (int)data.HeldOutImages.shape[0],
+            ClassifierDescription = $"CNN `{Relative(Path.Combine(s.Classifier, ClassifierCheckpoint.CardFileName))}` " +
+                                    $"({classifierCard.Training?.Parameters ?? classifier.ParameterCount():N0} parameters, {classifierCard.Network.FeatureChannels}-d penultimate features, " +
+                                    $"trained on the 8,000 train digits only{TrainingCost(classifierCard.Training)})",
+            Checkpoints =
+            [
+                new("sCM student", Relative(s.Student), studentCard.Kind, studentCard.Training?.Iterations, studentCard.Training?.WallClockSeconds),
+                new("Teacher", Relative(s.Teacher), teacherCard.Kind, teacherCard.Training?.Iterations, teacherCard.Training?.WallClockSeconds),
+            ],
+            Rows = rows,
+            ScmTwoStep = scm2,
+            Teacher63 = teacher63!,
+            Warnings = warnings,
+        };
+        log.WriteLine();
+        log.Write(report.Table());
+        log.WriteLine($"FD ratio sCM 2-step / teacher 63: {report.FdRatio:F2};  time ratio teacher 63 / sCM 2-step: {report.SpeedRatio:F1}x");
+        if (s.Output is { } reportPath)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
+            File.WriteAllText(reportPath, report.ToMarkdown());
+            log.WriteLine($"Report written to {reportPath}");
+        }
+
+        QualityRow Measure(string name, string nfe, List<SampleSpec> rowSpecs, Func<IReadOnlyList<SampleSpec>, Tensor> sample)
+        {
+            var images = new List<Tensor>();
+            var clock = new Stopwatch();
+            var lastPrint = Stopwatch.StartNew();
+            for (int start = 0; start < rowSpecs.Count; start += s.BatchSize)
+            {
+                ct.ThrowIfCancellationRequested();
+                var batch = rowSpecs.GetRange(start, s.BatchSize);
+                ScmTools.Measure.Synchronize(device);
+                clock.Start();
+                var result = sample(batch);
+                ScmTools.Measure.Synchronize(device);
+                clock.Stop();
+                images.Add(result);
+                int done = start + s.BatchSize;
+                if (done == rowSpecs.Count || lastPrint.Elapsed.TotalSeconds >= 10)
+                {
+                    log.WriteLine($"  [{name}] {done}/{rowSpecs.Count} images, {ScmTools.Measure.Rate(done / clock.Elapsed.TotalSeconds)} images/s");
+                    lastPrint.Restart();
+                }
+            }
+            using var all = cat(images);
+            foreach (var t in images) t.Dispose();
+            double secondsPerImage = clock.Elapsed.TotalSeconds / rowSpecs.Count;
+            var (accuracy, fd) = DigitQuality.Judge(classifier, all, requested, heldOutMean, heldOutCovariance);
+            log.WriteLine($"{name}: class accuracy {accuracy:P1}, FD {fd:F3}, {ScmTools.Measure.Rate(1 / secondsPerImage)} images/s (batch {s.BatchSize})");
+            return new QualityRow(name, nfe, accuracy, fd, secondsPerImage);
+        }
+    }
+
+    static (MnistClassifier, ClassifierCard) LoadOrTrainClassifier(Settings s, MnistDigits data, TextWriter log, CancellationToken ct)
+    {
+        string cardPath = Path.Combine(s.Classifier, ClassifierCheckpoint.CardFileName);
+        var device = torch.device(s.Device);
+        if (File.Exists(cardPath) && !s.RetrainClassifier)
+        {
+            log.WriteLine($"Classifier: {cardPath}");
+            return ClassifierCheckpoint.Load(cardPath, device);
+        }
+        log.WriteLine(s.RetrainClassifier ? "Retraining the classifier (--retrain-classifier)." : $"No classifier at {cardPath}: training one (once).");
+        var (classifier, card) = ClassifierTrainer.Train(data, new ClassifierConfig(), new ClassifierTrainingOptions { Device = s.Device }, log, ct);
+        ClassifierCheckpoint.Save(classifier, card, cardPath);
+        log.WriteLine($"Classifier saved to {cardPath} (held-out accuracy {card.HeldOutAccuracy:P2}, {card.Training?.WallClockSeconds:F0} s).");
+        return (classifier, card);
+    }
+
+    /// <summary>The real-digit floor (<see cref="DigitQuality.Floor"/>) as a report row.</summary>
+    internal static QualityRow ReferenceRow(RealDigitFloor floor) =>
+        new($"Real train digits (reference: mean of {floor.Draws} random class-balanced draws, range {floor.Min:F3}..{floor.Max:F3})",
+            "–", null, floor.Mean, null);
+
+    /// <summary>One forward pass at the timed batch size, so first-call allocations are not billed to the first row.</summary>
+    static void Warmup(ScmUNet network, int batchSize, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var c = network.Config;
+        network.forward(zeros(batchSize, c.ImageChannels, c.Resolution, c.Resolution, device: device), full(batchSize, 1.0, float32, device),
+            c.NumClasses > 0 ? zeros(batchSize, c.NumClasses, device: device) : null, c.GuidanceEmbedding ? ones(batchSize, device: device) : null);
+    }
+
+    static string TrainingCost(ClassifierTrainingSummary? training) =>
+        training is { } t ? $", {t.Epochs} epochs in {t.WallClockSeconds:F0} s wall / {t.CpuSeconds:F0} s CPU" : "";
+
+    static string Relative(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string relative = Path.GetRelativePath(RepoPaths.Root, full);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? full : relative;
+    }
+}

@@ -1,0 +1,170 @@
+using System.CommandLine;
+using Scm.Evaluation;
+using Scm.Network;
+using Scm.Training;
+using TorchSharp;
+
+namespace ScmTools;
+
+/// <summary>`scm train teacher` and `scm train scd`: resumable, seeded, with a progress line.</summary>
+public static class TrainCommands
+{
+    /// <summary>The shipped MNIST architecture (~1M parameters): sized so teacher + sCD train in ~3 h on 2 cores.</summary>
+    public static Command Create()
+    {
+        var train = new Command("train", "Train the TrigFlow teacher or distil it into an sCM (resumable).");
+        train.Subcommands.Add(Teacher());
+        train.Subcommands.Add(Scd());
+        return train;
+    }
+
+    sealed record Common(Option<string> Run, Option<string> Data, Option<long> Iterations, Option<int> Batch, Option<double> Lr,
+        Option<ulong> Seed, Option<int> Every, Option<int> Threads, Option<string> Device, Option<double> EmaDecay,
+        Option<double> PMean, Option<double> PStd, Option<bool> Float64, Option<string?> Hardware);
+
+    static Common AddCommon(Command command, string defaultRun, long iterations, int batch, double lr, double emaDecay, double pMean, double pStd)
+    {
+        var common = new Common(
+            new Option<string>("--run") { Description = "Run directory (resumes if it holds a checkpoint).", DefaultValueFactory = _ => Path.Combine(RepoPaths.Runs, defaultRun) },
+            new Option<string>("--data") { Description = "MNIST folder (infra/fetch-mnist.sh).", DefaultValueFactory = _ => RepoPaths.Data },
+            new Option<long>("--iterations") { Description = "Total iterations.", DefaultValueFactory = _ => iterations },
+            new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => batch },
+            new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => lr },
+            new Option<ulong>("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 1UL },
+            new Option<int>("--checkpoint-every") { Description = "Iterations between checkpoints.", DefaultValueFactory = _ => 250 },
+            new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount },
+            new Option<string>("--device") { Description = "Torch device: cpu, cuda, cuda:1 ...", DefaultValueFactory = _ => "cpu" },
+            new Option<double>("--ema-decay") { Description = "EMA decay per iteration.", DefaultValueFactory = _ => emaDecay },
+            new Option<double>("--p-mean") { Description = "Time proposal: tau ~ N(P_mean, P_std^2), t = atan(e^tau / sigma_data).", DefaultValueFactory = _ => pMean },
+            new Option<double>("--p-std") { Description = "Time proposal's P_std.", DefaultValueFactory = _ => pStd },
+            new Option<bool>("--float64") { Description = "Train in float64 (numerics checks)." },
+            new Option<string?>("--hardware") { Description = "Hardware recorded in the model card (default: core count and device)." });
+        foreach (var option in new Option[]
+                 {
+                     common.Run, common.Data, common.Iterations, common.Batch, common.Lr, common.Seed, common.Every, common.Threads, common.Device,
+                     common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware
+                 })
+            command.Options.Add(option);
+        return common;
+    }
+
+    static TrainingOptions Options(ParseResult r, Common c) => new()
+    {
+        RunDirectory = r.GetValue(c.Run)!, DataDirectory = r.GetValue(c.Data)!, Iterations = r.GetValue(c.Iterations),
+        BatchSize = r.GetValue(c.Batch), LearningRate = r.GetValue(c.Lr), Seed = r.GetValue(c.Seed),
+        CheckpointEvery = r.GetValue(c.Every), Threads = r.GetValue(c.Threads), Device = r.GetValue(c.Device)!,
+        PMean = r.GetValue(c.PMean), PStd = r.GetValue(c.PStd), EmaDecay = r.GetValue(c.EmaDecay),
+        Float64 = r.GetValue(c.Float64), Hardware = r.GetValue(c.Hardware),
+    };
+
+    static Command Teacher()
+    {
+        var command = new Command("teacher", "Train the TrigFlow diffusion teacher on MNIST.");
+        var common = AddCommon(command, "teacher", iterations: 5000, batch: 64, lr: 5e-4, emaDecay: 0.999, pMean: -0.8, pStd: 1.6);
+        var frequency = new Option<double>("--time-embedding-max-frequency")
+        {
+            Description = "Highest frequency of the positional time embedding (frequencies 1..this, on c_noise(t) = t).",
+            DefaultValueFactory = _ => NetworkConfig.Mnist.TimeEmbeddingMaxFrequency
+        };
+        var initializeFrom = new Option<string?>("--initialize-from")
+        {
+            Description = "Start a fresh run from this diffusion model's weights (same architecture; the time embedding's frequencies may differ)."
+        };
+        command.Options.Add(frequency);
+        command.Options.Add(initializeFrom);
+        command.SetAction((r, ct) => Run(() =>
+        {
+            var options = Options(r, common);
+            var data = LoadData(options.DataDirectory);
+            var network = NetworkConfig.Mnist with { TimeEmbeddingMaxFrequency = r.GetValue(frequency) };
+            return new TeacherTrainer(options, network, data, r.GetValue(initializeFrom)).Run(Console.Out, ct);
+        }));
+        return command;
+    }
+
+    static Command Scd()
+    {
+        var command = new Command("scd", "Distil the teacher into a continuous-time consistency model (sCD).");
+        var common = AddCommon(command, "scd", iterations: 2000, batch: 32, lr: 1e-4, emaDecay: 0.995, pMean: -1.0, pStd: 1.4);
+        var teacher = new Option<string>("--teacher") { Description = "Teacher model card.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Runs, "teacher", "ema", "model.json") };
+        var warmup = new Option<int>("--tangent-warmup") { Description = "Tangent warmup iterations H.", DefaultValueFactory = _ => 500 };
+        var prior = new Option<bool>("--prior-weighting") { Description = "Use w(t) = 1/(sigma_data tan t)." };
+        var norm = new Option<TangentNorm>("--tangent-norm")
+        {
+            Description = "Norm of the tangent normalisation g/(|g| + c): L2 (over all pixels, the paper's) or Rms (per pixel).",
+            DefaultValueFactory = _ => TangentNorm.L2
+        };
+        var jvp = new Option<JvpMethod>("--jvp")
+        {
+            Description = "JVP of the tangent: DoubleBackward (exact) or FiniteDifference (central, h = 3e-3; cheaper).",
+            DefaultValueFactory = _ => JvpMethod.DoubleBackward
+        };
+        var c = new Option<double>("--tangent-c") { Description = "c of the tangent normalisation.", DefaultValueFactory = _ => 0.1 };
+        var every = new Option<int>("--evaluate-every")
+        {
+            Description = "Iterations between validation points (1- and 2-step FD and accuracy on the validation split; 0 = none).",
+            DefaultValueFactory = _ => 250
+        };
+        var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
+        var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
+        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, c, every, samples, classifier })
+            command.Options.Add(option);
+        command.SetAction((r, ct) => Run(() =>
+        {
+            int evaluateEvery = r.GetValue(every);
+            if (evaluateEvery < 0) throw new CliException($"--evaluate-every must be >= 0; got {evaluateEvery}.");
+            var options = Options(r, common) with { EvaluateEvery = Math.Max(1, evaluateEvery) };
+            var data = LoadData(options.DataDirectory);
+            var scd = new ScdOptions
+            {
+                TeacherCardPath = r.GetValue(teacher)!, TangentWarmup = r.GetValue(warmup), PriorWeighting = r.GetValue(prior),
+                TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp),
+            };
+            var trainer = new ScdTrainer(options, scd, data);
+            if (evaluateEvery == 0) return trainer.Run(Console.Out, ct);
+            using var probe = ValidationProbeFor(r.GetValue(classifier)!, data, r.GetValue(samples), options.Device);
+            string title = $"sCD validation ({Path.GetFileName(Path.GetFullPath(options.RunDirectory))})";
+            string card = trainer.Run(Console.Out, ct, probe,
+                curve => TrainingCurvePlot.Save(curve.Points, title, Path.Combine(options.RunDirectory, "curve.png")));
+            Console.WriteLine($"Best 2-step validation FD: {Path.Combine(options.RunDirectory, "best", "model.json")}; curve: {Path.Combine(options.RunDirectory, "curve.png")}");
+            return card;
+        }));
+        return command;
+    }
+
+    static ValidationProbe ValidationProbeFor(string classifierFolder, MnistDigits data, int samples, string device)
+    {
+        string cardPath = Path.Combine(classifierFolder, ClassifierCheckpoint.CardFileName);
+        if (!File.Exists(cardPath)) throw new CliException($"No evaluation classifier at {cardPath}: run `scm-tools eval` once (it trains one) or pass --classifier.");
+        if (samples < MnistDigits.Classes || samples % MnistDigits.Classes != 0) throw new CliException($"--validation-samples must be a positive multiple of {MnistDigits.Classes}; got {samples}.");
+        var (classifier, _) = ClassifierCheckpoint.Load(cardPath, torch.device(device));
+        return new ValidationProbe(classifier, data.ValidationImages, samples, torch.device(device));
+    }
+
+    static MnistDigits LoadData(string directory)
+    {
+        if (!File.Exists(Path.Combine(directory, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(directory));
+        return MnistDigits.Load(directory);
+    }
+
+    static Task<int> Run(Func<string> train)
+    {
+        return Task.Run(() =>
+        {
+            try
+            {
+                string card = train();
+                Console.WriteLine($"EMA checkpoint: {card}");
+                return 0;
+            }
+            catch (CliException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+        });
+    }
+}
+
+/// <summary>An error for the user: printed without a stack trace.</summary>
+public sealed class CliException(string message) : Exception(message);
