@@ -70,7 +70,10 @@ public static class GenerationClusterHosting
         }
         else
         {
-            silo.AddMemoryGrainStorage("jobs");
+            // The same binary serializer as Redis, so that what is stored (and what a write costs) does not depend on
+            // the store: the default JSON also serialised members that are deliberately not part of a stored record.
+            silo.AddMemoryGrainStorage("jobs", builder => builder.Configure<Serializer>((o, serializer) =>
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             silo.UseInMemoryReminderService();
         }
 

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace Grains.Jobs;
 
@@ -29,6 +30,7 @@ public sealed class JobCoordinatorGrain(
     bool finalizing;
     string? siloName;
     CoalescedWriter? persistence;
+    DoneItemStore? doneItems;
     ProgressThrottle? progressThrottle;
 
     JobRecord Job => job.State;
@@ -38,23 +40,37 @@ public sealed class JobCoordinatorGrain(
     string JobId => JobKey.Parse(Key).JobId;
     ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(0);
     CoalescedWriter Writer => persistence ??= new CoalescedWriter(WriteStateAsync);
+    /// <summary>The done items' records, beside the job's (same storage provider, this grain's id).</summary>
+    DoneItemStore DoneItems => doneItems ??= new DoneItemStore(ServiceProvider.GetRequiredKeyedService<IGrainStorage>("jobs"), this.GetGrainId());
 
-    /// <summary>One log line per failed write (the storage provider logged its stack); every awaiter of it logs at Debug.</summary>
+    /// <summary>
+    /// Writes the job's record once every done item's record is stored, so that no stored job state counts an item
+    /// done (or the job Finalizing) whose frames' records were lost. One log line per failed write (the storage
+    /// provider logged its stack); every awaiter of it logs at Debug.
+    /// </summary>
     async Task WriteStateAsync()
     {
-        try { await job.WriteOwnStateAsync(); }
+        try
+        {
+            await DoneItems.DrainAsync();
+            await job.WriteOwnStateAsync();
+        }
         catch (Exception e) { logger.Failure(e, withStack: false, "Job {Job}: storing its state failed", JobId); throw; }
     }
     ProgressThrottle Progress => progressThrottle ??= new ProgressThrottle(options.OfferInterval, TimeProvider.System);
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (Job.Exists && !Job.IsTerminal) StartHeartbeat();
-        return Task.CompletedTask;
+        if (!Job.Exists) return;
+        Job.Restore(await DoneItems.ReadAllAsync(Job.Items.Count));
+        if (!Job.IsTerminal) StartHeartbeat();
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        persistence is null ? Task.CompletedTask : QuietlyAsync(persistence.DrainAsync());
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (persistence is not null) await QuietlyAsync(persistence.DrainAsync());
+        if (doneItems is not null) await QuietlyAsync(doneItems.DrainAsync());
+    }
 
     public async Task<SubmitResult> Submit(JobSpec spec, string tenant)
     {
@@ -99,6 +115,7 @@ public sealed class JobCoordinatorGrain(
 
     public async Task ItemCompleted(ItemResult result)
     {
+        var before = (Job.State, Job.StartedAt, Job.Warnings.Count);
         switch (Job.Complete(result, DateTime.UtcNow))
         {
             case CompletionOutcome.Ignored:
@@ -108,13 +125,16 @@ public sealed class JobCoordinatorGrain(
                 await ItemFailed(result.ItemIndex, result.Attempt, result.WorkerId, "worker reported the wrong frames");
                 return;
             case CompletionOutcome.LastStored:
-                await Writer.PersistAsync();
+                _ = QuietlyAsync(DoneItems.WriteAsync(Job.DoneItemOf(result.ItemIndex)));
+                await Writer.PersistAsync(); // after every item's record: see WriteStateAsync
                 ScheduleFinalize();
                 break;
             case CompletionOutcome.Stored:
-                // Acknowledged before stored: if this silo dies first, the item is still pending in the stored state and
-                // re-runs on re-activation with identical bytes. Completions arriving during a write share the next one.
-                _ = PersistInBackgroundAsync();
+                // Acknowledged before stored: if this silo dies first, the item has no record and re-runs on
+                // re-activation with identical bytes. Only the item's own record is written (O(its frames)); the job's
+                // record only when the job itself changed (started, or a warning), rarely.
+                _ = QuietlyAsync(DoneItems.WriteAsync(Job.DoneItemOf(result.ItemIndex)));
+                if ((Job.State, Job.StartedAt, Job.Warnings.Count) != before) _ = PersistInBackgroundAsync();
                 break;
         }
         metrics.FramesCompleted(Job.Tenant, Job.Spec!.ModelId, Job.Items[result.ItemIndex].FrameCount);
@@ -169,7 +189,7 @@ public sealed class JobCoordinatorGrain(
     async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         if (Job.IsTerminal) return;
-        if (Writer.Dirty) await PersistInBackgroundAsync();
+        if (Writer.Dirty || DoneItems.Dirty) await PersistInBackgroundAsync();
         if (Progress.Dirty) await ReportProgressAsync();
         if (Job.State == JobState.Finalizing)
         {

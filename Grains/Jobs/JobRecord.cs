@@ -50,9 +50,14 @@ public sealed class JobRecord
     [Id(4)] public DateTime? StartedAt { get; set; }
     [Id(5)] public DateTime? CompletedAt { get; set; }
     [Id(6)] public List<ItemRecord> Items { get; set; } = new();
-    [Id(7)] public FrameRecord?[] Frames { get; set; } = [];
+    /// <summary>
+    /// Per frame of the job, its record once its item is done. Not part of this record's storage: each done item is a
+    /// record of its own (<see cref="DoneItemStore"/>), and <see cref="Restore"/> puts them back here on activation.
+    /// </summary>
+    [field: NonSerialized] public FrameRecord?[] Frames { get; set; } = [];
     [Id(8)] public string? Error { get; set; }
-    [Id(9)] public double DeviceSeconds { get; set; }
+    /// <summary>The done items' device time; like <see cref="Frames"/>, rebuilt from their records on activation.</summary>
+    [field: NonSerialized] public double DeviceSeconds { get; set; }
     [Id(10)] public int Retries { get; set; }
     [Id(11)] public string BlobPrefix { get; set; } = "";
     [Id(12)] public string? ManifestBlob { get; set; }
@@ -61,8 +66,11 @@ public sealed class JobRecord
     [Id(15)] public int NumClasses { get; set; }
     /// <summary>The tenant grain has been told that this (terminal) job ended and released its reservation.</summary>
     [Id(16)] public bool TenantReleased { get; set; }
-    /// <summary>Kinds of the devices that made the stored frames (<see cref="Interfaces.DeviceKinds"/>), in order of first use.</summary>
-    [Id(18)] public List<string> DeviceKinds { get; set; } = new();
+    /// <summary>
+    /// Kinds of the devices that made the done items' frames (<see cref="Interfaces.DeviceKinds"/>), in order of first use;
+    /// like <see cref="Frames"/>, rebuilt from the done items' records on activation.
+    /// </summary>
+    [field: NonSerialized] public List<string> DeviceKinds { get; set; } = new();
 
     public const string SimulatedWarning = "SIMULATED: frames were produced by simulated devices (Devices:Simulated); they are placeholder images, not model output";
 
@@ -71,7 +79,10 @@ public sealed class JobRecord
 
     public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
-    public int FramesDone => Frames.Count(f => f is not null);
+    /// <summary>Items done: kept, not counted, because every completion asks whether it was the last one.</summary>
+    [field: NonSerialized] public int ItemsDone { get; private set; }
+
+    public int FramesDone => Items.Where(i => i.State == ItemState.Done).Sum(i => i.FrameCount);
 
     /// <summary>Unknown → Queued: the job's items, all queued at attempt 0. Throws for a job that exists (a submit checks first).</summary>
     public void Open(string jobId, JobSpec spec, string tenant, int itemFrames, int numClasses, DateTime now)
@@ -124,19 +135,64 @@ public sealed class JobRecord
         if (item.State == ItemState.Done) return CompletionOutcome.Ignored;
         if (result.Frames.Length != item.FrameCount || result.Frames.Any(f => f.Index < item.FirstFrame || f.Index >= item.FirstFrame + item.FrameCount))
             return CompletionOutcome.WrongFrames;
-        foreach (var frame in result.Frames) Frames[frame.Index] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes, frame.DeviceKind, frame.ComputeChunk);
-        item.State = ItemState.Done;
-        item.Worker = result.WorkerId;
-        foreach (var frame in result.Frames) NoteDeviceKind(frame.DeviceKind);
-        DeviceSeconds += result.DeviceSeconds;
+        var frames = new FrameRecord[item.FrameCount];
+        foreach (var frame in result.Frames)
+            frames[frame.Index - item.FirstFrame] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes, frame.DeviceKind, frame.ComputeChunk);
+        Apply(new DoneItem { ItemIndex = result.ItemIndex, Frames = frames, DeviceSeconds = result.DeviceSeconds, Worker = result.WorkerId });
         if (State == JobState.Queued)
         {
             State = JobState.Running;
             StartedAt ??= now;
         }
-        if (Items.Any(i => i.State != ItemState.Done)) return CompletionOutcome.Stored;
+        if (ItemsDone < Items.Count) return CompletionOutcome.Stored;
         State = JobState.Finalizing;
         return CompletionOutcome.LastStored;
+    }
+
+    /// <summary>What the done item at <paramref name="itemIndex"/> adds to the job, as its own record stores it.</summary>
+    public DoneItem DoneItemOf(int itemIndex)
+    {
+        var item = Items[itemIndex];
+        if (item.State != ItemState.Done) throw new InvalidOperationException($"item {itemIndex} is {item.State}, not done");
+        return new DoneItem
+        {
+            ItemIndex = itemIndex, Frames = Frames.AsSpan(item.FirstFrame, item.FrameCount).ToArray()!, DeviceSeconds = item.DeviceSeconds, Worker = item.Worker,
+        };
+    }
+
+    /// <summary>
+    /// After this record was read from storage: the done items' records are the only proof that an item is done (an
+    /// item this record calls done without one is queued again: its completion was acknowledged but not stored), and
+    /// they say whether the job is Finalizing.
+    /// </summary>
+    public void Restore(IEnumerable<DoneItem> done)
+    {
+        if (!Exists) return;
+        Frames = new FrameRecord?[Spec!.Frames];
+        DeviceSeconds = 0;
+        DeviceKinds = new();
+        ItemsDone = 0;
+        foreach (var item in Items.Where(i => i.State == ItemState.Done)) item.State = ItemState.Queued;
+        foreach (var item in done)
+            if (item.ItemIndex >= 0 && item.ItemIndex < Items.Count && item.Frames.Length == Items[item.ItemIndex].FrameCount) Apply(item);
+        if (IsTerminal) return;
+        // Every item's record was stored but the job's Finalizing record was not (the silo died in between): no report
+        // will come again, so the job finalizes now. The reverse cannot happen (the job's record is written after its
+        // items'), but a job must never finalize with a frame missing.
+        if (ItemsDone == Items.Count) State = JobState.Finalizing;
+        else if (State == JobState.Finalizing) State = JobState.Running;
+    }
+
+    void Apply(DoneItem done)
+    {
+        var item = Items[done.ItemIndex];
+        done.Frames.CopyTo(Frames, item.FirstFrame);
+        if (item.State != ItemState.Done) ItemsDone++;
+        item.State = ItemState.Done;
+        item.Worker = done.Worker;
+        item.DeviceSeconds = done.DeviceSeconds;
+        DeviceSeconds += done.DeviceSeconds;
+        foreach (var frame in done.Frames) NoteDeviceKind(frame.DeviceKind);
     }
 
     /// <summary>
@@ -176,12 +232,12 @@ public sealed class JobRecord
 
     InvalidOperationException Illegal(string transition, JobState to) => new($"job state machine: cannot {transition} a job that is {State} (→ {to})");
 
-    /// <summary>Records a frame's provenance; the first simulated frame adds the warning that the job holds no model output.</summary>
+    /// <summary>Records a frame's provenance; a simulated frame adds the warning (once) that the job holds no model output.</summary>
     void NoteDeviceKind(string? kind)
     {
         if (kind is null || DeviceKinds.Contains(kind)) return;
         DeviceKinds.Add(kind);
-        if (kind == Interfaces.DeviceKinds.Simulated) Warnings.Add(SimulatedWarning);
+        if (kind == Interfaces.DeviceKinds.Simulated && !Warnings.Contains(SimulatedWarning)) Warnings.Add(SimulatedWarning);
     }
 
     /// <summary>The item at <paramref name="itemIndex"/>, if that index exists and is at <paramref name="attempt"/> (a report of an older attempt is stale).</summary>
@@ -215,7 +271,7 @@ public sealed class JobRecord
         ItemsTotal = Items.Count,
         ItemsQueued = Items.Count(i => i.State == ItemState.Queued),
         ItemsLeased = Items.Count(i => i.State == ItemState.Leased),
-        ItemsDone = Items.Count(i => i.State == ItemState.Done),
+        ItemsDone = ItemsDone,
         Retries = Retries, Error = Error, CreatedAt = CreatedAt, StartedAt = StartedAt, CompletedAt = CompletedAt,
         ManifestBlob = ManifestBlob, VideoBlob = VideoBlob, DeviceSeconds = DeviceSeconds, BlobPrefix = BlobPrefix,
         Warnings = Warnings.ToArray(), DeviceKinds = DeviceKinds.ToArray(),
@@ -233,6 +289,8 @@ public sealed class ItemRecord
     [Id(4)] public int Failures { get; set; }
     [Id(5)] public string? LastError { get; set; }
     [Id(6)] public string? Worker { get; set; }
+    /// <summary>A done item's share of its batch's device time.</summary>
+    [Id(7)] public double DeviceSeconds { get; set; }
 }
 
 [GenerateSerializer]
