@@ -113,6 +113,17 @@ public class PngEncoderTests
         Assert.Equal([0, 128, 255], pngs.Select(p => { using var b = Decode(p); return (int)b.GetPixel(2, 2).Red; }));
     }
 
+    [Theory]
+    [InlineData(8)] // no resize: the pixel steps run on a copy
+    [InlineData(16)] // resized: they run on interpolate's output
+    public void Encoding_leaves_the_callers_images_unchanged(int outputSize)
+    {
+        using var image = Ramp(1, 8);
+        using var before = image.clone();
+        PngEncoder.EncodeBatch(image, outputSize);
+        Assert.Equal(before.data<float>().ToArray(), image.data<float>().ToArray());
+    }
+
     [Fact]
     public void Bad_shapes_and_sizes_are_rejected()
     {
