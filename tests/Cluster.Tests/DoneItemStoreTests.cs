@@ -25,13 +25,14 @@ public class DoneItemStoreTests
         return job;
     }
 
-    static void Complete(JobRecord job, int index)
+    static void Complete(JobRecord job, int index, string deviceKind = DeviceKinds.Cpu)
     {
         var item = job.Items[index];
         job.Complete(new ItemResult
         {
             ItemIndex = index, WorkerId = $"w{index}", DeviceSeconds = 0.25 * (index + 1),
-            Frames = Enumerable.Range(item.FirstFrame, item.FrameCount).Select(i => new FrameResult { Index = i, Blob = $"frame-{i}", Sha256 = "00", Bytes = i }).ToArray(),
+            Frames = Enumerable.Range(item.FirstFrame, item.FrameCount).Select(i => new FrameResult { Index = i, Blob = $"frame-{i}", Sha256 = "00", Bytes = i, DeviceKind = deviceKind })
+                .ToArray(),
         }, T0);
     }
 
@@ -48,6 +49,18 @@ public class DoneItemStoreTests
         var reloaded = Reloaded(job);
         Assert.Empty(reloaded.Frames);
         Assert.Equal(0, reloaded.DeviceSeconds);
+    }
+
+    [Fact]
+    public void Device_kinds_come_back_from_the_item_records_and_the_simulated_warning_stays_single()
+    {
+        var job = Queued();
+        Complete(job, 0, DeviceKinds.Simulated);
+        Complete(job, 1, DeviceKinds.Cpu);
+        var reloaded = Reloaded(job);
+        reloaded.Restore([job.DoneItemOf(0), job.DoneItemOf(1)]);
+        Assert.Equal([DeviceKinds.Simulated, DeviceKinds.Cpu], reloaded.ToStatus("j1").DeviceKinds);
+        Assert.Equal([JobRecord.SimulatedWarning], reloaded.Warnings);
     }
 
     [Fact]

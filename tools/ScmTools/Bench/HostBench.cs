@@ -98,13 +98,13 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
             // A warmup as long as the measured job: after a shorter one (2 leases) the runtime was still tiering up the
             // per-frame path, and its JIT took ~15 % of the measured CPU at 64 px (a node that runs for hours pays it once).
             await RunJobAsync(client, "warmup", Frames, size, ct);
-            string loadBefore = LoadAverage();
+            string loadBefore = BenchmarkLog.LoadAverage();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             await RunJobAsync(client, "run", Frames, size, ct);
             double seconds = clock.Elapsed.TotalSeconds;
             double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-            return (Frames / seconds, cpu / seconds, Frames / cpu, $"{loadBefore}, {LoadAverage()}");
+            return (Frames / seconds, cpu / seconds, Frames / cpu, $"{loadBefore}, {BenchmarkLog.LoadAverage()}");
         }
         finally
         {
@@ -136,9 +136,4 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
         }
     }
 
-    static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-        catch (IOException) { return "?"; }
-    }
 }
