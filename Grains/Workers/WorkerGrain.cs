@@ -58,7 +58,9 @@ public sealed class WorkerGrain(
     /// <summary>Lets the last lease's store/report stage finish (within Orleans' deactivation timeout), then stops it.</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        using (cancellationToken.Register(stopping.Cancel)) await storing.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+        using (cancellationToken.Register(stopping.Cancel))
+            await storing.WaitAsync(cancellationToken)
+                .ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
         stopping.Cancel();
         // A stage that ignored the cancellation may still hold the token; the silo's stop disposes nothing else of ours.
         if (storing.IsCompleted) stopping.Dispose();
