@@ -1,8 +1,8 @@
 namespace ClusterClient;
 
 /// <summary>
-/// How a client reaches the cluster. scmctl fills it from its options (--redis, --gateway-port, --cluster-id, --service-id,
-/// --timeout) and the matching SCM_Client__* environment variables; no configuration section is bound.
+/// How an Orleans client inside the trust boundary (scm-tools' demo and benches, tests) reaches the cluster; its host
+/// program fills it in code, no configuration section is bound. scmctl does not use it: it speaks HTTP only.
 /// </summary>
 public sealed class ClientConnectionOptions
 {
