@@ -27,6 +27,8 @@ public sealed record JobResource
     public bool IsTerminal { get; init; }
     /// <summary>The silo whose coordinator activation answered; it moves to another silo when that one dies.</summary>
     public string? CoordinatorSilo { get; init; }
+    /// <summary>Kinds of the devices that made the frames so far ("cpu", "cuda"; "simulated" = placeholders, not model output).</summary>
+    public string[] DeviceKinds { get; init; } = [];
     public required JobLinks Links { get; init; }
 
     public static JobResource From(JobStatus s) => new()
@@ -35,7 +37,7 @@ public sealed record JobResource
         ItemsTotal = s.ItemsTotal, ItemsQueued = s.ItemsQueued, ItemsLeased = s.ItemsLeased, ItemsDone = s.ItemsDone,
         Retries = s.Retries, Error = s.Error, CreatedAt = s.CreatedAt, StartedAt = s.StartedAt, CompletedAt = s.CompletedAt,
         DeviceSeconds = s.DeviceSeconds, Warnings = s.Warnings, IsTerminal = s.IsTerminal, CoordinatorSilo = s.CoordinatorSilo,
-        Links = JobLinks.For(s),
+        DeviceKinds = s.DeviceKinds, Links = JobLinks.For(s),
     };
 }
 

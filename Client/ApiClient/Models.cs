@@ -45,6 +45,8 @@ public sealed record JobView
     public string[] Warnings { get; init; } = [];
     public bool IsTerminal { get; init; }
     public string? CoordinatorSilo { get; init; }
+    /// <summary>Kinds of the devices that made the frames so far ("cpu", "cuda"; "simulated" = placeholders, not model output).</summary>
+    public string[] DeviceKinds { get; init; } = [];
     public JobLinks Links { get; init; } = new();
 }
 

@@ -36,6 +36,7 @@ public class HttpApiJobTests(HttpApiSilo silo)
         var last = events[^1].Data;
         Assert.Equal("Completed", last.GetProperty("state").GetString());
         Assert.Equal(8, last.GetProperty("framesDone").GetInt32());
+        Assert.Equal(["cpu"], last.GetProperty("deviceKinds").EnumerateArray().Select(k => k.GetString()));
 
         var manifestResponse = await http.GetAsync(last.GetProperty("links").GetProperty("manifest").GetString());
         Assert.Equal(HttpStatusCode.OK, manifestResponse.StatusCode);
