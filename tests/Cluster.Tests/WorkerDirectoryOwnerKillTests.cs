@@ -44,7 +44,8 @@ public class WorkerDirectoryOwnerKillTests(Xunit.Abstractions.ITestOutputHelper 
                            from device in SimulatedDevices.Names(DevicesPerSilo)
                            let grain = cluster.Client.GetGrain<IWorkerGrain>(WorkerKey.Of(silo.Name, device))
                            select (Silo: silo.Name, Grain: grain, Owner: DirectoryOwner(grain.GetGrainId(), addresses.Values))).ToList();
-            foreach (var w in workers) await AnswersWithinAsync(w.Grain, "at start-up", TimeSpan.FromSeconds(60), ct);
+            foreach (var w in workers)
+                await WorkerAnswers.WithinAsync(w.Grain, "at start-up", TimeSpan.FromSeconds(60), output.WriteLine, quietWhenPrompt: true, ct);
 
             var victim = cluster.Silos.OrderByDescending(s => workers.Count(w => w.Silo != s.Name && w.Owner == addresses[s.Name])).First();
             var affected = workers.Where(w => w.Silo != victim.Name && w.Owner == addresses[victim.Name]).ToList();
@@ -63,10 +64,10 @@ public class WorkerDirectoryOwnerKillTests(Xunit.Abstractions.ITestOutputHelper 
             // Let the survivors apply the new membership (that is when they deactivate the affected workers).
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
 
-            foreach (var (_, grain, _) in affected) await AnswersWithinAsync(grain, "after the kill", AnswerLimit, ct);
+            foreach (var (_, grain, _) in affected) await WorkerAnswers.WithinAsync(grain, "after the kill", AnswerLimit, output.WriteLine, ct: ct);
             // Past the keep-alive's period: the silos' own Start() calls (WorkerStarter) went through too, or came back.
             await Task.Delay(TimeSpan.FromSeconds(12), ct);
-            foreach (var (_, grain, _) in affected) await AnswersWithinAsync(grain, "12 s later", TimeSpan.FromSeconds(5), ct);
+            foreach (var (_, grain, _) in affected) await WorkerAnswers.WithinAsync(grain, "12 s later", TimeSpan.FromSeconds(5), output.WriteLine, ct: ct);
             var keepAlive = cluster.LogLines("start worker for").Concat(cluster.LogLines("started again after")).ToList();
             foreach (var line in keepAlive) output.WriteLine($"  keep-alive: {line}");
             // The path under test was taken: Orleans deactivated the survivors' activations whose entries the dead silo held.
@@ -92,30 +93,5 @@ public class WorkerDirectoryOwnerKillTests(Xunit.Abstractions.ITestOutputHelper 
         var ring = silos.OrderBy(s => s.GetConsistentHashCode()).ThenBy(s => s).ToList();
         int hash = unchecked((int)grain.GetUniformHashCode());
         return ring.LastOrDefault(s => s.GetConsistentHashCode() <= hash) ?? ring[^1];
-    }
-
-    /// <summary>Retries Start() + GetInfo() (3 s deadline each) until both answer; fails after <paramref name="within"/>.</summary>
-    async Task AnswersWithinAsync(IWorkerGrain worker, string what, TimeSpan within, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        int failures = 0;
-        while (true)
-        {
-            try
-            {
-                await worker.Start().WaitAsync(TimeSpan.FromSeconds(3), ct);
-                await worker.GetInfo().WaitAsync(TimeSpan.FromSeconds(3), ct);
-                if (failures > 0 || what != "at start-up")
-                    output.WriteLine($"{worker.GetPrimaryKeyString()} {what}: answered after {clock.Elapsed.TotalSeconds:F1} s ({failures} failed tries)");
-                return;
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
-            {
-                failures++;
-                if (clock.Elapsed > within)
-                    Assert.Fail($"{worker.GetPrimaryKeyString()} {what}: no answer within {within.TotalSeconds} s ({failures} tries; last: {e.GetType().Name}: {e.Message})");
-                await Task.Delay(200, ct);
-            }
-        }
     }
 }

@@ -86,32 +86,8 @@ public class WorkerKeepAliveTests(Xunit.Abstractions.ITestOutputHelper output)
         await worker.Cast<IGrainManagementExtension>().DeactivateOnIdle().AsTask().WaitAsync(TimeSpan.FromSeconds(3));
         // Before issue 16.7's fix the activation never finished deactivating (the timer tick never returned) and held
         // every call until Orleans gives up on a stuck deactivation (SiloMessagingOptions.MaxRequestProcessingTime, 2 h).
-        await AnswersWithinAsync(worker, "after DeactivateOnIdle", TimeSpan.FromSeconds(15));
+        await WorkerAnswers.WithinAsync(worker, "after DeactivateOnIdle", TimeSpan.FromSeconds(15), output.WriteLine);
         await AnswersPromptlyAsync(worker, "after DeactivateOnIdle", rounds: 3);
-    }
-
-    /// <summary>Retries Start() + GetInfo() (3 s deadline each) until both answer, failing after <paramref name="within"/>.</summary>
-    async Task AnswersWithinAsync(IWorkerGrain worker, string what, TimeSpan within)
-    {
-        var clock = Stopwatch.StartNew();
-        int failures = 0;
-        while (true)
-        {
-            try
-            {
-                await worker.Start().WaitAsync(TimeSpan.FromSeconds(3));
-                await worker.GetInfo().WaitAsync(TimeSpan.FromSeconds(3));
-                output.WriteLine($"{worker.GetPrimaryKeyString()} {what}: answered after {clock.Elapsed.TotalSeconds:F1} s ({failures} failed tries)");
-                return;
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
-            {
-                failures++;
-                if (clock.Elapsed > within)
-                    Assert.Fail($"{worker.GetPrimaryKeyString()} {what}: no answer within {within.TotalSeconds} s ({failures} tries; last: {e.GetType().Name}: {e.Message})");
-                await Task.Delay(200);
-            }
-        }
     }
 
     async Task AnswersPromptlyAsync(IWorkerGrain worker, string what, int rounds = 5)

@@ -44,8 +44,16 @@ sealed class FakeApiServer : IAsyncDisposable
             context.Response.ContentType = answer.ContentType;
             if (answer.RetryAfter is not null) context.Response.Headers["Retry-After"] = answer.RetryAfter;
             var bytes = Encoding.UTF8.GetBytes(answer.Body);
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
+            // A client that gave up (its deadline passed) hangs up mid-answer: normal here, not a server failure.
+            try
+            {
+                await context.Response.OutputStream.WriteAsync(bytes);
+                context.Response.Close();
+            }
+            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
+            {
+                context.Response.Abort();
+            }
         }
     }
 
