@@ -13,17 +13,11 @@ namespace Cluster.Tests;
 [Trait("Category", "Unit")]
 public class DoneItemStoreTests
 {
-    static readonly DateTime T0 = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+    static readonly DateTime T0 = JobRecordTests.T0;
     static readonly Serializer Serializer = new ServiceCollection().AddSerializer(b => b.AddAssembly(typeof(JobRecord).Assembly))
         .BuildServiceProvider().GetRequiredService<Serializer>();
 
-    /// <summary>10 frames in items of 4: frames 0-3, 4-7, 8-9.</summary>
-    static JobRecord Queued()
-    {
-        var job = new JobRecord();
-        job.Open("j1", new JobSpec { ModelId = "tiny", Classes = [1], Frames = 10 }, "acme", itemFrames: 4, numClasses: 10, T0);
-        return job;
-    }
+    static JobRecord Queued() => JobRecordTests.Queued();
 
     static void Complete(JobRecord job, int index, string deviceKind = DeviceKinds.Cpu)
     {

@@ -7,12 +7,12 @@ namespace Cluster.Tests;
 [Trait("Category", "Unit")]
 public class JobRecordTests
 {
-    static readonly DateTime T0 = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+    internal static readonly DateTime T0 = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
     static readonly DateTime T1 = T0.AddSeconds(1), T2 = T0.AddSeconds(2);
     const int MaxAttempts = 3, BlocklistAfter = 2;
 
-    /// <summary>10 frames in items of 4: frames 0-3, 4-7, 8-9.</summary>
-    static JobRecord Queued()
+    /// <summary>10 frames in items of 4: frames 0-3, 4-7, 8-9 (also the fixture of <see cref="DoneItemStoreTests"/>).</summary>
+    internal static JobRecord Queued()
     {
         var job = new JobRecord();
         job.Open("j1", new JobSpec { ModelId = "tiny", Classes = [1], Frames = 10 }, "acme", itemFrames: 4, numClasses: 10, T0);
