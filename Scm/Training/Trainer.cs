@@ -81,6 +81,7 @@ public abstract class Trainer
         {
             run.Restore(Online, EmaNetwork, optimizer);
             log.WriteLine($"Resuming {Objective} from iteration {progress.Iteration} ({progress.WallClockSeconds / 60:F1} min so far).");
+            ApplyLearningRate(optimizer, log);
         }
         else
         {
@@ -141,6 +142,21 @@ public abstract class Trainer
             log.WriteLine($"Stopped at iteration {iteration}; checkpoint saved. Run the same command to resume.");
         }
         return run.EmaCardPath;
+    }
+
+    /// <summary>
+    /// Adam's saved state carries the learning rate of the run that saved it, and loading it puts that rate back:
+    /// a resumed run would silently ignore a changed --lr (a fork at a lower rate ran at the old one). The rate asked
+    /// for now wins, and a change is logged.
+    /// </summary>
+    void ApplyLearningRate(optim.Optimizer optimizer, TextWriter log)
+    {
+        foreach (var group in optimizer.ParamGroups)
+        {
+            if (group.LearningRate == Options.LearningRate) continue;
+            log.WriteLine($"Learning rate {group.LearningRate:G3} -> {Options.LearningRate:G3} (as asked; the saved run used {group.LearningRate:G3}).");
+            group.LearningRate = Options.LearningRate;
+        }
     }
 
     /// <summary>

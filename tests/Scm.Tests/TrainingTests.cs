@@ -125,6 +125,24 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
+    /// Adam's saved state carries the saved run's learning rate; a resume asking for another must use it (it did not: a
+    /// fork resumed at a 10x lower rate ran at the old one). Resumed at a negligible rate, the online weights stay put.
+    /// </summary>
+    [Fact]
+    public void Scd_run_resumed_with_another_learning_rate_trains_at_the_new_rate()
+    {
+        string teacherCard = TrainTeacher("teacher", 3);
+        new ScdTrainer(Options("fork", 3, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        var before = Safetensors.LoadStateDict(Path.Combine(directory.File("fork"), "state", "online.safetensors"));
+        var log = new StringWriter();
+        new ScdTrainer(Options("fork", 6, 1e-12), Scd(teacherCard), Synthetic()).Run(log, CancellationToken.None);
+        var after = Safetensors.LoadStateDict(Path.Combine(directory.File("fork"), "state", "online.safetensors"));
+        output.WriteLine(log.ToString());
+        Assert.Contains("Learning rate 0.001 -> 1E-12", log.ToString());
+        Assert.All(before, p => Assert.True(MaxAbsDiff(p.Value, after[p.Key]) < 1e-8, p.Key));
+    }
+
+    /// <summary>
     /// Module.to() onto another dtype replaces every Parameter, exactly as a move to CUDA does: an optimizer made before
     /// the move held stale handles and Adam.step failed (KeyNotFoundException) on the GPU. Training in float64 walks the
     /// same path on a CPU, for the teacher and for sCD, fresh and resumed; the served checkpoint stays float32.
