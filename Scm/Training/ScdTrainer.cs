@@ -102,7 +102,7 @@ public sealed class ScdTrainer : Trainer
         jvp ??= Jvp.Compute(fTheta, [xIn, tIn], tangents);
 
         double r = Math.Min(1.0, (double)iteration / Math.Max(1, scd.TangentWarmup));
-        var g = -cos.square() * (sigmaData * fMinus - dxtDt) - r * (cos * sin * xt + sigmaData * jvp);
+        var g = Tangent(xt, t, fMinus, dxtDt, jvp, r);
         var gNorm = g.flatten(1).norm(1).view(-1, 1, 1, 1);
         if (scd.TangentNorm == TangentNorm.Rms) gNorm /= Math.Sqrt(g[0].numel());
         g = (g / (gNorm + scd.TangentNormalizationConstant)).detach();
@@ -111,5 +111,17 @@ public sealed class ScdTrainer : Trainer
         var weight = scd.PriorWeighting ? 1.0 / (sigmaData * t.tan()) : ones_like(t);
         var perSample = (fTheta - fMinus - g).square().flatten(1).mean([1]);
         return (weight / logvar.exp() * perSample + logvar).mean();
+    }
+
+    /// <summary>
+    /// sCD's tangent before normalisation, g = -cos^2(t) (sigma_data F_minus - dx_t/dt) - r cos(t) sin(t) (x_t + sigma_data dF_minus/dt),
+    /// which is cos(t) df_minus/dt for r = 1: zero where the student is consistent along the teacher's ODE.
+    /// <paramref name="jvp"/> is cos(t) sin(t) dF_minus/dt (see <see cref="Loss"/>); t: [B].
+    /// </summary>
+    public static Tensor Tangent(Tensor xt, Tensor t, Tensor fMinus, Tensor dxtDt, Tensor jvp, double r)
+    {
+        var tb = t.view(-1, 1, 1, 1);
+        var (cos, sin) = (tb.cos(), tb.sin());
+        return -cos.square() * (TrigFlow.SigmaData * fMinus - dxtDt) - r * (cos * sin * xt + TrigFlow.SigmaData * jvp);
     }
 }

@@ -108,6 +108,33 @@ public class JvpTests(ITestOutputHelper output)
         Assert.True(MaxAbsDiff(jvp2, 2 * jvp) < 1e-12);
     }
 
+    /// <summary>
+    /// JvpCheck (behind `scm-tools train inspect`) on a tiny random student and teacher: the finite difference's error is
+    /// small and g's cosine near 1; with a step far too large for float32 detail, the error it reports grows.
+    /// </summary>
+    [Fact]
+    public void JvpCheck_reports_a_small_error_for_the_training_step_and_a_larger_one_for_a_coarse_step()
+    {
+        using var scope = NewDisposeScope();
+        var config = Tiny(numClasses: 3);
+        var (student, teacher) = (NewNetwork(config, seed: 3), NewNetwork(config, seed: 4));
+        manual_seed(15);
+        var x0 = rand(4, 1, 8, 8) * 2 - 1;
+        var labels = eye(3)[tensor(new long[] { 0, 1, 2, 0 })];
+        var z = randn(4, 1, 8, 8) * TrigFlow.SigmaData;
+        double[] times = [0.3, 0.9, 1.4];
+        var fine = JvpCheck.Measure(student, teacher, x0, labels, z, times);
+        var coarse = JvpCheck.Measure(student, teacher, x0, labels, z, times, h: 0.5);
+        foreach (var (f, c) in fine.Zip(coarse))
+        {
+            output.WriteLine($"t {f.T}: JVP error {f.JvpError:E2} (h = 0.5: {c.JvpError:E2}), g error {f.TangentError:E2}, cos {f.TangentCosine:F6}, rms(g) {f.TangentRms:F3}");
+            Assert.True(f.JvpError < 1e-2 && f.TangentError < 1e-2 && f.TangentCosine > 0.9999, $"t {f.T}");
+            Assert.True(c.JvpError > 10 * f.JvpError, $"t {f.T}: a coarse step should show a larger error");
+            Assert.True(f.TangentRms > 0 && double.IsFinite(f.TangentRms));
+        }
+        Assert.Equal(times, fine.Select(r => r.T));
+    }
+
     [Fact]
     public void Bad_arguments_throw_before_reaching_autograd_which_would_abort_the_process()
     {

@@ -15,6 +15,7 @@ public static class TrainCommands
         var train = new Command("train", "Train the TrigFlow teacher or distil it into an sCM (resumable).");
         train.Subcommands.Add(Teacher());
         train.Subcommands.Add(Scd());
+        train.Subcommands.Add(InspectCommand.Create());
         return train;
     }
 
@@ -132,7 +133,7 @@ public static class TrainCommands
         return command;
     }
 
-    static ValidationProbe ValidationProbeFor(string classifierFolder, MnistDigits data, int samples, string device)
+    internal static ValidationProbe ValidationProbeFor(string classifierFolder, MnistDigits data, int samples, string device)
     {
         string cardPath = Path.Combine(classifierFolder, ClassifierCheckpoint.CardFileName);
         if (!File.Exists(cardPath)) throw new CliException($"No evaluation classifier at {cardPath}: run `scm-tools eval` once (it trains one) or pass --classifier.");
@@ -141,7 +142,7 @@ public static class TrainCommands
         return new ValidationProbe(classifier, data.ValidationImages, samples, torch.device(device));
     }
 
-    static MnistDigits LoadData(string directory)
+    internal static MnistDigits LoadData(string directory)
     {
         if (!File.Exists(Path.Combine(directory, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(directory));
         return MnistDigits.Load(directory);
