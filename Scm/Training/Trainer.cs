@@ -82,6 +82,11 @@ public abstract class Trainer
             run.Restore(Online, EmaNetwork, optimizer);
             log.WriteLine($"Resuming {Objective} from iteration {progress.Iteration} ({progress.WallClockSeconds / 60:F1} min so far).");
             ApplyLearningRate(optimizer, log);
+            if (Options.RestartFromEma)
+            {
+                Ema.Copy(EmaNetwork, Online);
+                log.WriteLine("Online weights restarted from the EMA.");
+            }
         }
         else
         {

@@ -22,6 +22,11 @@ public sealed record TrainingOptions
     public bool Float64 { get; init; }
     /// <summary>Iterations between validation points (when the trainer is given a probe).</summary>
     public int EvaluateEvery { get; init; } = 250;
+    /// <summary>
+    /// On resume, replace the online weights by their EMA before training on (for a fork at a lower learning rate: the
+    /// online weights of a high-rate run are a noisy walk around their average, which is the better starting point).
+    /// </summary>
+    public bool RestartFromEma { get; init; }
     /// <summary>What the model card records as hardware (default: core count and device).</summary>
     public string? Hardware { get; init; }
 

@@ -142,6 +142,23 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
         Assert.All(before, p => Assert.True(MaxAbsDiff(p.Value, after[p.Key]) < 1e-8, p.Key));
     }
 
+    /// <summary>A resume with RestartFromEma continues from the EMA weights: at a negligible rate, the online weights end as the EMA began.</summary>
+    [Fact]
+    public void Scd_run_resumed_with_restart_from_ema_continues_from_the_ema_weights()
+    {
+        string teacherCard = TrainTeacher("teacher", 3);
+        new ScdTrainer(Options("fork", 3, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        string state = Path.Combine(directory.File("fork"), "state");
+        var ema = Safetensors.LoadStateDict(Path.Combine(state, "ema.safetensors"));
+        var online = Safetensors.LoadStateDict(Path.Combine(state, "online.safetensors"));
+        Assert.Contains(ema, p => MaxAbsDiff(p.Value, online[p.Key]) > 1e-4);
+        var log = new StringWriter();
+        new ScdTrainer(Options("fork", 4, 1e-12) with { RestartFromEma = true }, Scd(teacherCard), Synthetic()).Run(log, CancellationToken.None);
+        var after = Safetensors.LoadStateDict(Path.Combine(state, "online.safetensors"));
+        Assert.Contains("restarted from the EMA", log.ToString());
+        Assert.All(ema, p => Assert.True(MaxAbsDiff(p.Value, after[p.Key]) < 1e-8, p.Key));
+    }
+
     /// <summary>
     /// Module.to() onto another dtype replaces every Parameter, exactly as a move to CUDA does: an optimizer made before
     /// the move held stale handles and Adam.step failed (KeyNotFoundException) on the GPU. Training in float64 walks the

@@ -21,7 +21,8 @@ public static class TrainCommands
 
     sealed record Common(Option<string> Run, Option<string> Data, Option<long> Iterations, Option<int> Batch, Option<double> Lr,
         Option<ulong> Seed, Option<int> Every, Option<int> Threads, Option<string> Device, Option<double> EmaDecay,
-        Option<double> PMean, Option<double> PStd, Option<bool> Float64, Option<string?> Hardware);
+        Option<double> PMean, Option<double> PStd, Option<bool> Float64, Option<string?> Hardware,
+        Option<bool> RestartFromEma);
 
     static Common AddCommon(Command command, string defaultRun, long iterations, int batch, double lr, double emaDecay, double pMean, double pStd)
     {
@@ -39,11 +40,12 @@ public static class TrainCommands
             new Option<double>("--p-mean") { Description = "Time proposal: tau ~ N(P_mean, P_std^2), t = atan(e^tau / sigma_data).", DefaultValueFactory = _ => pMean },
             new Option<double>("--p-std") { Description = "Time proposal's P_std.", DefaultValueFactory = _ => pStd },
             new Option<bool>("--float64") { Description = "Train in float64 (numerics checks)." },
-            new Option<string?>("--hardware") { Description = "Hardware recorded in the model card (default: core count and device)." });
+            new Option<string?>("--hardware") { Description = "Hardware recorded in the model card (default: core count and device)." },
+            new Option<bool>("--restart-from-ema") { Description = "On resume, continue from the EMA weights instead of the online ones (e.g. with a lower --lr)." });
         foreach (var option in new Option[]
                  {
                      common.Run, common.Data, common.Iterations, common.Batch, common.Lr, common.Seed, common.Every, common.Threads, common.Device,
-                     common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware
+                     common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware, common.RestartFromEma
                  })
             command.Options.Add(option);
         return common;
@@ -55,7 +57,7 @@ public static class TrainCommands
         BatchSize = r.GetValue(c.Batch), LearningRate = r.GetValue(c.Lr), Seed = r.GetValue(c.Seed),
         CheckpointEvery = r.GetValue(c.Every), Threads = r.GetValue(c.Threads), Device = r.GetValue(c.Device)!,
         PMean = r.GetValue(c.PMean), PStd = r.GetValue(c.PStd), EmaDecay = r.GetValue(c.EmaDecay),
-        Float64 = r.GetValue(c.Float64), Hardware = r.GetValue(c.Hardware),
+        Float64 = r.GetValue(c.Float64), Hardware = r.GetValue(c.Hardware), RestartFromEma = r.GetValue(c.RestartFromEma),
     };
 
     static Command Teacher()
