@@ -57,11 +57,16 @@ public abstract class Trainer
     /// <summary>The loss of one iteration; <paramref name="generator"/> is seeded from (seed, iteration).</summary>
     protected abstract Tensor Loss(long iteration, Generator generator);
 
-    protected virtual Dictionary<string, double> Hyperparameters() => new()
+    protected virtual Dictionary<string, double> Hyperparameters()
     {
-        ["learning_rate"] = Options.LearningRate, ["ema_decay"] = Options.EmaDecay, ["p_mean"] = Options.PMean,
-        ["p_std"] = Options.PStd, ["label_dropout"] = Options.LabelDropout, ["gradient_clip"] = Options.GradientClip,
-    };
+        var h = new Dictionary<string, double>
+        {
+            ["learning_rate"] = Options.LearningRate, ["ema_decay"] = Options.EmaDecay, ["p_mean"] = Options.PMean,
+            ["p_std"] = Options.PStd, ["label_dropout"] = Options.LabelDropout, ["gradient_clip"] = Options.GradientClip,
+        };
+        if (Options.FineTuneAt is { } at) (h["fine_tune_at"], h["fine_tune_learning_rate"]) = (at, Options.FineTuneLearningRate);
+        return h;
+    }
 
     protected virtual string? InitializedFrom => null;
 
@@ -81,12 +86,7 @@ public abstract class Trainer
         {
             run.Restore(Online, EmaNetwork, optimizer);
             log.WriteLine($"Resuming {Objective} from iteration {progress.Iteration} ({progress.WallClockSeconds / 60:F1} min so far).");
-            ApplyLearningRate(optimizer, log);
-            if (Options.RestartFromEma)
-            {
-                Ema.Copy(EmaNetwork, Online);
-                log.WriteLine("Online weights restarted from the EMA.");
-            }
+            ApplyLearningRate(optimizer, Options.LearningRateAt(progress.Iteration), log);
         }
         else
         {
@@ -111,6 +111,12 @@ public abstract class Trainer
 
         while (iteration < Options.Iterations && !cancellationToken.IsCancellationRequested)
         {
+            if (iteration == Options.FineTuneAt)
+            {
+                Ema.Copy(EmaNetwork, Online);
+                ApplyLearningRate(optimizer, Options.FineTuneLearningRate, log);
+                log.WriteLine($"Fine-tuning from iteration {iteration}: online weights restarted from the EMA.");
+            }
             using (NewDisposeScope())
             {
                 using var generator = IterationGenerator(iteration);
@@ -150,17 +156,16 @@ public abstract class Trainer
     }
 
     /// <summary>
-    /// Adam's saved state carries the learning rate of the run that saved it, and loading it puts that rate back:
-    /// a resumed run would silently ignore a changed --lr (a fork at a lower rate ran at the old one). The rate asked
-    /// for now wins, and a change is logged.
+    /// Sets the optimizer's learning rate, logging a change. On resume this is needed: Adam's saved state carries the
+    /// saved run's rate and loading it puts that rate back, so a resumed run would silently ignore a changed --lr.
     /// </summary>
-    void ApplyLearningRate(optim.Optimizer optimizer, TextWriter log)
+    static void ApplyLearningRate(optim.Optimizer optimizer, double learningRate, TextWriter log)
     {
         foreach (var group in optimizer.ParamGroups)
         {
-            if (group.LearningRate == Options.LearningRate) continue;
-            log.WriteLine($"Learning rate {group.LearningRate:G3} -> {Options.LearningRate:G3} (as asked; the saved run used {group.LearningRate:G3}).");
-            group.LearningRate = Options.LearningRate;
+            if (group.LearningRate == learningRate) continue;
+            log.WriteLine($"Learning rate {group.LearningRate:G3} -> {learningRate:G3}.");
+            group.LearningRate = learningRate;
         }
     }
 

@@ -23,10 +23,15 @@ public sealed record TrainingOptions
     /// <summary>Iterations between validation points (when the trainer is given a probe).</summary>
     public int EvaluateEvery { get; init; } = 250;
     /// <summary>
-    /// On resume, replace the online weights by their EMA before training on (for a fork at a lower learning rate: the
-    /// online weights of a high-rate run are a noisy walk around their average, which is the better starting point).
+    /// Two-phase schedule: from this iteration on, train at <see cref="FineTuneLearningRate"/>, starting from the EMA
+    /// weights (the online weights of a high-rate phase are a noisy walk around their average, which is the better
+    /// starting point for a low-rate phase). Null: one phase at <see cref="LearningRate"/>.
     /// </summary>
-    public bool RestartFromEma { get; init; }
+    public long? FineTuneAt { get; init; }
+    public double FineTuneLearningRate { get; init; } = 1e-5;
+
+    /// <summary>The learning rate of <paramref name="iteration"/> (0-based) under the schedule.</summary>
+    public double LearningRateAt(long iteration) => iteration >= FineTuneAt ? FineTuneLearningRate : LearningRate;
     /// <summary>What the model card records as hardware (default: core count and device).</summary>
     public string? Hardware { get; init; }
 
@@ -40,6 +45,8 @@ public sealed record TrainingOptions
         if (!(PStd > 0)) throw new ArgumentOutOfRangeException(nameof(PStd), "P_std must be > 0.");
         if (LabelDropout is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(LabelDropout), "label dropout must be in [0, 1].");
         if (EvaluateEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvaluateEvery), "evaluation interval must be >= 1.");
+        if (FineTuneAt is < 1) throw new ArgumentOutOfRangeException(nameof(FineTuneAt), "fine-tune iteration must be >= 1.");
+        if (!(FineTuneLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(FineTuneLearningRate), "fine-tune learning rate must be > 0.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), "threads must be >= 1.");
     }
 }

@@ -142,21 +142,29 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
         Assert.All(before, p => Assert.True(MaxAbsDiff(p.Value, after[p.Key]) < 1e-8, p.Key));
     }
 
-    /// <summary>A resume with RestartFromEma continues from the EMA weights: at a negligible rate, the online weights end as the EMA began.</summary>
+    /// <summary>
+    /// The two-phase schedule: at FineTuneAt the online weights restart from the EMA and the rate drops; a run stopped
+    /// before the switch and resumed past it ends exactly as an uninterrupted one.
+    /// </summary>
     [Fact]
-    public void Scd_run_resumed_with_restart_from_ema_continues_from_the_ema_weights()
+    public void Scd_fine_tune_phase_starts_from_the_ema_and_resumes_across_the_switch_exactly()
     {
         string teacherCard = TrainTeacher("teacher", 3);
-        new ScdTrainer(Options("fork", 3, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
-        string state = Path.Combine(directory.File("fork"), "state");
-        var ema = Safetensors.LoadStateDict(Path.Combine(state, "ema.safetensors"));
-        var online = Safetensors.LoadStateDict(Path.Combine(state, "online.safetensors"));
-        Assert.Contains(ema, p => MaxAbsDiff(p.Value, online[p.Key]) > 1e-4);
+        TrainingOptions TwoPhase(string run, long iterations, double fineTuneRate) =>
+            Options(run, iterations, 1e-3) with { FineTuneAt = 3, FineTuneLearningRate = fineTuneRate };
+        new ScdTrainer(Options("first-phase", 3, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        var emaAtSwitch = Safetensors.LoadStateDict(Path.Combine(directory.File("first-phase"), "state", "ema.safetensors"));
         var log = new StringWriter();
-        new ScdTrainer(Options("fork", 4, 1e-12) with { RestartFromEma = true }, Scd(teacherCard), Synthetic()).Run(log, CancellationToken.None);
-        var after = Safetensors.LoadStateDict(Path.Combine(state, "online.safetensors"));
-        Assert.Contains("restarted from the EMA", log.ToString());
-        Assert.All(ema, p => Assert.True(MaxAbsDiff(p.Value, after[p.Key]) < 1e-8, p.Key));
+        new ScdTrainer(TwoPhase("negligible", 4, 1e-12), Scd(teacherCard), Synthetic()).Run(log, CancellationToken.None);
+        var online = Safetensors.LoadStateDict(Path.Combine(directory.File("negligible"), "state", "online.safetensors"));
+        output.WriteLine(log.ToString());
+        Assert.Contains("Fine-tuning from iteration 3", log.ToString());
+        Assert.All(emaAtSwitch, p => Assert.True(MaxAbsDiff(p.Value, online[p.Key]) < 1e-8, p.Key));
+
+        new ScdTrainer(TwoPhase("whole", 6, 1e-4), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        new ScdTrainer(TwoPhase("split", 2, 1e-4), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        new ScdTrainer(TwoPhase("split", 6, 1e-4), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        AssertSameState("whole", "split");
     }
 
     /// <summary>

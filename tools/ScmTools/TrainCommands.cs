@@ -22,7 +22,7 @@ public static class TrainCommands
     sealed record Common(Option<string> Run, Option<string> Data, Option<long> Iterations, Option<int> Batch, Option<double> Lr,
         Option<ulong> Seed, Option<int> Every, Option<int> Threads, Option<string> Device, Option<double> EmaDecay,
         Option<double> PMean, Option<double> PStd, Option<bool> Float64, Option<string?> Hardware,
-        Option<bool> RestartFromEma);
+        Option<long?> FineTuneAt, Option<double> FineTuneLr);
 
     static Common AddCommon(Command command, string defaultRun, long iterations, int batch, double lr, double emaDecay, double pMean, double pStd)
     {
@@ -41,11 +41,12 @@ public static class TrainCommands
             new Option<double>("--p-std") { Description = "Time proposal's P_std.", DefaultValueFactory = _ => pStd },
             new Option<bool>("--float64") { Description = "Train in float64 (numerics checks)." },
             new Option<string?>("--hardware") { Description = "Hardware recorded in the model card (default: core count and device)." },
-            new Option<bool>("--restart-from-ema") { Description = "On resume, continue from the EMA weights instead of the online ones (e.g. with a lower --lr)." });
+            new Option<long?>("--fine-tune-at") { Description = "Second phase: from this iteration on, train at --fine-tune-lr, starting from the EMA weights." },
+            new Option<double>("--fine-tune-lr") { Description = "Learning rate of the second phase.", DefaultValueFactory = _ => 1e-5 });
         foreach (var option in new Option[]
                  {
                      common.Run, common.Data, common.Iterations, common.Batch, common.Lr, common.Seed, common.Every, common.Threads, common.Device,
-                     common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware, common.RestartFromEma
+                     common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware, common.FineTuneAt, common.FineTuneLr
                  })
             command.Options.Add(option);
         return common;
@@ -57,7 +58,7 @@ public static class TrainCommands
         BatchSize = r.GetValue(c.Batch), LearningRate = r.GetValue(c.Lr), Seed = r.GetValue(c.Seed),
         CheckpointEvery = r.GetValue(c.Every), Threads = r.GetValue(c.Threads), Device = r.GetValue(c.Device)!,
         PMean = r.GetValue(c.PMean), PStd = r.GetValue(c.PStd), EmaDecay = r.GetValue(c.EmaDecay),
-        Float64 = r.GetValue(c.Float64), Hardware = r.GetValue(c.Hardware), RestartFromEma = r.GetValue(c.RestartFromEma),
+        Float64 = r.GetValue(c.Float64), Hardware = r.GetValue(c.Hardware), FineTuneAt = r.GetValue(c.FineTuneAt), FineTuneLearningRate = r.GetValue(c.FineTuneLr),
     };
 
     static Command Teacher()
