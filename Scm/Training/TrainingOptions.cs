@@ -28,10 +28,12 @@ public sealed record TrainingOptions
     /// starting point for a low-rate phase). Null: one phase at <see cref="LearningRate"/>.
     /// </summary>
     public long? FineTuneAt { get; init; }
+    /// <summary>The learning rate of the second phase (<see cref="FineTuneAt"/>).</summary>
     public double FineTuneLearningRate { get; init; } = 1e-5;
 
     /// <summary>The learning rate of <paramref name="iteration"/> (0-based) under the schedule.</summary>
     public double LearningRateAt(long iteration) => iteration >= FineTuneAt ? FineTuneLearningRate : LearningRate;
+
     /// <summary>What the model card records as hardware (default: core count and device).</summary>
     public string? Hardware { get; init; }
 
@@ -45,8 +47,8 @@ public sealed record TrainingOptions
         if (!(PStd > 0)) throw new ArgumentOutOfRangeException(nameof(PStd), "P_std must be > 0.");
         if (LabelDropout is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(LabelDropout), "label dropout must be in [0, 1].");
         if (EvaluateEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvaluateEvery), "evaluation interval must be >= 1.");
-        if (FineTuneAt is < 1) throw new ArgumentOutOfRangeException(nameof(FineTuneAt), "fine-tune iteration must be >= 1.");
-        if (!(FineTuneLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(FineTuneLearningRate), "fine-tune learning rate must be > 0.");
+        if (FineTuneAt is < 1) throw new ArgumentOutOfRangeException(nameof(FineTuneAt), "--fine-tune-at (the fine-tune iteration) must be >= 1.");
+        if (!(FineTuneLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(FineTuneLearningRate), "--fine-tune-lr must be > 0.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), "threads must be >= 1.");
     }
 }

@@ -166,6 +166,11 @@ public static class TrainCommands
                 Console.Error.WriteLine(e.Message);
                 return 2;
             }
+            catch (ArgumentException e) // TrainingOptions.Validate and the trainers name the option and its limit
+            {
+                Console.Error.WriteLine($"Invalid training option: {e.Message}");
+                return 2;
+            }
         });
     }
 }

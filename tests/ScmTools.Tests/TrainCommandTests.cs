@@ -1,0 +1,54 @@
+using System.CommandLine;
+using ScmTools;
+
+namespace ScmTools.Tests;
+
+/// <summary>`scm-tools train` refuses bad input with a message naming the option, never a stack trace (exit 2).</summary>
+public sealed class TrainCommandTests : IDisposable
+{
+    readonly string directory = Directory.CreateTempSubdirectory("train-command-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    [Theory]
+    [InlineData("--fine-tune-at", "0", "--fine-tune-at")]
+    [InlineData("--fine-tune-lr", "0", "--fine-tune-lr")]
+    [InlineData("--batch-size", "0", "batch size")]
+    public async Task Train_scd_with_an_invalid_option_exits_2_naming_it(string option, string value, string named)
+    {
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+        var (exit, errors) = await Invoke("train", "scd", "--teacher", Path.Combine(RepoPaths.Models, "mnist-teacher", "model.json"),
+            "--run", Path.Combine(directory, "run"), "--threads", "1", option, value);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(named, errors);
+        Assert.DoesNotContain("   at ", errors);
+        Assert.False(Directory.Exists(Path.Combine(directory, "run", "state")), "nothing may be trained");
+    }
+
+    [Fact]
+    public async Task Train_inspect_of_a_folder_without_a_run_exits_2_saying_so()
+    {
+        var (exit, errors) = await Invoke("train", "inspect", "--run", directory);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("holds no saved run", errors);
+    }
+
+    static async Task<(int Exit, string Errors)> Invoke(params string[] args)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(TrainCommands.Create());
+        var console = Console.Error;
+        var errors = new StringWriter();
+        Console.SetError(errors);
+        try
+        {
+            return (await root.Parse(args).InvokeAsync(), errors.ToString());
+        }
+        finally
+        {
+            Console.SetError(console);
+        }
+    }
+}
