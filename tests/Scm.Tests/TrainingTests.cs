@@ -132,14 +132,11 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
     public void Scd_run_resumed_with_another_learning_rate_trains_at_the_new_rate()
     {
         string teacherCard = TrainTeacher("teacher", 3);
-        new ScdTrainer(Options("fork", 3, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
-        var before = Safetensors.LoadStateDict(Path.Combine(directory.File("fork"), "state", "online.safetensors"));
-        var log = new StringWriter();
-        new ScdTrainer(Options("fork", 6, 1e-12), Scd(teacherCard), Synthetic()).Run(log, CancellationToken.None);
-        var after = Safetensors.LoadStateDict(Path.Combine(directory.File("fork"), "state", "online.safetensors"));
-        output.WriteLine(log.ToString());
-        Assert.Contains("Learning rate 0.001 -> 1E-12", log.ToString());
-        Assert.All(before, p => Assert.True(MaxAbsDiff(p.Value, after[p.Key]) < 1e-8, p.Key));
+        TrainScd(Options("fork", 3, 1e-3), teacherCard);
+        var before = State("fork", "online.safetensors");
+        string log = TrainScd(Options("fork", 6, 1e-12), teacherCard);
+        Assert.Contains("Learning rate 0.001 -> 1E-12", log);
+        AssertSameWeights(before, State("fork", "online.safetensors"));
     }
 
     /// <summary>
@@ -152,20 +149,30 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
         string teacherCard = TrainTeacher("teacher", 3);
         TrainingOptions TwoPhase(string run, long iterations, double fineTuneRate) =>
             Options(run, iterations, 1e-3) with { FineTuneAt = 3, FineTuneLearningRate = fineTuneRate };
-        new ScdTrainer(Options("first-phase", 3, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
-        var emaAtSwitch = Safetensors.LoadStateDict(Path.Combine(directory.File("first-phase"), "state", "ema.safetensors"));
-        var log = new StringWriter();
-        new ScdTrainer(TwoPhase("negligible", 4, 1e-12), Scd(teacherCard), Synthetic()).Run(log, CancellationToken.None);
-        var online = Safetensors.LoadStateDict(Path.Combine(directory.File("negligible"), "state", "online.safetensors"));
-        output.WriteLine(log.ToString());
-        Assert.Contains("Fine-tuning from iteration 3", log.ToString());
-        Assert.All(emaAtSwitch, p => Assert.True(MaxAbsDiff(p.Value, online[p.Key]) < 1e-8, p.Key));
+        TrainScd(Options("first-phase", 3, 1e-3), teacherCard);
+        string log = TrainScd(TwoPhase("negligible", 4, 1e-12), teacherCard);
+        Assert.Contains("Fine-tuning from iteration 3", log);
+        AssertSameWeights(State("first-phase", "ema.safetensors"), State("negligible", "online.safetensors"));
 
-        new ScdTrainer(TwoPhase("whole", 6, 1e-4), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
-        new ScdTrainer(TwoPhase("split", 2, 1e-4), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
-        new ScdTrainer(TwoPhase("split", 6, 1e-4), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        TrainScd(TwoPhase("whole", 6, 1e-4), teacherCard);
+        TrainScd(TwoPhase("split", 2, 1e-4), teacherCard);
+        TrainScd(TwoPhase("split", 6, 1e-4), teacherCard);
         AssertSameState("whole", "split");
     }
+
+    /// <summary>Runs sCD on the synthetic digits; returns its log.</summary>
+    string TrainScd(TrainingOptions options, string teacherCard)
+    {
+        var log = new StringWriter();
+        new ScdTrainer(options, Scd(teacherCard), Synthetic()).Run(log, CancellationToken.None);
+        output.WriteLine(log.ToString());
+        return log.ToString();
+    }
+
+    Dictionary<string, Tensor> State(string run, string file) => Safetensors.LoadStateDict(Path.Combine(directory.File(run), "state", file));
+
+    static void AssertSameWeights(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual) =>
+        Assert.All(expected, p => Assert.True(MaxAbsDiff(p.Value, actual[p.Key]) < 1e-8, p.Key));
 
     /// <summary>
     /// Module.to() onto another dtype replaces every Parameter, exactly as a move to CUDA does: an optimizer made before
