@@ -28,11 +28,10 @@ public static class JvpCheck
         {
             using var scope = NewDisposeScope();
             var t = full([x0.shape[0]], time, dtype: x0.dtype, device: x0.device);
-            var tb = t.view(-1, 1, 1, 1);
             var xt = TrigFlow.Noise(x0, z, t);
             Tensor dxtDt;
             using (no_grad()) dxtDt = TrigFlow.Velocity(teacher, xt, t, labels, null);
-            Tensor[] tangents = [(tb.cos() * tb.sin() * dxtDt / sigmaData).detach(), (t.cos() * t.sin()).detach()];
+            var tangents = ScdTrainer.JvpTangents(t, dxtDt);
             var xIn = (xt / sigmaData).detach().requires_grad_(true);
             var tIn = TrigFlow.CNoise(t).detach().requires_grad_(true);
             var f = network.forward(xIn, tIn, labels, null);

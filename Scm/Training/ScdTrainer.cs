@@ -83,8 +83,6 @@ public sealed class ScdTrainer : Trainer
         var t = SampleTime(generator);
         var z = Normal(x0.shape, generator) * sigmaData;
         var xt = TrigFlow.Noise(x0, z, t);
-        var tb = t.view(-1, 1, 1, 1);
-        var (cos, sin) = (tb.cos(), tb.sin());
 
         Tensor dxtDt;
         using (no_grad()) dxtDt = TrigFlow.Velocity(teacher, xt, t, labels, null);
@@ -95,7 +93,7 @@ public sealed class ScdTrainer : Trainer
         bool exact = scd.Jvp == JvpMethod.DoubleBackward;
         var xIn = (xt / sigmaData).detach().requires_grad_(exact);
         var tIn = TrigFlow.CNoise(t).detach().requires_grad_(exact);
-        Tensor[] tangents = [(cos * sin * dxtDt / sigmaData).detach(), (t.cos() * t.sin()).detach()];
+        var tangents = JvpTangents(t, dxtDt);
         var jvp = exact ? null : Jvp.FiniteDifference(inputs => Online.forward(inputs[0], inputs[1], labels, null), [xIn, tIn], tangents);
         var fTheta = Online.forward(xIn, tIn, labels, null);
         var fMinus = fTheta.detach();
@@ -111,6 +109,13 @@ public sealed class ScdTrainer : Trainer
         var weight = scd.PriorWeighting ? 1.0 / (sigmaData * t.tan()) : ones_like(t);
         var perSample = (fTheta - fMinus - g).square().flatten(1).mean([1]);
         return (weight / logvar.exp() * perSample + logvar).mean();
+    }
+
+    /// <summary>The JVP's tangents at (x_t / sigma_data, c_noise(t)): (cos t sin t dx_t/dt / sigma_data, cos t sin t); t: [B].</summary>
+    public static Tensor[] JvpTangents(Tensor t, Tensor dxtDt)
+    {
+        var cosSin = t.cos() * t.sin();
+        return [(cosSin.view(-1, 1, 1, 1) * dxtDt / TrigFlow.SigmaData).detach(), cosSin.detach()];
     }
 
     /// <summary>
