@@ -19,7 +19,17 @@ public sealed record ScdOptions
     public JvpMethod Jvp { get; init; } = JvpMethod.DoubleBackward;
     /// <summary>Use sCM's prior weighting w(t) = 1 / (sigma_data tan t); off by default (see docs/MODEL.md).</summary>
     public bool PriorWeighting { get; init; }
+    /// <summary>Which weights F_minus and its JVP come from (see <see cref="ScdTarget"/>).</summary>
+    public ScdTarget Target { get; init; } = ScdTarget.Online;
 }
+
+/// <summary>
+/// The weights theta_minus of sCD's target F_minus + g. <see cref="Online"/> is the paper's theta_minus = stopgrad(theta).
+/// <see cref="Ema"/> takes F_minus and its JVP from the EMA, a target network as in semi-gradient bootstrapping (DQN):
+/// at theta = EMA the gradient is the paper's; elsewhere the residual F_theta - F_ema adds a pull of the online
+/// function towards its average, and the tangent is measured on the smoother averaged weights.
+/// </summary>
+public enum ScdTarget { Online, Ema }
 
 /// <summary>
 /// The norm in sCM's tangent normalisation g / (||g|| + c). <see cref="L2"/> is the paper's ||g||_2 over all D pixels
@@ -73,6 +83,7 @@ public sealed class ScdTrainer : Trainer
         h["tangent_norm_rms"] = scd.TangentNorm == TangentNorm.Rms ? 1 : 0;
         h["prior_weighting"] = scd.PriorWeighting ? 1 : 0;
         h["jvp_finite_difference"] = scd.Jvp == JvpMethod.FiniteDifference ? 1 : 0;
+        h["target_ema"] = scd.Target == ScdTarget.Ema ? 1 : 0;
         return h;
     }
 
@@ -94,10 +105,12 @@ public sealed class ScdTrainer : Trainer
         var xIn = (xt / sigmaData).detach().requires_grad_(exact);
         var tIn = TrigFlow.CNoise(t).detach().requires_grad_(exact);
         var tangents = JvpTangents(t, dxtDt);
-        var jvp = exact ? null : Jvp.FiniteDifference(inputs => Online.forward(inputs[0], inputs[1], labels, null), [xIn, tIn], tangents);
+        var target = scd.Target == ScdTarget.Ema ? EmaNetwork : Online;
+        var jvp = exact ? null : Jvp.FiniteDifference(inputs => target.forward(inputs[0], inputs[1], labels, null), [xIn, tIn], tangents);
         var fTheta = Online.forward(xIn, tIn, labels, null);
-        var fMinus = fTheta.detach();
-        jvp ??= Jvp.Compute(fTheta, [xIn, tIn], tangents);
+        var fTarget = ReferenceEquals(target, Online) ? fTheta : target.forward(xIn, tIn, labels, null);
+        var fMinus = fTarget.detach();
+        jvp ??= Jvp.Compute(fTarget, [xIn, tIn], tangents);
 
         double r = Math.Min(1.0, (double)iteration / Math.Max(1, scd.TangentWarmup));
         var g = Tangent(xt, t, fMinus, dxtDt, jvp, r);

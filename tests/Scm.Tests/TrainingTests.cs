@@ -160,11 +160,33 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
         AssertSameState("whole", "split");
     }
 
+    /// <summary>
+    /// The EMA as sCD's target network: where the EMA is the online network (decay 0) it trains exactly as the paper's
+    /// stopgrad(theta), for both JVP methods; with a lagging EMA it is another update.
+    /// </summary>
+    [Theory]
+    [InlineData(JvpMethod.DoubleBackward)]
+    [InlineData(JvpMethod.FiniteDifference)]
+    public void Scd_with_the_ema_as_target_is_the_papers_update_where_the_ema_is_the_online_network(JvpMethod jvp)
+    {
+        string teacherCard = TrainTeacher("teacher", 3);
+        ScdOptions Target(ScdTarget target) => Scd(teacherCard) with { Jvp = jvp, Target = target };
+        TrainingOptions Run(string run, double emaDecay) => Options(run, 6, 1e-3) with { EmaDecay = emaDecay };
+        TrainScd(Run("online", 0), teacherCard, Target(ScdTarget.Online));
+        TrainScd(Run("ema", 0), teacherCard, Target(ScdTarget.Ema));
+        AssertSameState("online", "ema");
+
+        TrainScd(Run("online-lagging", 0.9), teacherCard, Target(ScdTarget.Online));
+        TrainScd(Run("ema-lagging", 0.9), teacherCard, Target(ScdTarget.Ema));
+        var (online, ema) = (State("online-lagging", "online.safetensors"), State("ema-lagging", "online.safetensors"));
+        Assert.Contains(online, p => MaxAbsDiff(p.Value, ema[p.Key]) > 1e-6);
+    }
+
     /// <summary>Runs sCD on the synthetic digits; returns its log.</summary>
-    string TrainScd(TrainingOptions options, string teacherCard)
+    string TrainScd(TrainingOptions options, string teacherCard, ScdOptions? scd = null)
     {
         var log = new StringWriter();
-        new ScdTrainer(options, Scd(teacherCard), Synthetic()).Run(log, CancellationToken.None);
+        new ScdTrainer(options, scd ?? Scd(teacherCard), Synthetic()).Run(log, CancellationToken.None);
         output.WriteLine(log.ToString());
         return log.ToString();
     }
