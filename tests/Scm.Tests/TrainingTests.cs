@@ -21,7 +21,7 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
     static readonly NetworkConfig Config = Tiny(numClasses: MnistDigits.Classes);
 
     /// <summary>8x8 "digits": class c is a bright 2x3 bar at a class-specific place on a dark background, plus noise.</summary>
-    static MnistDigits Synthetic()
+    internal static MnistDigits Synthetic()
     {
         Tensor Images(int count, long seed)
         {
@@ -272,9 +272,11 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>An untrained classifier for 8x8 images: enough to exercise the probe's plumbing (not its judgement).</summary>
-    static Scm.Evaluation.MnistClassifier TinyClassifier()
+    internal static readonly Scm.Evaluation.ClassifierConfig TinyClassifierConfig = new() { Resolution = 8, Channels = [8, 8, 8, 8], FeatureChannels = 8 };
+
+    internal static Scm.Evaluation.MnistClassifier TinyClassifier()
     {
-        var classifier = new Scm.Evaluation.MnistClassifier(new Scm.Evaluation.ClassifierConfig { Resolution = 8, Channels = [8, 8, 8, 8], FeatureChannels = 8 });
+        var classifier = new Scm.Evaluation.MnistClassifier(TinyClassifierConfig);
         classifier.eval();
         return classifier;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Scm;
 using Scm.Checkpoints;
+using Scm.Evaluation;
 using Scm.Network;
 using Scm.Training;
 using TorchSharp;
@@ -11,11 +12,14 @@ namespace ScmTools;
 
 /// <summary>
 /// `scm-tools train inspect`: the health of an sCD run's saved state, which the training curve (EMA only) does not show:
-/// the online weights' quality next to the EMA's, and the finite-difference JVP's error on the online weights.
+/// the online weights' quality next to the EMA's, the consistency map at single times t (<see cref="NoisedDigitProbe"/>),
+/// and the finite-difference JVP's error on the online weights.
 /// </summary>
 public static class InspectCommand
 {
     static readonly double[] Times = [0.2, 0.5, 0.8, 1.1, 1.3, 1.45, 1.52];
+    /// <summary>Where the 2-step sampler's second evaluation can sit (t_mid; the default is 1.1).</summary>
+    static readonly double[] MapTimes = [0.8, 1.1, 1.3, 1.45];
 
     public static Command Create()
     {
@@ -64,6 +68,18 @@ public static class InspectCommand
             {
                 var (one, two) = probe.Measure(network);
                 Console.WriteLine($"  {name,-6}  1-step {one.Accuracy,6:P1} FD {one.FrechetDistance,8:F3}   2-step {two.Accuracy,6:P1} FD {two.FrechetDistance,7:F3}");
+            }
+        }
+
+        using (var noised = new NoisedDigitProbe(TrainCommands.LoadClassifier(classifierFolder, "cpu"), digits, samples / MnistDigits.Classes))
+        {
+            Console.WriteLine($"The map at t alone ({samples} fit digits noised to t and mapped back by f; FD against the validation digits; " +
+                              $"the digits themselves: {noised.Digits.Accuracy:P1} FD {noised.Digits.FrechetDistance:F3}):");
+            Console.WriteLine("     t   EMA acc.     FD   online acc.     FD");
+            foreach (double t in MapTimes)
+            {
+                var (fromEma, fromOnline) = (noised.Measure(ema, t), noised.Measure(online, t));
+                Console.WriteLine($"  {t,4:F2}   {fromEma.Accuracy,8:P1} {fromEma.FrechetDistance,6:F3}   {fromOnline.Accuracy,11:P1} {fromOnline.FrechetDistance,6:F3}");
             }
         }
 

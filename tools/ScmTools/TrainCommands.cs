@@ -144,11 +144,15 @@ public static class TrainCommands
 
     internal static ValidationProbe ValidationProbeFor(string classifierFolder, MnistDigits data, int samples, string device)
     {
+        if (samples < MnistDigits.Classes || samples % MnistDigits.Classes != 0) throw new CliException($"--validation-samples must be a positive multiple of {MnistDigits.Classes}; got {samples}.");
+        return new ValidationProbe(LoadClassifier(classifierFolder, device), data.ValidationImages, samples, torch.device(device));
+    }
+
+    internal static MnistClassifier LoadClassifier(string classifierFolder, string device)
+    {
         string cardPath = Path.Combine(classifierFolder, ClassifierCheckpoint.CardFileName);
         if (!File.Exists(cardPath)) throw new CliException($"No evaluation classifier at {cardPath}: run `scm-tools eval` once (it trains one) or pass --classifier.");
-        if (samples < MnistDigits.Classes || samples % MnistDigits.Classes != 0) throw new CliException($"--validation-samples must be a positive multiple of {MnistDigits.Classes}; got {samples}.");
-        var (classifier, _) = ClassifierCheckpoint.Load(cardPath, torch.device(device));
-        return new ValidationProbe(classifier, data.ValidationImages, samples, torch.device(device));
+        return ClassifierCheckpoint.Load(cardPath, torch.device(device)).Classifier;
     }
 
     internal static MnistDigits LoadData(string directory)
