@@ -19,17 +19,22 @@ public sealed record ScdOptions
     public JvpMethod Jvp { get; init; } = JvpMethod.DoubleBackward;
     /// <summary>Use sCM's prior weighting w(t) = 1 / (sigma_data tan t); off by default (see docs/MODEL.md).</summary>
     public bool PriorWeighting { get; init; }
-    /// <summary>Which weights F_minus and its JVP come from (see <see cref="ScdTarget"/>).</summary>
-    public ScdTarget Target { get; init; } = ScdTarget.Online;
-}
+    /// <summary>
+    /// From this iteration on, F_minus and its JVP come from the EMA weights: a target network, as semi-gradient
+    /// bootstrapping uses (DQN's soft target updates; the original consistency models' EMA target). Where the EMA equals
+    /// the online weights the gradient is the paper's; elsewhere the residual F_theta - F_ema adds a pull of the online
+    /// function towards its average, and the tangent is measured on the averaged weights. Null: the paper's
+    /// theta_minus = stopgrad(theta) throughout. (From iteration 0 it slows the early phase a lot; see docs/MODEL.md.)
+    /// </summary>
+    public long? EmaTargetFrom { get; init; }
 
-/// <summary>
-/// The weights theta_minus of sCD's target F_minus + g. <see cref="Online"/> is the paper's theta_minus = stopgrad(theta).
-/// <see cref="Ema"/> takes F_minus and its JVP from the EMA, a target network as in semi-gradient bootstrapping (DQN):
-/// at theta = EMA the gradient is the paper's; elsewhere the residual F_theta - F_ema adds a pull of the online
-/// function towards its average, and the tangent is measured on the smoother averaged weights.
-/// </summary>
-public enum ScdTarget { Online, Ema }
+    public void Validate()
+    {
+        if (TangentWarmup < 0) throw new ArgumentOutOfRangeException(nameof(TangentWarmup), "--tangent-warmup must be >= 0.");
+        if (!(TangentNormalizationConstant >= 0)) throw new ArgumentOutOfRangeException(nameof(TangentNormalizationConstant), "--tangent-c must be >= 0.");
+        if (EmaTargetFrom is < 0) throw new ArgumentOutOfRangeException(nameof(EmaTargetFrom), "--ema-target-from (the first iteration with the EMA as target) must be >= 0.");
+    }
+}
 
 /// <summary>
 /// The norm in sCM's tangent normalisation g / (||g|| + c). <see cref="L2"/> is the paper's ||g||_2 over all D pixels
@@ -59,6 +64,7 @@ public sealed class ScdTrainer : Trainer
     ScdTrainer(TrainingOptions options, ScdOptions scd, MnistDigits data, (ScmUNet Network, ModelCard Card) teacher)
         : base(options, teacher.Card.Network, data)
     {
+        scd.Validate();
         if (teacher.Card.Kind != ModelCard.DiffusionKind)
             throw new ArgumentException($"{scd.TeacherCardPath} is a '{teacher.Card.Kind}' model; sCD needs a diffusion teacher.");
         if (scd.Jvp == JvpMethod.FiniteDifference && teacher.Card.Network.Dropout > 0)
@@ -83,7 +89,7 @@ public sealed class ScdTrainer : Trainer
         h["tangent_norm_rms"] = scd.TangentNorm == TangentNorm.Rms ? 1 : 0;
         h["prior_weighting"] = scd.PriorWeighting ? 1 : 0;
         h["jvp_finite_difference"] = scd.Jvp == JvpMethod.FiniteDifference ? 1 : 0;
-        h["target_ema"] = scd.Target == ScdTarget.Ema ? 1 : 0;
+        if (scd.EmaTargetFrom is { } from) h["ema_target_from"] = from;
         return h;
     }
 
@@ -105,7 +111,7 @@ public sealed class ScdTrainer : Trainer
         var xIn = (xt / sigmaData).detach().requires_grad_(exact);
         var tIn = TrigFlow.CNoise(t).detach().requires_grad_(exact);
         var tangents = JvpTangents(t, dxtDt);
-        var target = scd.Target == ScdTarget.Ema ? EmaNetwork : Online;
+        var target = iteration >= scd.EmaTargetFrom ? EmaNetwork : Online;
         var jvp = exact ? null : Jvp.FiniteDifference(inputs => target.forward(inputs[0], inputs[1], labels, null), [xIn, tIn], tangents);
         var fTheta = Online.forward(xIn, tIn, labels, null);
         var fTarget = ReferenceEquals(target, Online) ? fTheta : target.forward(xIn, tIn, labels, null);

@@ -162,24 +162,29 @@ public class TrainingTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>
     /// The EMA as sCD's target network: where the EMA is the online network (decay 0) it trains exactly as the paper's
-    /// stopgrad(theta), for both JVP methods; with a lagging EMA it is another update.
+    /// stopgrad(theta), for both JVP methods; with a lagging EMA it is the paper's update before --ema-target-from and
+    /// another one from there on.
     /// </summary>
     [Theory]
     [InlineData(JvpMethod.DoubleBackward)]
     [InlineData(JvpMethod.FiniteDifference)]
-    public void Scd_with_the_ema_as_target_is_the_papers_update_where_the_ema_is_the_online_network(JvpMethod jvp)
+    public void Scd_with_the_ema_as_target_is_the_papers_update_until_it_starts_and_where_the_ema_is_the_online_network(JvpMethod jvp)
     {
         string teacherCard = TrainTeacher("teacher", 3);
-        ScdOptions Target(ScdTarget target) => Scd(teacherCard) with { Jvp = jvp, Target = target };
-        TrainingOptions Run(string run, double emaDecay) => Options(run, 6, 1e-3) with { EmaDecay = emaDecay };
-        TrainScd(Run("online", 0), teacherCard, Target(ScdTarget.Online));
-        TrainScd(Run("ema", 0), teacherCard, Target(ScdTarget.Ema));
+        ScdOptions Target(long? emaFrom) => Scd(teacherCard) with { Jvp = jvp, EmaTargetFrom = emaFrom };
+        TrainingOptions Run(string run, long iterations, double emaDecay) => Options(run, iterations, 1e-3) with { EmaDecay = emaDecay };
+        TrainScd(Run("online", 6, 0), teacherCard, Target(null));
+        TrainScd(Run("ema", 6, 0), teacherCard, Target(0));
         AssertSameState("online", "ema");
 
-        TrainScd(Run("online-lagging", 0.9), teacherCard, Target(ScdTarget.Online));
-        TrainScd(Run("ema-lagging", 0.9), teacherCard, Target(ScdTarget.Ema));
+        TrainScd(Run("online-lagging", 3, 0.9), teacherCard, Target(null));
+        TrainScd(Run("ema-lagging", 3, 0.9), teacherCard, Target(3));
+        AssertSameWeights(State("online-lagging", "online.safetensors"), State("ema-lagging", "online.safetensors"));
+        TrainScd(Run("online-lagging", 6, 0.9), teacherCard, Target(null));
+        TrainScd(Run("ema-lagging", 6, 0.9), teacherCard, Target(3));
         var (online, ema) = (State("online-lagging", "online.safetensors"), State("ema-lagging", "online.safetensors"));
         Assert.Contains(online, p => MaxAbsDiff(p.Value, ema[p.Key]) > 1e-6);
+        Assert.Equal(3, Checkpoint.ReadCard(Path.Combine(directory.File("ema-lagging"), "ema", "model.json")).Training!.Hyperparameters!["ema_target_from"]);
     }
 
     /// <summary>Runs sCD on the synthetic digits; returns its log.</summary>

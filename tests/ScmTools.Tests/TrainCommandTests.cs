@@ -14,6 +14,8 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--fine-tune-at", "0", "--fine-tune-at")]
     [InlineData("--fine-tune-lr", "0", "--fine-tune-lr")]
     [InlineData("--batch-size", "0", "batch size")]
+    [InlineData("--ema-target-from", "-1", "--ema-target-from")]
+    [InlineData("--tangent-warmup", "-5", "--tangent-warmup")]
     public async Task Train_scd_with_an_invalid_option_exits_2_naming_it(string option, string value, string named)
     {
         Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");

@@ -103,10 +103,9 @@ public static class TrainCommands
             Description = "JVP of the tangent: DoubleBackward (exact) or FiniteDifference (central, h = 3e-3; cheaper).",
             DefaultValueFactory = _ => JvpMethod.DoubleBackward
         };
-        var target = new Option<ScdTarget>("--target")
+        var emaTargetFrom = new Option<long?>("--ema-target-from")
         {
-            Description = "Weights of the target F_minus and its JVP: Online (the paper's stopgrad(theta)) or Ema (a target network).",
-            DefaultValueFactory = _ => ScdTarget.Online
+            Description = "From this iteration on, take the target F_minus and its JVP from the EMA (a target network) instead of the online weights (the paper's).",
         };
         var c = new Option<double>("--tangent-c") { Description = "c of the tangent normalisation.", DefaultValueFactory = _ => 0.1 };
         var every = new Option<int>("--evaluate-every")
@@ -116,7 +115,7 @@ public static class TrainCommands
         };
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
         var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
-        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, target, c, every, samples, classifier })
+        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, emaTargetFrom, c, every, samples, classifier })
             command.Options.Add(option);
         command.SetAction((r, ct) => Run(() =>
         {
@@ -128,7 +127,7 @@ public static class TrainCommands
             {
                 TeacherCardPath = r.GetValue(teacher)!, TangentWarmup = r.GetValue(warmup), PriorWeighting = r.GetValue(prior),
                 TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp),
-                Target = r.GetValue(target),
+                EmaTargetFrom = r.GetValue(emaTargetFrom),
             };
             var trainer = new ScdTrainer(options, scd, data);
             if (evaluateEvery == 0) return trainer.Run(Console.Out, ct);
