@@ -1,0 +1,72 @@
+using Scm.Checkpoints;
+using Scm.Training;
+using static Scm.Tests.TestSupport;
+
+namespace Scm.Tests;
+
+/// <summary>The sCD schedules: a changed rate on resume, the two-phase fine-tune, the EMA as target network.</summary>
+public partial class TrainingTests
+{
+    /// <summary>
+    /// Adam's saved state carries the saved run's learning rate; a resume asking for another must use it (it did not: a
+    /// fork resumed at a 10x lower rate ran at the old one). Resumed at a negligible rate, the online weights stay put.
+    /// </summary>
+    [Fact]
+    public void Scd_run_resumed_with_another_learning_rate_trains_at_the_new_rate()
+    {
+        string teacherCard = TrainTeacher("teacher", 3);
+        TrainScd(Options("fork", 3, 1e-3), teacherCard);
+        var before = State("fork", "online.safetensors");
+        string log = TrainScd(Options("fork", 6, 1e-12), teacherCard);
+        Assert.Contains("Learning rate 0.001 -> 1E-12", log);
+        AssertSameWeights(before, State("fork", "online.safetensors"));
+    }
+
+    /// <summary>
+    /// The two-phase schedule: at FineTuneAt the online weights restart from the EMA and the rate drops; a run stopped
+    /// before the switch and resumed past it ends exactly as an uninterrupted one.
+    /// </summary>
+    [Fact]
+    public void Scd_fine_tune_phase_starts_from_the_ema_and_resumes_across_the_switch_exactly()
+    {
+        string teacherCard = TrainTeacher("teacher", 3);
+        TrainingOptions TwoPhase(string run, long iterations, double fineTuneRate) =>
+            Options(run, iterations, 1e-3) with { FineTuneAt = 3, FineTuneLearningRate = fineTuneRate };
+        TrainScd(Options("first-phase", 3, 1e-3), teacherCard);
+        string log = TrainScd(TwoPhase("negligible", 4, 1e-12), teacherCard);
+        Assert.Contains("Fine-tuning from iteration 3", log);
+        AssertSameWeights(State("first-phase", "ema.safetensors"), State("negligible", "online.safetensors"));
+
+        TrainScd(TwoPhase("whole", 6, 1e-4), teacherCard);
+        TrainScd(TwoPhase("split", 2, 1e-4), teacherCard);
+        TrainScd(TwoPhase("split", 6, 1e-4), teacherCard);
+        AssertSameState("whole", "split");
+    }
+
+    /// <summary>
+    /// The EMA as sCD's target network: where the EMA is the online network (decay 0) it trains exactly as the paper's
+    /// stopgrad(theta), for both JVP methods; with a lagging EMA it is the paper's update before --ema-target-from and
+    /// another one from there on.
+    /// </summary>
+    [Theory]
+    [InlineData(JvpMethod.DoubleBackward)]
+    [InlineData(JvpMethod.FiniteDifference)]
+    public void Scd_with_the_ema_as_target_is_the_papers_update_until_it_starts_and_where_the_ema_is_the_online_network(JvpMethod jvp)
+    {
+        string teacherCard = TrainTeacher("teacher", 3);
+        ScdOptions Target(long? emaFrom) => Scd(teacherCard) with { Jvp = jvp, EmaTargetFrom = emaFrom };
+        TrainingOptions Run(string run, long iterations, double emaDecay) => Options(run, iterations, 1e-3) with { EmaDecay = emaDecay };
+        TrainScd(Run("online", 6, 0), teacherCard, Target(null));
+        TrainScd(Run("ema", 6, 0), teacherCard, Target(0));
+        AssertSameState("online", "ema");
+
+        TrainScd(Run("online-lagging", 3, 0.9), teacherCard, Target(null));
+        TrainScd(Run("ema-lagging", 3, 0.9), teacherCard, Target(3));
+        AssertSameWeights(State("online-lagging", "online.safetensors"), State("ema-lagging", "online.safetensors"));
+        TrainScd(Run("online-lagging", 6, 0.9), teacherCard, Target(null));
+        TrainScd(Run("ema-lagging", 6, 0.9), teacherCard, Target(3));
+        var (online, ema) = (State("online-lagging", "online.safetensors"), State("ema-lagging", "online.safetensors"));
+        Assert.Contains(online, p => MaxAbsDiff(p.Value, ema[p.Key]) > 1e-6);
+        Assert.Equal(3, Checkpoint.ReadCard(Path.Combine(directory.File("ema-lagging"), "ema", "model.json")).Training!.Hyperparameters!["ema_target_from"]);
+    }
+}
