@@ -106,7 +106,8 @@ public sealed class ScdTrainer : Trainer
 
         // The JVP cos(t) sin(t) dF_minus/dt: F_minus at (x_t / sigma_data, t) along (cos t sin t dx_t/dt / sigma_data, cos t sin t).
         // Exact: one forward pass with gradients on the inputs and the parameters gives F_minus (its value, detached),
-        // the JVP (its input-Jacobian, by double backward) and the student's gradient (its parameter graph).
+        // the JVP (its input-Jacobian, by double backward) and the student's gradient (its parameter graph). With the EMA
+        // as target (from EmaTargetFrom on), F_minus and the JVP come from a second forward pass, on the EMA.
         bool exact = scd.Jvp == JvpMethod.DoubleBackward;
         var xIn = (xt / sigmaData).detach().requires_grad_(exact);
         var tIn = TrigFlow.CNoise(t).detach().requires_grad_(exact);
