@@ -35,13 +35,17 @@ public static class DigitQuality
         for (int draw = 0; draw < draws; draw++)
         {
             using var generator = new Generator(100UL + (ulong)draw);
-            var index = cat(Enumerable.Range(0, MnistDigits.Classes).Select(c =>
-            {
-                var ofClass = nonzero(data.TrainLabels.eq(c)).flatten();
-                return ofClass.index_select(0, randperm(ofClass.shape[0], generator: generator).narrow(0, 0, Math.Min(perClass, ofClass.shape[0])));
-            }).ToArray());
+            var index = ClassBalancedIndex(data.TrainLabels, perClass, generator);
             fds.Add(FrechetDistance.Compute(classifier.ExtractFeatures(data.TrainImages.index_select(0, index)), referenceFeatures));
         }
         return new RealDigitFloor(fds.Average(), fds.Min(), fds.Max(), draws);
     }
+
+    /// <summary>Indices of <paramref name="perClass"/> digits of each class (all of a smaller class), drawn at random without replacement, class by class.</summary>
+    public static Tensor ClassBalancedIndex(Tensor labels, int perClass, Generator generator) =>
+        cat(Enumerable.Range(0, MnistDigits.Classes).Select(c =>
+        {
+            var ofClass = nonzero(labels.eq(c)).flatten();
+            return ofClass.index_select(0, randperm(ofClass.shape[0], generator: generator).narrow(0, 0, Math.Min(perClass, ofClass.shape[0])));
+        }).ToArray());
 }

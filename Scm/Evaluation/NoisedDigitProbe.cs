@@ -23,11 +23,7 @@ public sealed class NoisedDigitProbe : IDisposable
         this.classifier = classifier;
         this.computeBatch = computeBatch;
         using var generator = new Generator(seed, CPU);
-        var index = cat(Enumerable.Range(0, MnistDigits.Classes).Select(c =>
-        {
-            var ofClass = nonzero(data.FitLabels.eq(c)).flatten();
-            return ofClass.index_select(0, randperm(ofClass.shape[0], generator: generator).narrow(0, 0, Math.Min(perClass, ofClass.shape[0])));
-        }).ToArray());
+        var index = DigitQuality.ClassBalancedIndex(data.FitLabels, perClass, generator);
         x0 = data.FitImages.index_select(0, index);
         labels = data.FitLabels.index_select(0, index);
         oneHot = nn.functional.one_hot(labels, MnistDigits.Classes).to(x0.dtype);
