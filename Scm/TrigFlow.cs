@@ -27,6 +27,22 @@ public static class TrigFlow
     public static Tensor Velocity(ScmUNet network, Tensor xt, Tensor t, Tensor? labels, Tensor? guidance) =>
         SigmaData * network.call(xt / SigmaData, CNoise(t), labels, guidance);
 
+    /// <summary>
+    /// Classifier-free guidance: F_u + s (F_c - F_u), F_c the prediction for <paramref name="labels"/> and F_u for the
+    /// zero label vector (what a teacher trained with label dropout sees for "no class"). One forward pass on
+    /// [conditional; unconditional] rather than two: the same work, better CPU utilisation.
+    /// </summary>
+    /// <param name="network">F(x_t / sigma_data, c_noise(t), labels).</param>
+    /// <param name="guidance">The scale s: a scalar or one per sample, broadcastable to F.</param>
+    public static Tensor Guided(Func<Tensor, Tensor, Tensor, Tensor> network, Tensor xScaled, Tensor cNoise, Tensor labels, Tensor guidance)
+    {
+        long batch = xScaled.shape[0];
+        var both = network(cat([xScaled, xScaled]), cat([cNoise, cNoise]), cat([labels, zeros_like(labels)]));
+        var fc = both.narrow(0, 0, batch);
+        var fu = both.narrow(0, batch, batch);
+        return fu + guidance * (fc - fu);
+    }
+
     /// <summary>The consistency function f(x_t, t) (t: [B]).</summary>
     public static Tensor Consistency(ScmUNet network, Tensor xt, Tensor t, Tensor? labels, Tensor? guidance)
     {

@@ -27,11 +27,19 @@ public sealed record ScdOptions
     /// theta_minus = stopgrad(theta) throughout. (From iteration 0 it slows the early phase a lot; see docs/MODEL.md.)
     /// </summary>
     public long? EmaTargetFrom { get; init; }
+    /// <summary>
+    /// Classifier-free guidance scale s of the teacher's velocity (1 = none). The student learns the guided teacher's
+    /// PF-ODE at this one scale and has no guidance input (the sCM paper distils its ImageNet models from a guided
+    /// teacher the same way); each iteration costs one more teacher pass.
+    /// </summary>
+    public double TeacherGuidance { get; init; } = 1.0;
 
     public void Validate()
     {
         if (TangentWarmup < 0) throw new ArgumentOutOfRangeException(nameof(TangentWarmup), "--tangent-warmup must be >= 0.");
         if (!(TangentNormalizationConstant >= 0)) throw new ArgumentOutOfRangeException(nameof(TangentNormalizationConstant), "--tangent-c must be >= 0.");
+        if (!(TeacherGuidance >= 0 && TeacherGuidance <= 100))
+            throw new ArgumentOutOfRangeException(nameof(TeacherGuidance), $"--teacher-guidance must be in [0, 100] (1 = none); got {TeacherGuidance}.");
         if (EmaTargetFrom is < 0) throw new ArgumentOutOfRangeException(nameof(EmaTargetFrom), "--ema-target-from (the first iteration with the EMA as target) must be >= 0.");
     }
 }
@@ -69,6 +77,8 @@ public sealed class ScdTrainer : Trainer
             throw new ArgumentException($"{scd.TeacherCardPath} is a '{teacher.Card.Kind}' model; sCD needs a diffusion teacher.");
         if (scd.Jvp == JvpMethod.FiniteDifference && teacher.Card.Network.Dropout > 0)
             throw new ArgumentException("A finite-difference JVP needs a deterministic network; this one has dropout. Use the double-backward JVP.");
+        if (scd.TeacherGuidance != 1.0 && teacher.Card.Network.NumClasses == 0)
+            throw new ArgumentException($"--teacher-guidance {scd.TeacherGuidance}: classifier-free guidance needs a class-conditional teacher; {scd.TeacherCardPath} is unconditional.");
         this.scd = scd;
         this.teacher = teacher.Network;
         Place(this.teacher);
@@ -90,6 +100,7 @@ public sealed class ScdTrainer : Trainer
         h["prior_weighting"] = scd.PriorWeighting ? 1 : 0;
         h["jvp_finite_difference"] = scd.Jvp == JvpMethod.FiniteDifference ? 1 : 0;
         if (scd.EmaTargetFrom is { } from) h["ema_target_from"] = from;
+        if (scd.TeacherGuidance != 1.0) h["teacher_guidance"] = scd.TeacherGuidance;
         return h;
     }
 
@@ -102,7 +113,7 @@ public sealed class ScdTrainer : Trainer
         var xt = TrigFlow.Noise(x0, z, t);
 
         Tensor dxtDt;
-        using (no_grad()) dxtDt = TrigFlow.Velocity(teacher, xt, t, labels, null);
+        using (no_grad()) dxtDt = TeacherVelocity(xt, t, labels);
 
         // The JVP cos(t) sin(t) dF_minus/dt: F_minus at (x_t / sigma_data, t) along (cos t sin t dx_t/dt / sigma_data, cos t sin t).
         // Exact: one forward pass with gradients on the inputs and the parameters gives F_minus (its value, detached),
@@ -129,6 +140,15 @@ public sealed class ScdTrainer : Trainer
         var weight = scd.PriorWeighting ? 1.0 / (sigmaData * t.tan()) : ones_like(t);
         var perSample = (fTheta - fMinus - g).square().flatten(1).mean([1]);
         return (weight / logvar.exp() * perSample + logvar).mean();
+    }
+
+    /// <summary>dx_t/dt = sigma_data F_teacher(x_t / sigma_data, t), guided at <see cref="ScdOptions.TeacherGuidance"/>.</summary>
+    Tensor TeacherVelocity(Tensor xt, Tensor t, Tensor? labels)
+    {
+        if (scd.TeacherGuidance == 1.0) return TrigFlow.Velocity(teacher, xt, t, labels, null);
+        var f = TrigFlow.Guided((x, c, l) => teacher.call(x, c, l, null), xt / TrigFlow.SigmaData, TrigFlow.CNoise(t), labels!,
+            tensor(scd.TeacherGuidance, t.dtype, t.device));
+        return TrigFlow.SigmaData * f;
     }
 
     /// <summary>The JVP's tangents at (x_t / sigma_data, c_noise(t)): (cos t sin t dx_t/dt / sigma_data, cos t sin t); t: [B].</summary>

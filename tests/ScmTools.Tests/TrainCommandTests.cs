@@ -16,6 +16,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--batch-size", "0", "batch size")]
     [InlineData("--ema-target-from", "-1", "--ema-target-from")]
     [InlineData("--tangent-warmup", "-5", "--tangent-warmup")]
+    [InlineData("--teacher-guidance", "-1", "--teacher-guidance")]
     public async Task Train_scd_with_an_invalid_option_exits_2_naming_it(string option, string value, string named)
     {
         Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
