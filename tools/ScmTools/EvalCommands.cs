@@ -22,7 +22,7 @@ public static class EvalCommands
     static readonly int[] TeacherNfes = [2, 8, 63];
 
     sealed record Settings(string Student, string Teacher, string Classifier, bool RetrainClassifier, string Data, int Samples,
-        int BatchSize, int Threads, string? Output, ulong Seed, double Guidance, string Device);
+        int BatchSize, int Threads, string? Output, ulong Seed, int NoiseSeeds, double Guidance, string Device);
 
     public static Command Create()
     {
@@ -44,6 +44,12 @@ public static class EvalCommands
         var threads = new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--output") { Description = "Markdown report to write, e.g. docs/QUALITY.md (default: none; the table is printed either way)." };
         var seed = new Option<ulong>("--seed") { Description = "Noise seed of the generated digits.", DefaultValueFactory = _ => 2024UL };
+        var noiseSeeds = new Option<int>("--noise-seeds")
+        {
+            Description = "Also judge the sCM rows on this many noise seeds in all (--seed, --seed + 1, ...) and report mean and range: " +
+                          "how much one seed's figures move (1 = only --seed).",
+            DefaultValueFactory = _ => 5
+        };
         var guidance = new Option<double>("--teacher-guidance")
         {
             Description = "Classifier-free guidance scale of the teacher rows (1 = none; otherwise each step costs 2 network calls).",
@@ -52,14 +58,14 @@ public static class EvalCommands
         var device = new Option<string>("--device") { Description = "Torch device: cpu, cuda, ...", DefaultValueFactory = _ => "cpu" };
 
         var command = new Command("eval", "Compare sCM 1/2-step sampling with the teacher's PF-ODE at 2, 8 and 63 NFE; write docs/QUALITY.md.");
-        foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, guidance, device })
+        foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, noiseSeeds, guidance, device })
             command.Options.Add(option);
         command.SetAction((r, ct) => Task.Run(() =>
         {
             try
             {
                 var settings = new Settings(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(retrain), r.GetValue(data)!,
-                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(guidance), r.GetValue(device)!);
+                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds), r.GetValue(guidance), r.GetValue(device)!);
                 Run(settings, Console.Out, ct);
                 return 0;
             }
@@ -83,6 +89,7 @@ public static class EvalCommands
         if (s.Samples < Classes || s.Samples % Classes != 0) throw new CliException($"--samples must be a positive multiple of {Classes} (equal count per class); got {s.Samples}.");
         if (s.BatchSize < 1 || s.Samples % s.BatchSize != 0) throw new CliException($"--batch-size must divide --samples ({s.Samples}) so every timed batch has the same size; got {s.BatchSize}.");
         if (s.Threads < 1) throw new CliException("--threads must be >= 1.");
+        if (s.NoiseSeeds is < 1 or > 100) throw new CliException($"--noise-seeds must be in [1, 100]; got {s.NoiseSeeds}.");
         if (!(s.Guidance >= 0)) throw new CliException("--teacher-guidance must be >= 0.");
         if (!File.Exists(Path.Combine(s.Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(s.Data));
         // Fail on a missing or malformed checkpoint now, not after minutes of classifier training.
@@ -115,9 +122,10 @@ public static class EvalCommands
             if (card.Network.NumClasses != Classes) throw new CliException($"{path}: the evaluation needs a {Classes}-class conditional model; this one has {card.Network.NumClasses} classes.");
         foreach (var w in warnings) log.WriteLine($"Warning: {w}");
 
-        var specs = Enumerable.Range(0, s.Samples)
-            .Select(i => SampleSpec.Image(s.Seed, i, i / (s.Samples / Classes), Classes))
+        List<SampleSpec> Specs(ulong seed) => Enumerable.Range(0, s.Samples)
+            .Select(i => SampleSpec.Image(seed, i, i / (s.Samples / Classes), Classes))
             .ToList();
+        var specs = Specs(s.Seed);
         var teacherSpecs = specs.Select(spec => spec with { Guidance = s.Guidance }).ToList();
         var requested = tensor(Enumerable.Range(0, s.Samples).Select(i => (long)(i / (s.Samples / Classes))).ToArray());
 
@@ -139,6 +147,23 @@ public static class EvalCommands
             var row = Measure(name, calls.ToString(CultureInfo.InvariantCulture), teacherSpecs, b => teacher.Sample(b, schedule, ct));
             rows.Add(row);
             if (nfe == 63) teacher63 = row;
+        }
+
+        // The same student on other noise: FD and accuracy of one seed are samples too (untimed; the teacher's 63-NFE row
+        // would cost minutes per seed on a CPU, so it stays at --seed).
+        var spread = new List<SeedSpread>();
+        foreach (var (row, steps) in new[] { (scm1, 1), (scm2, 2) })
+        {
+            var perSeed = new List<(double Accuracy, double Fd)> { (row.ClassAccuracy!.Value, row.FrechetDistance) };
+            for (int k = 1; k < s.NoiseSeeds; k++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var images = student.Sample(Specs(s.Seed + (ulong)k), SamplingSchedule.ForSteps(steps), ct);
+                var (accuracy, fd) = DigitQuality.Judge(classifier, images, requested, heldOutMean, heldOutCovariance);
+                perSeed.Add((accuracy, fd));
+                log.WriteLine($"{row.Sampler}, seed {s.Seed + (ulong)k}: class accuracy {accuracy:P1}, FD {fd:F3}");
+            }
+            spread.Add(SeedSpread.Of(row.Sampler, perSeed));
         }
 
         var report = new QualityReport
@@ -164,11 +189,15 @@ public static class EvalCommands
             Rows = rows,
             ScmTwoStep = scm2,
             Teacher63 = teacher63!,
+            NoiseSeeds = s.NoiseSeeds,
+            Spread = spread,
             Warnings = warnings,
         };
         log.WriteLine();
         log.Write(report.Table());
-        log.WriteLine($"FD ratio sCM 2-step / teacher 63: {report.FdRatio:F2};  time ratio teacher 63 / sCM 2-step: {report.SpeedRatio:F1}x");
+        log.WriteLine();
+        log.Write(report.SpreadTable());
+        log.WriteLine($"FD ratio sCM 2-step / teacher 63: {report.FdRatio:F2} (2-step mean over {s.NoiseSeeds} seeds: {report.MeanFdRatio:F2});  time ratio teacher 63 / sCM 2-step: {report.SpeedRatio:F1}x");
         if (s.Output is { } reportPath)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);

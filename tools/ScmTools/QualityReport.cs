@@ -6,6 +6,14 @@ namespace ScmTools;
 /// <summary>One sampler's measurements: class accuracy of its digits, FD to the held-out digits, time per image (printed as images/s).</summary>
 public sealed record QualityRow(string Sampler, string Nfe, double? ClassAccuracy, double FrechetDistance, double? SecondsPerImage);
 
+/// <summary>One sampler's class accuracy and FD over several noise seeds: mean, lowest and highest.</summary>
+public sealed record SeedSpread(string Sampler, int Seeds, double AccuracyMean, double AccuracyMin, double AccuracyMax, double FdMean, double FdMin, double FdMax)
+{
+    public static SeedSpread Of(string sampler, IReadOnlyList<(double Accuracy, double Fd)> perSeed) =>
+        new(sampler, perSeed.Count, perSeed.Average(p => p.Accuracy), perSeed.Min(p => p.Accuracy), perSeed.Max(p => p.Accuracy),
+            perSeed.Average(p => p.Fd), perSeed.Min(p => p.Fd), perSeed.Max(p => p.Fd));
+}
+
 /// <summary>A checkpoint named in the report, with the training iterations its card records.</summary>
 public sealed record ReportedCheckpoint(string Role, string Path, string Kind, long? Iterations, double? TrainingSeconds);
 
@@ -25,11 +33,16 @@ public sealed record QualityReport
     public required IReadOnlyList<QualityRow> Rows { get; init; }
     public required QualityRow ScmTwoStep { get; init; }
     public required QualityRow Teacher63 { get; init; }
+    /// <summary>Noise seeds of <see cref="Spread"/>: <see cref="Seed"/> and the ones after it.</summary>
+    public required int NoiseSeeds { get; init; }
+    public required IReadOnlyList<SeedSpread> Spread { get; init; }
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     public double FdRatio => ScmTwoStep.FrechetDistance / Teacher63.FrechetDistance;
+    /// <summary>The 2-step's FD averaged over the noise seeds, over the teacher's (one seed).</summary>
+    public double MeanFdRatio => Spread.Single(r => r.Sampler == ScmTwoStep.Sampler).FdMean / Teacher63.FrechetDistance;
     public double? SpeedRatio => Teacher63.SecondsPerImage / ScmTwoStep.SecondsPerImage;
 
     /// <summary>The results table alone (also printed to the console).</summary>
@@ -41,6 +54,18 @@ public sealed record QualityReport
         foreach (var row in Rows)
             s.AppendLine(CultureInfo.InvariantCulture, $"| {row.Sampler} | {row.Nfe} | {(row.ClassAccuracy is { } a ? F(100 * a, "F1") + " %" : "–")} | " +
                          $"{F(row.FrechetDistance, "F3")} | {(row.SecondsPerImage is { } t ? Measure.Rate(1 / t) : "–")} |");
+        return s.ToString();
+    }
+
+    /// <summary>The sCM rows over <see cref="NoiseSeeds"/> noise seeds (also printed to the console).</summary>
+    public string SpreadTable()
+    {
+        var s = new StringBuilder();
+        s.AppendLine(CultureInfo.InvariantCulture, $"| Sampler, over {NoiseSeeds} noise seeds ({Seed}..{Seed + (ulong)NoiseSeeds - 1}) | Class accuracy: mean (range) | FD to held-out: mean (range) |");
+        s.AppendLine("|---|---:|---:|");
+        foreach (var r in Spread)
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Sampler} | {F(100 * r.AccuracyMean, "F1")} % ({F(100 * r.AccuracyMin, "F1")}..{F(100 * r.AccuracyMax, "F1")}) | " +
+                         $"{F(r.FdMean, "F3")} ({F(r.FdMin, "F3")}..{F(r.FdMax, "F3")}) |");
         return s.ToString();
     }
 
@@ -73,10 +98,15 @@ public sealed record QualityReport
         s.Append(Table());
         s.AppendLine();
         s.AppendLine(CultureInfo.InvariantCulture, $"- FD ratio, sCM 2-step / teacher 63 NFE: **{F(FdRatio, "F2")}** (1 = the 2-step student matches the teacher's 63-NFE samples; " +
-                     $"below 1 = closer to the real digits than the teacher).");
+                     $"below 1 = closer to the real digits than the teacher); with the 2-step's mean FD over {NoiseSeeds} noise seeds: {F(MeanFdRatio, "F2")}.");
         if (SpeedRatio is { } speed)
             s.AppendLine(CultureInfo.InvariantCulture, $"- Time ratio, teacher 63 NFE / sCM 2-step: **{F(speed, "F1")}x** (how much faster the 2-step student samples).");
         foreach (var warning in Warnings) s.AppendLine(CultureInfo.InvariantCulture, $"- Warning: {warning}");
+        s.AppendLine();
+        s.AppendLine("How much one seed's figures move: the sCM rows again on other noise (the table above is the first seed). The teacher's rows " +
+                     "stay at one seed (at 63 NFE each seed costs minutes on a CPU), so the FD ratio compares one seed of each.");
+        s.AppendLine();
+        s.Append(SpreadTable());
         s.AppendLine();
         s.AppendLine("## Method");
         s.AppendLine();

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ScmTools;
+
+namespace ScmTools.Tests;
+
+/// <summary>`scm-tools eval` on the shipped models, at a size a test can afford (20 digits per row).</summary>
+public sealed partial class EvalCommandTests : IDisposable
+{
+    readonly string directory = Directory.CreateTempSubdirectory("eval-command-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    /// <summary>
+    /// The report states how much the sCM figures move with the noise: the rows again on the next seeds, as mean and
+    /// range, with the table's own seed inside the range.
+    /// </summary>
+    [Fact]
+    public async Task Eval_reports_the_sCM_rows_over_several_noise_seeds()
+    {
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+        string report = Path.Combine(directory, "QUALITY.md");
+        var (exit, errors) = await Invoke("eval", "--samples", "20", "--batch-size", "10", "--threads", "1", "--noise-seeds", "3", "--output", report);
+
+        Assert.True(exit == 0, errors);
+        string text = File.ReadAllText(report);
+        Assert.Contains("over 3 noise seeds (2024..2026)", text);
+        double tableFd = Number(Regex.Match(text, @"^\| sCM 2-step \| 2 \| [\d.]+ % \| ([\d.]+) \|", RegexOptions.Multiline), 1);
+        var spread = SpreadRow().Match(text);
+        Assert.True(spread.Success, text);
+        var (accuracyMean, accuracyMin, accuracyMax) = (Number(spread, 1), Number(spread, 2), Number(spread, 3));
+        var (fdMean, fdMin, fdMax) = (Number(spread, 4), Number(spread, 5), Number(spread, 6));
+        Assert.InRange(accuracyMean, accuracyMin, accuracyMax);
+        Assert.InRange(fdMean, fdMin, fdMax);
+        Assert.InRange(tableFd, fdMin, fdMax);
+        Assert.True(fdMin < fdMax, "other seeds must give other digits");
+        Assert.Contains("with the 2-step's mean FD over 3 noise seeds", text);
+    }
+
+    [Fact]
+    public async Task Eval_with_no_noise_seed_exits_2_naming_the_option()
+    {
+        var (exit, errors) = await Invoke("eval", "--noise-seeds", "0");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--noise-seeds", errors);
+        Assert.DoesNotContain("   at ", errors);
+    }
+
+    [GeneratedRegex(@"^\| sCM 2-step \| ([\d.]+) % \(([\d.]+)\.\.([\d.]+)\) \| ([\d.]+) \(([\d.]+)\.\.([\d.]+)\) \|", RegexOptions.Multiline)]
+    private static partial Regex SpreadRow();
+
+    static double Number(Match match, int group) => double.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture);
+
+    static async Task<(int Exit, string Errors)> Invoke(params string[] args)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(EvalCommands.Create());
+        var console = Console.Error;
+        var errors = new StringWriter();
+        Console.SetError(errors);
+        try
+        {
+            return (await root.Parse(args).InvokeAsync(), errors.ToString());
+        }
+        finally
+        {
+            Console.SetError(console);
+        }
+    }
+}
