@@ -45,6 +45,32 @@ public sealed class BenchCommandSmokeTests : IDisposable
         Assert.Equal(3, row[5].Split(" / ").Length); // student FD / teacher FD / real-vs-real floor
     }
 
+    /// <summary>
+    /// Judged against the validation digits with a guided teacher: the row says so, and the same student samples get
+    /// another FD than against the held-out digits (the reference really changed).
+    /// </summary>
+    [Fact]
+    public async Task Bench_consistency_vs_diffusion_judges_against_the_validation_digits_with_a_guided_teacher()
+    {
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+        string[] common = ["bench", "consistency-vs-diffusion", "--samples", "20", "--batch-size", "10", "--teacher-nfe", "3", "--threads", "1"];
+
+        Assert.Equal(0, await Invoke([.. common, "--report", Report]));
+        string heldOutReport = Path.Combine(directory, "held-out.md");
+        File.Move(Report, heldOutReport);
+        Assert.Equal(0, await Invoke([.. common, "--against", "Validation", "--teacher-guidance", "2", "--report", Report]));
+
+        var validation = SingleRow("## P3 consistency vs diffusion");
+        File.Move(Report, Path.Combine(directory, "validation.md"));
+        File.Move(heldOutReport, Report);
+        var heldOut = SingleRow("## P3 consistency vs diffusion");
+        Assert.StartsWith("20, teacher 3 NFE, CFG 2 vs sCM 2-step", validation[2], StringComparison.Ordinal);
+        Assert.Contains("FD to the validation digits", validation[2]);
+        Assert.Contains("FD to the held-out digits", heldOut[2]);
+        double StudentFd(string[] row) => double.Parse(row[5].Split(" / ")[0], CultureInfo.InvariantCulture);
+        Assert.NotEqual(StudentFd(heldOut), StudentFd(validation));
+    }
+
     static async Task<int> Invoke(params string[] args)
     {
         var root = new RootCommand();

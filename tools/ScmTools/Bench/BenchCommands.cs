@@ -93,16 +93,26 @@ public static class BenchCommands
             Description = "The student's intermediate TrigFlow times, comma-separated, decreasing, steps - 1 of them (default: t_mid = 1.1 for 2 steps)."
         };
         var seed = new Option<ulong>("--seed") { Description = "Noise seed (the teacher starts from the student's noise).", DefaultValueFactory = _ => 2024UL };
+        var guidance = new Option<double>("--teacher-guidance")
+        {
+            Description = "Classifier-free guidance scale of the teacher (1 = none; otherwise each step costs 2 network calls).",
+            DefaultValueFactory = _ => 1.0
+        };
+        var against = new Option<JudgedAgainst>("--against")
+        {
+            Description = "Digits to judge against: HeldOut (the final table's) or Validation (for decisions: sampler settings, guidance).",
+            DefaultValueFactory = _ => JudgedAgainst.HeldOut
+        };
         var report = BenchmarkLog.ReportOption();
         var device = DeviceOption();
-        foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, report, device })
+        foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, guidance, against, report, device })
             command.Options.Add(option);
 
         command.SetAction((r, ct) => Run(() =>
         {
             var settings = new ConsistencyVsDiffusionBench(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(data)!,
                 r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps),
-                ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!, r.GetValue(device)!);
+                ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!, r.GetValue(device)!, r.GetValue(guidance), r.GetValue(against));
             settings.Run(Console.Out, ct);
         }));
         return command;

@@ -18,9 +18,15 @@ namespace ScmTools;
 /// Timing: after a warm-up batch of each, every batch is sampled by both samplers back to back (alternating which
 /// goes first), so background load on a shared machine slows both alike and the ratio of their summed times holds.
 /// </para>
+/// <para>
+/// <see cref="Against"/> picks the digits the samples are judged against: the held-out digits (the final table's) or the
+/// validation digits, for decisions such as a sampler setting or a teacher's guidance scale, which must not look at the
+/// held-out digits.
+/// </para>
 /// </summary>
 sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string Classifier, string Data, int Samples, int BatchSize,
-    int Threads, int TeacherNfe, int StudentSteps, double[]? StudentTimes, ulong Seed, string Report, string Device = "cpu")
+    int Threads, int TeacherNfe, int StudentSteps, double[]? StudentTimes, ulong Seed, string Report, string Device = "cpu",
+    double TeacherGuidance = 1, JudgedAgainst Against = JudgedAgainst.HeldOut)
 {
     public const string Section = "## P3 consistency vs diffusion";
     public const double TimeGoal = 25;
@@ -54,6 +60,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         if (Threads < 1) throw new CliException("--threads must be >= 1.");
         if (TeacherNfe < 1 || TeacherNfe > TeacherSchedule.MaxNfe) throw new CliException($"--teacher-nfe must be in [1, {TeacherSchedule.MaxNfe}].");
         if (StudentSteps < 1) throw new CliException("--student-steps must be >= 1.");
+        if (!(TeacherGuidance is >= 0 and <= 100)) throw new CliException($"--teacher-guidance must be in [0, 100] (1 = none); got {TeacherGuidance}.");
         if (!File.Exists(Path.Combine(Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(Data));
         string classifierCard = Path.Combine(Classifier, ClassifierCheckpoint.CardFileName);
         if (!File.Exists(classifierCard)) throw new CliException($"No evaluation classifier at {classifierCard}: `scm-tools eval` trains one (or pass --classifier).");
@@ -71,30 +78,33 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
             if (card.Network.NumClasses != Classes) throw new CliException($"{path}: this benchmark needs a {Classes}-class conditional model; this one has {card.Network.NumClasses} classes.");
         var (classifier, _) = ClassifierCheckpoint.Load(Path.Combine(Classifier, ClassifierCheckpoint.CardFileName), device);
         var data = MnistDigits.Load(Data);
-        var heldOutFeatures = classifier.ExtractFeatures(data.HeldOutImages);
-        var (heldOutMean, heldOutCovariance) = FrechetDistance.Statistics(heldOutFeatures);
-        double floor = DigitQuality.Floor(data, classifier, heldOutFeatures, Samples / Classes).Mean;
+        string judge = Against == JudgedAgainst.Validation ? "validation" : "held-out";
+        var referenceFeatures = classifier.ExtractFeatures(Against == JudgedAgainst.Validation ? data.ValidationImages : data.HeldOutImages);
+        var (referenceMean, referenceCovariance) = FrechetDistance.Statistics(referenceFeatures);
+        double floor = DigitQuality.Floor(data, classifier, referenceFeatures, Samples / Classes).Mean;
 
-        string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})"), teacherName = $"teacher {TeacherNfe} NFE";
+        string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})");
+        string teacherName = $"teacher {TeacherNfe} NFE" + (TeacherGuidance != 1 ? $", CFG {TeacherGuidance:G3}" : "");
         output.WriteLine($"student:  {Student} ({studentName}, network evaluated on chunks of {BatchSize})");
         output.WriteLine($"teacher:  {Teacher} ({teacherName}, DPM-Solver++(2M), chunks of {BatchSize})");
+        output.WriteLine($"judged against the {judge} digits");
         output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, " +
                          $"{Threads} torch thread(s), {Device}, fp32 (the device is synchronised before each clock read)");
 
         var specs = Enumerable.Range(0, Samples).Select(i => SampleSpec.Image(Seed, i, i / (Samples / Classes), Classes)).ToList();
+        var teacherSpecs = specs.Select(spec => spec with { Guidance = TeacherGuidance }).ToList();
         var student = new ConsistencySampler(studentNet, device, BatchSize);
         var teacher = new TeacherSampler(teacherNet, device, BatchSize);
         SamplingSchedule studentSchedule;
         try { studentSchedule = SamplingSchedule.ForSteps(StudentSteps, StudentTimes); }
         catch (ArgumentException e) { throw new CliException($"--student-times: {e.Message}"); }
         var teacherSchedule = TeacherSchedule.ForNfe(TeacherNfe);
-        Tensor SampleStudent(List<SampleSpec> batch) => student.Sample(batch, studentSchedule, ct);
-        Tensor SampleTeacher(List<SampleSpec> batch) => teacher.Sample(batch, teacherSchedule, ct);
+        Tensor SampleStudent(int start) => student.Sample(specs.GetRange(start, BatchSize), studentSchedule, ct);
+        Tensor SampleTeacher(int start, TeacherSchedule schedule) => teacher.Sample(teacherSpecs.GetRange(start, BatchSize), schedule, ct);
 
-        var warmup = specs.GetRange(0, BatchSize);
         // Warm-up at the timed chunk shape (kernel selection, allocator); 2 teacher NFE select the same kernels as 63.
-        SampleStudent(warmup).Dispose();
-        teacher.Sample(warmup, TeacherSchedule.ForNfe(2), ct).Dispose();
+        SampleStudent(0).Dispose();
+        SampleTeacher(0, TeacherSchedule.ForNfe(2)).Dispose();
         var studentClock = new Stopwatch();
         var teacherClock = new Stopwatch();
         var studentImages = new List<Tensor>();
@@ -103,17 +113,16 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         for (int start = 0, index = 0; start < Samples; start += BatchSize, index++)
         {
             ct.ThrowIfCancellationRequested();
-            var batch = specs.GetRange(start, BatchSize);
             // Alternate the order so neither sampler always runs right after the other (caches, clock boosts).
             if (index % 2 == 0)
             {
-                studentImages.Add(Timed(studentClock, device, () => SampleStudent(batch)));
-                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(batch)));
+                studentImages.Add(Timed(studentClock, device, () => SampleStudent(start)));
+                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(start, teacherSchedule)));
             }
             else
             {
-                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(batch)));
-                studentImages.Add(Timed(studentClock, device, () => SampleStudent(batch)));
+                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(start, teacherSchedule)));
+                studentImages.Add(Timed(studentClock, device, () => SampleStudent(start)));
             }
             if (progress.Elapsed.TotalSeconds >= 10 && start + BatchSize < Samples)
             {
@@ -123,14 +132,14 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         }
 
         var requested = tensor(Enumerable.Range(0, Samples).Select(i => (long)(i / (Samples / Classes))).ToArray());
-        var (studentAccuracy, studentFd) = DigitQuality.Judge(classifier, cat(studentImages), requested, heldOutMean, heldOutCovariance);
-        var (teacherAccuracy, teacherFd) = DigitQuality.Judge(classifier, cat(teacherImages), requested, heldOutMean, heldOutCovariance);
+        var (studentAccuracy, studentFd) = DigitQuality.Judge(classifier, cat(studentImages), requested, referenceMean, referenceCovariance);
+        var (teacherAccuracy, teacherFd) = DigitQuality.Judge(classifier, cat(teacherImages), requested, referenceMean, referenceCovariance);
         double studentRate = Samples / studentClock.Elapsed.TotalSeconds, teacherRate = Samples / teacherClock.Elapsed.TotalSeconds;
         double timeRatio = studentRate / teacherRate, fdRatio = studentFd / teacherFd;
         bool timeMet = timeRatio >= TimeGoal, fdMet = fdRatio <= FdGoal;
 
         output.WriteLine();
-        output.WriteLine("  sampler            NFE   images/s   class acc.   FD to held-out");
+        output.WriteLine($"  sampler            NFE   images/s   class acc.   FD to {judge}");
         output.WriteLine($"  {"real train digits",-17}   {"-",3}   {"-",7}    {"-",10}   {floor,9:F3}   (floor at {Samples} samples)");
         output.WriteLine($"  {studentName,-17}   {StudentSteps,3}   {ScmTools.Measure.Rate(studentRate),8}   {studentAccuracy,10:P1}   {studentFd,9:F3}");
         output.WriteLine($"  {teacherName,-17}   {TeacherNfe,3}   {ScmTools.Measure.Rate(teacherRate),8}   {teacherAccuracy,10:P1}   {teacherFd,9:F3}");
@@ -138,7 +147,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         string? written = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
             DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), ScmTools.Measure.MachineAndLoad(loadAtStart),
-            $"{Samples}, {teacherName} vs {studentName} (batch {BatchSize}, {Threads} thread(s), {Device})",
+            $"{Samples}, {teacherName} vs {studentName} (batch {BatchSize}, {Threads} thread(s), {Device}; FD to the {judge} digits)",
             $"{ScmTools.Measure.Rate(studentRate)} / {ScmTools.Measure.Rate(teacherRate)}", $"{timeRatio:F1}x ({(timeMet ? "met" : "missed")})",
             $"{studentFd:F3} / {teacherFd:F3} / {floor:F3}", $"{fdRatio:F2} ({(fdMet ? "met" : "missed")})",
             timeMet && fdMet ? "both met" : timeMet ? "time met, FD missed" : fdMet ? "FD met, time missed" : "both missed",
@@ -163,3 +172,6 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         return images;
     }
 }
+
+/// <summary>The real digits a bench judges samples against (FD reference and floor).</summary>
+public enum JudgedAgainst { HeldOut, Validation }
