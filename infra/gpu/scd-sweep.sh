@@ -26,7 +26,7 @@ lane() { # name, extra args...
     --evaluate-every 250 --validation-samples 1000 --threads 2 --hardware "NVIDIA H200, CUDA (PyTorch 2.11 libtorch)" "$@" > $L/$name.log 2>&1
   echo "$name exit $?" >> $L/$name.log
 }
-# Lanes after the CPU forks of 2026-11-30 (docs/MODEL.md): the post-warmup degradation is an unstable direction of the
+# Lanes after the CPU forks of 2026-11-30 (docs/MODEL-ABLATIONS.md): the post-warmup degradation is an unstable direction of the
 # update that a lower rate only slows; restarting from the EMA at a lower rate gave the best validation points; the
 # EMA as target network (--ema-target-from) keeps the map sound for as long as the CPU ran it, while the 2-step FD creeps
 # up with a 1-step that is still far from the teacher's. Left to test at GPU scale: the batch (the paper's is 2,048),
