@@ -197,7 +197,8 @@ public static class EvalCommands
         log.Write(report.Table());
         log.WriteLine();
         log.Write(report.SpreadTable());
-        log.WriteLine($"FD ratio sCM 2-step / teacher 63: {report.FdRatio:F2} (2-step mean over {s.NoiseSeeds} seeds: {report.MeanFdRatio:F2});  time ratio teacher 63 / sCM 2-step: {report.SpeedRatio:F1}x");
+        log.WriteLine($"FD ratio sCM 2-step / teacher 63: {report.FdRatio:F2} (2-step mean over {s.NoiseSeeds} seeds: {report.MeanFdRatio:F2}); " +
+                      $" time ratio teacher 63 / sCM 2-step: {report.SpeedRatio:F1}x");
         if (s.Output is { } reportPath)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);

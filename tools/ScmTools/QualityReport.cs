@@ -61,7 +61,8 @@ public sealed record QualityReport
     public string SpreadTable()
     {
         var s = new StringBuilder();
-        s.AppendLine(CultureInfo.InvariantCulture, $"| Sampler, over {NoiseSeeds} noise seeds ({Seed}..{Seed + (ulong)NoiseSeeds - 1}) | Class accuracy: mean (range) | FD to held-out: mean (range) |");
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"| Sampler, over {NoiseSeeds} noise seeds ({Seed}..{Seed + (ulong)NoiseSeeds - 1}) | Class accuracy: mean (range) | FD to held-out: mean (range) |");
         s.AppendLine("|---|---:|---:|");
         foreach (var r in Spread)
             s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Sampler} | {F(100 * r.AccuracyMean, "F1")} % ({F(100 * r.AccuracyMin, "F1")}..{F(100 * r.AccuracyMax, "F1")}) | " +
