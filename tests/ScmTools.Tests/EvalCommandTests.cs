@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ScmTools;
@@ -53,20 +52,5 @@ public sealed partial class EvalCommandTests : IDisposable
 
     static double Number(Match match, int group) => double.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture);
 
-    static async Task<(int Exit, string Errors)> Invoke(params string[] args)
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(EvalCommands.Create());
-        var console = Console.Error;
-        var errors = new StringWriter();
-        Console.SetError(errors);
-        try
-        {
-            return (await root.Parse(args).InvokeAsync(), errors.ToString());
-        }
-        finally
-        {
-            Console.SetError(console);
-        }
-    }
+    static Task<(int Exit, string Errors)> Invoke(params string[] args) => CommandLine.Invoke(EvalCommands.Create(), args);
 }

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using ScmTools;
 
 namespace ScmTools.Tests;
@@ -38,20 +37,5 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("holds no saved run", errors);
     }
 
-    static async Task<(int Exit, string Errors)> Invoke(params string[] args)
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(TrainCommands.Create());
-        var console = Console.Error;
-        var errors = new StringWriter();
-        Console.SetError(errors);
-        try
-        {
-            return (await root.Parse(args).InvokeAsync(), errors.ToString());
-        }
-        finally
-        {
-            Console.SetError(console);
-        }
-    }
+    static Task<(int Exit, string Errors)> Invoke(params string[] args) => CommandLine.Invoke(TrainCommands.Create(), args);
 }
