@@ -65,6 +65,7 @@ public abstract class Trainer
             ["p_std"] = Options.PStd, ["label_dropout"] = Options.LabelDropout, ["gradient_clip"] = Options.GradientClip,
         };
         if (Options.FineTuneAt is { } at) (h["fine_tune_at"], h["fine_tune_learning_rate"]) = (at, Options.FineTuneLearningRate);
+        if (Options.AnnealLearningRate) h["anneal_learning_rate_to"] = Options.Iterations;
         return h;
     }
 
@@ -114,9 +115,10 @@ public abstract class Trainer
             if (iteration == Options.FineTuneAt)
             {
                 Ema.Copy(EmaNetwork, Online);
-                ApplyLearningRate(optimizer, Options.FineTuneLearningRate, log);
+                ApplyLearningRate(optimizer, Options.LearningRateAt(iteration), log);
                 log.WriteLine($"Fine-tuning from iteration {iteration}: online weights restarted from the EMA.");
             }
+            if (Options.AnnealLearningRate) SetLearningRate(optimizer, Options.LearningRateAt(iteration));
             using (NewDisposeScope())
             {
                 using var generator = IterationGenerator(iteration);
@@ -167,6 +169,12 @@ public abstract class Trainer
             log.WriteLine($"Learning rate {group.LearningRate:G3} -> {learningRate:G3}.");
             group.LearningRate = learningRate;
         }
+    }
+
+    /// <summary>Sets the rate without a log line (annealing changes it every iteration).</summary>
+    static void SetLearningRate(optim.Optimizer optimizer, double learningRate)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
     }
 
     /// <summary>

@@ -31,8 +31,22 @@ public sealed record TrainingOptions
     /// <summary>The learning rate of the second phase (<see cref="FineTuneAt"/>).</summary>
     public double FineTuneLearningRate { get; init; } = 1e-5;
 
+    /// <summary>
+    /// Annealing: the last phase's rate (the second phase's in a two-phase run) falls linearly to 0 at
+    /// <see cref="Iterations"/>, so a run ends where its updates have died out instead of wherever a constant rate
+    /// leaves it. The schedule is set by <see cref="Iterations"/>: resuming with another count changes it.
+    /// </summary>
+    public bool AnnealLearningRate { get; init; }
+
     /// <summary>The learning rate of <paramref name="iteration"/> (0-based) under the schedule.</summary>
-    public double LearningRateAt(long iteration) => iteration >= FineTuneAt ? FineTuneLearningRate : LearningRate;
+    public double LearningRateAt(long iteration)
+    {
+        bool secondPhase = iteration >= FineTuneAt;
+        double rate = secondPhase ? FineTuneLearningRate : LearningRate;
+        if (!AnnealLearningRate || (FineTuneAt is not null && !secondPhase)) return rate;
+        long start = secondPhase ? FineTuneAt!.Value : 0;
+        return rate * (Iterations - iteration) / (Iterations - start);
+    }
 
     /// <summary>What the model card records as hardware (default: core count and device).</summary>
     public string? Hardware { get; init; }

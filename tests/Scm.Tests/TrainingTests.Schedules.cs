@@ -44,6 +44,34 @@ public partial class TrainingTests
     }
 
     /// <summary>
+    /// Annealing: the last phase's rate falls linearly to 0 at the run's end (the second phase's in a two-phase run,
+    /// the first phase untouched); an annealed run is another run than a constant-rate one, and one stopped half-way
+    /// and resumed ends exactly as an uninterrupted one.
+    /// </summary>
+    [Fact]
+    public void Scd_annealed_rate_falls_to_zero_at_the_end_and_resumes_exactly()
+    {
+        var twoPhase = Options("schedule", 10, 1e-3) with { FineTuneAt = 6, FineTuneLearningRate = 4e-4, AnnealLearningRate = true };
+        Assert.Equal([1e-3, 1e-3, 4e-4, 3e-4, 2e-4, 1e-4], new[] { 0L, 5, 6, 7, 8, 9 }.Select(i => Math.Round(twoPhase.LearningRateAt(i), 12)));
+        var onePhase = Options("schedule", 4, 1e-3) with { AnnealLearningRate = true };
+        Assert.Equal([1e-3, 7.5e-4, 5e-4, 2.5e-4], new[] { 0L, 1, 2, 3 }.Select(i => Math.Round(onePhase.LearningRateAt(i), 12)));
+
+        string teacherCard = TrainTeacher("teacher", 3);
+        TrainingOptions TwoPhase(string run, long iterations, bool anneal) =>
+            Options(run, iterations, 1e-3) with { FineTuneAt = 3, FineTuneLearningRate = 5e-4, AnnealLearningRate = anneal };
+        TrainScd(TwoPhase("annealed", 6, anneal: true), teacherCard);
+        TrainScd(TwoPhase("constant", 6, anneal: false), teacherCard);
+        var (annealed, constant) = (State("annealed", "online.safetensors"), State("constant", "online.safetensors"));
+        Assert.Contains(annealed, p => MaxAbsDiff(p.Value, constant[p.Key]) > 1e-6);
+
+        // Stopped at the switch (the first phase does not anneal, so a 3-iteration run is its first half) and resumed.
+        TrainScd(TwoPhase("split", 3, anneal: true), teacherCard);
+        TrainScd(TwoPhase("split", 6, anneal: true), teacherCard);
+        AssertSameState("annealed", "split");
+        Assert.Equal(6, Checkpoint.ReadCard(Path.Combine(directory.File("split"), "ema", "model.json")).Training!.Hyperparameters!["anneal_learning_rate_to"]);
+    }
+
+    /// <summary>
     /// The EMA as sCD's target network: where the EMA is the online network (decay 0) it trains exactly as the paper's
     /// stopgrad(theta), for both JVP methods; with a lagging EMA it is the paper's update before --ema-target-from and
     /// another one from there on.

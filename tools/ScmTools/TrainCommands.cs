@@ -22,7 +22,7 @@ public static class TrainCommands
     sealed record Common(Option<string> Run, Option<string> Data, Option<long> Iterations, Option<int> Batch, Option<double> Lr,
         Option<ulong> Seed, Option<int> Every, Option<int> Threads, Option<string> Device, Option<double> EmaDecay,
         Option<double> PMean, Option<double> PStd, Option<bool> Float64, Option<string?> Hardware,
-        Option<long?> FineTuneAt, Option<double> FineTuneLr);
+        Option<long?> FineTuneAt, Option<double> FineTuneLr, Option<bool> AnnealLr);
 
     static Common AddCommon(Command command, string defaultRun, long iterations, int batch, double lr, double emaDecay, double pMean, double pStd)
     {
@@ -42,11 +42,13 @@ public static class TrainCommands
             new Option<bool>("--float64") { Description = "Train in float64 (numerics checks)." },
             new Option<string?>("--hardware") { Description = "Hardware recorded in the model card (default: core count and device)." },
             new Option<long?>("--fine-tune-at") { Description = "Second phase: from this iteration on, train at --fine-tune-lr, starting from the EMA weights." },
-            new Option<double>("--fine-tune-lr") { Description = "Learning rate of the second phase.", DefaultValueFactory = _ => 1e-5 });
+            new Option<double>("--fine-tune-lr") { Description = "Learning rate of the second phase.", DefaultValueFactory = _ => 1e-5 },
+            new Option<bool>("--anneal-lr") { Description = "The last phase's rate falls linearly to 0 at --iterations (the schedule follows --iterations)." });
         foreach (var option in new Option[]
                  {
                      common.Run, common.Data, common.Iterations, common.Batch, common.Lr, common.Seed, common.Every, common.Threads, common.Device,
-                     common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware, common.FineTuneAt, common.FineTuneLr
+                     common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware, common.FineTuneAt, common.FineTuneLr,
+                     common.AnnealLr
                  })
             command.Options.Add(option);
         return common;
@@ -59,6 +61,7 @@ public static class TrainCommands
         CheckpointEvery = r.GetValue(c.Every), Threads = r.GetValue(c.Threads), Device = r.GetValue(c.Device)!,
         PMean = r.GetValue(c.PMean), PStd = r.GetValue(c.PStd), EmaDecay = r.GetValue(c.EmaDecay),
         Float64 = r.GetValue(c.Float64), Hardware = r.GetValue(c.Hardware), FineTuneAt = r.GetValue(c.FineTuneAt), FineTuneLearningRate = r.GetValue(c.FineTuneLr),
+        AnnealLearningRate = r.GetValue(c.AnnealLr),
     };
 
     static Command Teacher()
