@@ -1,3 +1,4 @@
+using Scm.Sampling;
 using Scm.Training;
 using static TorchSharp.torch;
 
@@ -23,22 +24,37 @@ public static class DigitQuality
     }
 
     /// <summary>
-    /// The floor the FD can reach at this sample size: real train digits (<paramref name="perClass"/> of each class,
-    /// drawn at random without replacement, <paramref name="draws"/> seeded draws) against the reference features.
-    /// Reported as mean and range: one fixed draw (the first digits of each class) sat farther from the held-out set
-    /// than random draws do.
+    /// The floor the FD can reach at this sample size: real digits from <paramref name="poolImages"/>
+    /// (<paramref name="perClass"/> of each class, drawn at random without replacement, <paramref name="draws"/> seeded
+    /// draws) against the reference features. The pool must not contain the reference digits (a draw would partly be
+    /// its own reference and the floor would read too low). Reported as mean and range: one fixed draw (the first
+    /// digits of each class) sat farther from the held-out set than random draws do.
     /// </summary>
-    public static RealDigitFloor Floor(MnistDigits data, MnistClassifier classifier, Tensor referenceFeatures, int perClass, int draws = 5)
+    public static RealDigitFloor Floor(MnistClassifier classifier, Tensor poolImages, Tensor poolLabels, Tensor referenceFeatures, int perClass, int draws = 5)
     {
         using var scope = NewDisposeScope();
         var fds = new List<double>();
         for (int draw = 0; draw < draws; draw++)
         {
             using var generator = new Generator(100UL + (ulong)draw);
-            var index = ClassBalancedIndex(data.TrainLabels, perClass, generator);
-            fds.Add(FrechetDistance.Compute(classifier.ExtractFeatures(data.TrainImages.index_select(0, index)), referenceFeatures));
+            var index = ClassBalancedIndex(poolLabels, perClass, generator);
+            fds.Add(FrechetDistance.Compute(classifier.ExtractFeatures(poolImages.index_select(0, index)), referenceFeatures));
         }
         return new RealDigitFloor(fds.Average(), fds.Min(), fds.Max(), draws);
+    }
+
+    /// <summary>
+    /// The samples every judge here draws: <paramref name="samples"/> images on noise seed <paramref name="seed"/>, an
+    /// equal count per class in class order (sample i asks for class i / (samples / 10)), and the requested class of each.
+    /// </summary>
+    public static (List<SampleSpec> Specs, long[] Requested) ClassBalancedSpecs(ulong seed, int samples)
+    {
+        int classes = MnistDigits.Classes;
+        if (samples < classes || samples % classes != 0)
+            throw new ArgumentOutOfRangeException(nameof(samples), $"samples must be a positive multiple of {classes}; got {samples}.");
+        int perClass = samples / classes;
+        var requested = Enumerable.Range(0, samples).Select(i => (long)(i / perClass)).ToArray();
+        return (requested.Select((c, i) => SampleSpec.Image(seed, i, (int)c, classes)).ToList(), requested);
     }
 
     /// <summary>Indices of <paramref name="perClass"/> digits of each class (all of a smaller class), drawn at random without replacement, class by class.</summary>

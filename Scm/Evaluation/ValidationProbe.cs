@@ -24,20 +24,15 @@ public sealed class ValidationProbe : IDisposable
 
     public ValidationProbe(MnistClassifier classifier, Tensor validationImages, int samples, Device device, ulong seed = 7, int computeBatch = 250)
     {
-        int classes = MnistDigits.Classes;
-        if (samples < classes || samples % classes != 0)
-            throw new ArgumentOutOfRangeException(nameof(samples), $"validation samples must be a positive multiple of {classes}; got {samples}.");
+        // Before any work: the draw's shape is checked (a positive multiple of 10) by ClassBalancedSpecs.
+        var (classBalanced, requestedClasses) = DigitQuality.ClassBalancedSpecs(seed, samples);
         this.classifier = classifier;
         this.device = device;
         this.computeBatch = Math.Min(computeBatch, samples);
         using var features = classifier.ExtractFeatures(validationImages);
         (referenceMean, referenceCovariance) = FrechetDistance.Statistics(features);
-        int perClass = samples / classes;
-        specs = Enumerable.Range(0, samples).Select(i => SampleSpec.Image(seed, i, i / perClass, classes)).ToList();
-        requested = tensor(Enumerable.Range(0, samples).Select(i => (long)(i / perClass)).ToArray());
+        (specs, requested) = (classBalanced, tensor(requestedClasses));
     }
-
-    public int Samples => specs.Count;
 
     /// <summary>Quality of <paramref name="network"/> (a consistency model on this probe's device) at 1 and 2 steps.</summary>
     public (SampleQuality OneStep, SampleQuality TwoStep) Measure(ScmUNet network)

@@ -7,8 +7,6 @@ namespace Scm.Training;
 /// <summary>Exponential moving average of a network's weights: ema = decay * ema + (1 - decay) * online.</summary>
 public sealed class Ema(ScmUNet online, ScmUNet average, double decay)
 {
-    public ScmUNet Average => average;
-
     public void Update()
     {
         using var noGrad = no_grad();

@@ -19,8 +19,13 @@ public static class JvpCheck
     /// <param name="TangentRms">Root mean square of the exact g (per pixel).</param>
     public sealed record Row(double T, double JvpError, double TangentError, double TangentCosine, double TangentRms);
 
-    /// <summary>One row per time in <paramref name="times"/>; x0, labels and z (already scaled by sigma_data) are one fixed batch.</summary>
-    public static IReadOnlyList<Row> Measure(ScmUNet network, ScmUNet teacher, Tensor x0, Tensor labels, Tensor z, IEnumerable<double> times, double h = 3e-3)
+    /// <summary>
+    /// One row per time in <paramref name="times"/>; x0, labels and z (already scaled by sigma_data) are one fixed batch.
+    /// <paramref name="teacherGuidance"/> is the scale the run distilled (its card's <c>teacher_guidance</c>; 1 = none):
+    /// the check runs along the ODE the run was trained on.
+    /// </summary>
+    public static IReadOnlyList<Row> Measure(ScmUNet network, ScmUNet teacher, Tensor x0, Tensor labels, Tensor z, IEnumerable<double> times,
+        double teacherGuidance = 1, double h = 3e-3)
     {
         double sigmaData = TrigFlow.SigmaData;
         var rows = new List<Row>();
@@ -30,7 +35,7 @@ public static class JvpCheck
             var t = full([x0.shape[0]], time, dtype: x0.dtype, device: x0.device);
             var xt = TrigFlow.Noise(x0, z, t);
             Tensor dxtDt;
-            using (no_grad()) dxtDt = TrigFlow.Velocity(teacher, xt, t, labels, null);
+            using (no_grad()) dxtDt = ScdTrainer.TeacherVelocity(teacher, xt, t, labels, teacherGuidance);
             var tangents = ScdTrainer.JvpTangents(t, dxtDt);
             var xIn = (xt / sigmaData).detach().requires_grad_(true);
             var tIn = TrigFlow.CNoise(t).detach().requires_grad_(true);
@@ -43,7 +48,7 @@ public static class JvpCheck
             rows.Add(new Row(
                 time,
                 ((approximate - exact).norm() / exact.norm()).item<float>(),
-                ((gApproximate - gExact).norm(1) / gExact.norm(1)).mean().item<float>(),
+                ((gApproximate - gExact).norm(dim: 1) / gExact.norm(dim: 1)).mean().item<float>(),
                 nn.functional.cosine_similarity(gApproximate, gExact).mean().item<float>(),
                 gExact.square().mean().sqrt().item<float>()));
         }

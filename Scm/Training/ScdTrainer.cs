@@ -113,7 +113,7 @@ public sealed class ScdTrainer : Trainer
         var xt = TrigFlow.Noise(x0, z, t);
 
         Tensor dxtDt;
-        using (no_grad()) dxtDt = TeacherVelocity(xt, t, labels);
+        using (no_grad()) dxtDt = TeacherVelocity(teacher, xt, t, labels, scd.TeacherGuidance);
 
         // The JVP cos(t) sin(t) dF_minus/dt: F_minus at (x_t / sigma_data, t) along (cos t sin t dx_t/dt / sigma_data, cos t sin t).
         // Exact: one forward pass with gradients on the inputs and the parameters gives F_minus (its value, detached),
@@ -130,9 +130,9 @@ public sealed class ScdTrainer : Trainer
         var fMinus = fTarget.detach();
         jvp ??= Jvp.Compute(fTarget, [xIn, tIn], tangents);
 
-        double r = Math.Min(1.0, (double)iteration / Math.Max(1, scd.TangentWarmup));
+        double r = scd.TangentWarmup == 0 ? 1.0 : Math.Min(1.0, (double)iteration / scd.TangentWarmup);
         var g = Tangent(xt, t, fMinus, dxtDt, jvp, r);
-        var gNorm = g.flatten(1).norm(1).view(-1, 1, 1, 1);
+        var gNorm = g.flatten(1).norm(dim: 1).view(-1, 1, 1, 1); // per-sample L2 norm
         if (scd.TangentNorm == TangentNorm.Rms) gNorm /= Math.Sqrt(g[0].numel());
         g = (g / (gNorm + scd.TangentNormalizationConstant)).detach();
 
@@ -142,12 +142,12 @@ public sealed class ScdTrainer : Trainer
         return (weight / logvar.exp() * perSample + logvar).mean();
     }
 
-    /// <summary>dx_t/dt = sigma_data F_teacher(x_t / sigma_data, t), guided at <see cref="ScdOptions.TeacherGuidance"/>.</summary>
-    Tensor TeacherVelocity(Tensor xt, Tensor t, Tensor? labels)
+    /// <summary>dx_t/dt = sigma_data F_teacher(x_t / sigma_data, t), guided at scale <paramref name="guidance"/> (1 = none).</summary>
+    public static Tensor TeacherVelocity(ScmUNet teacher, Tensor xt, Tensor t, Tensor? labels, double guidance)
     {
-        if (scd.TeacherGuidance == 1.0) return TrigFlow.Velocity(teacher, xt, t, labels, null);
+        if (guidance == 1.0) return TrigFlow.Velocity(teacher, xt, t, labels, null);
         var f = TrigFlow.Guided((x, c, l) => teacher.call(x, c, l, null), xt / TrigFlow.SigmaData, TrigFlow.CNoise(t), labels!,
-            tensor(scd.TeacherGuidance, t.dtype, t.device));
+            tensor(guidance, t.dtype, t.device));
         return TrigFlow.SigmaData * f;
     }
 

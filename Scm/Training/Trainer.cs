@@ -108,7 +108,11 @@ public abstract class Trainer
         var (lossSum, lossCount) = (0.0, 0);
         double Seconds() => previousSeconds + clock.Elapsed.TotalSeconds;
 
-        void Save() => run.Save(Online, EmaNetwork, Export(), optimizer, new RunState.Progress(iteration, Seconds(), Options.Seed, Objective), Card(iteration, Seconds()));
+        void Save()
+        {
+            using var export = Export();
+            run.Save(Online, EmaNetwork, export, optimizer, new RunState.Progress(iteration, Seconds(), Options.Seed, Objective), Card(iteration, Seconds()));
+        }
 
         while (iteration < Options.Iterations && !cancellationToken.IsCancellationRequested)
         {
@@ -144,7 +148,11 @@ public abstract class Trainer
                 curve.Append(point);
                 log.WriteLine($"validation @ {iteration}: 1-step {oneStep.Accuracy:P1} FD {oneStep.FrechetDistance:F3}; " +
                               $"2-step {twoStep.Accuracy:P1} FD {twoStep.FrechetDistance:F3}{(best ? " (best)" : "")}");
-                if (best) Checkpoint.Save(Export(), Card(iteration, Seconds()), run.BestCardPath);
+                if (best)
+                {
+                    using var export = Export();
+                    Checkpoint.Save(export, Card(iteration, Seconds()), run.BestCardPath);
+                }
                 onPoint?.Invoke(curve);
             }
             if (iteration % Options.CheckpointEvery == 0 || iteration == Options.Iterations) Save();

@@ -53,16 +53,18 @@ public sealed record TrainingOptions
 
     public void Validate()
     {
-        if (Iterations < 1) throw new ArgumentOutOfRangeException(nameof(Iterations), "iterations must be >= 1.");
-        if (BatchSize is < 1 or > 4096) throw new ArgumentOutOfRangeException(nameof(BatchSize), "batch size must be in [1, 4096].");
-        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), "learning rate must be > 0.");
-        if (EmaDecay is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(EmaDecay), "EMA decay must be in [0, 1).");
-        if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), "checkpoint interval must be >= 1.");
-        if (!(PStd > 0)) throw new ArgumentOutOfRangeException(nameof(PStd), "P_std must be > 0.");
-        if (LabelDropout is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(LabelDropout), "label dropout must be in [0, 1].");
-        if (EvaluateEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvaluateEvery), "evaluation interval must be >= 1.");
-        if (FineTuneAt is < 1) throw new ArgumentOutOfRangeException(nameof(FineTuneAt), "--fine-tune-at (the fine-tune iteration) must be >= 1.");
-        if (!(FineTuneLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(FineTuneLearningRate), "--fine-tune-lr must be > 0.");
-        if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), "threads must be >= 1.");
+        if (Iterations < 1) throw new ArgumentOutOfRangeException(nameof(Iterations), $"--iterations must be >= 1; got {Iterations}.");
+        if (BatchSize is < 1 or > 4096) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"--batch-size must be in [1, 4096]; got {BatchSize}.");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"--lr must be a finite number > 0; got {LearningRate}.");
+        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new ArgumentOutOfRangeException(nameof(EmaDecay), $"--ema-decay must be in [0, 1); got {EmaDecay}.");
+        if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), $"--checkpoint-every must be >= 1; got {CheckpointEvery}.");
+        if (!double.IsFinite(PMean)) throw new ArgumentOutOfRangeException(nameof(PMean), $"--p-mean must be a finite number; got {PMean}.");
+        if (!(PStd > 0 && double.IsFinite(PStd))) throw new ArgumentOutOfRangeException(nameof(PStd), $"--p-std must be a finite number > 0; got {PStd}.");
+        if (!(LabelDropout >= 0 && LabelDropout <= 1)) throw new ArgumentOutOfRangeException(nameof(LabelDropout), $"label dropout must be in [0, 1]; got {LabelDropout}.");
+        if (EvaluateEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvaluateEvery), $"--evaluate-every must be >= 1; got {EvaluateEvery}.");
+        if (FineTuneAt is < 1) throw new ArgumentOutOfRangeException(nameof(FineTuneAt), $"--fine-tune-at must be >= 1; got {FineTuneAt}.");
+        if (!(FineTuneLearningRate > 0 && double.IsFinite(FineTuneLearningRate)))
+            throw new ArgumentOutOfRangeException(nameof(FineTuneLearningRate), $"--fine-tune-lr must be a finite number > 0; got {FineTuneLearningRate}.");
+        if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), $"--threads must be >= 1; got {Threads}.");
     }
 }

@@ -90,13 +90,16 @@ public static class EvalCommands
         if (s.BatchSize < 1 || s.Samples % s.BatchSize != 0) throw new CliException($"--batch-size must divide --samples ({s.Samples}) so every timed batch has the same size; got {s.BatchSize}.");
         if (s.Threads < 1) throw new CliException("--threads must be >= 1.");
         if (s.NoiseSeeds is < 1 or > 100) throw new CliException($"--noise-seeds must be in [1, 100]; got {s.NoiseSeeds}.");
-        if (!(s.Guidance >= 0)) throw new CliException("--teacher-guidance must be >= 0.");
+        if (!(s.Guidance is >= 0 and <= 100)) throw new CliException($"--teacher-guidance must be in [0, 100] (1 = none); got {s.Guidance}.");
         if (!File.Exists(Path.Combine(s.Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(s.Data));
-        // Fail on a missing or malformed checkpoint now, not after minutes of classifier training.
-        Checkpoint.ReadCard(s.Student);
-        Checkpoint.ReadCard(s.Teacher);
+        // Fail on a missing, malformed or unsuitable checkpoint now, not after minutes of classifier training.
+        foreach (string path in new[] { s.Student, s.Teacher })
+        {
+            var card = Checkpoint.ReadCard(path);
+            if (card.Network.NumClasses != Classes) throw new CliException($"{path}: the evaluation needs a {Classes}-class conditional model; this one has {card.Network.NumClasses} classes.");
+        }
         set_num_threads(s.Threads);
-        var device = torch.device(s.Device);
+        var device = BenchCommands.ParseDevice(s.Device);
         var warnings = new List<string>();
         string loadAtStart = BenchmarkLog.LoadAverage();
 
@@ -109,7 +112,7 @@ public static class EvalCommands
         var (heldOutMean, heldOutCovariance) = FrechetDistance.Statistics(heldOutFeatures);
 
         var rows = new List<QualityRow>();
-        rows.Add(ReferenceRow(DigitQuality.Floor(data, classifier, heldOutFeatures, s.Samples / Classes)));
+        rows.Add(ReferenceRow(DigitQuality.Floor(classifier, data.TrainImages, data.TrainLabels, heldOutFeatures, s.Samples / Classes)));
         log.WriteLine($"Reference: real train digits vs held-out, FD {rows[0].FrechetDistance:F3}");
 
         var (studentNet, studentCard) = Checkpoint.Load(s.Student, device);
@@ -118,16 +121,12 @@ public static class EvalCommands
             warnings.Add($"the student card {Relative(s.Student)} is a '{studentCard.Kind}' model, not a consistency model: its sCM rows are not meaningful.");
         if (teacherCard.Kind != ModelCard.DiffusionKind)
             warnings.Add($"the teacher card {Relative(s.Teacher)} is a '{teacherCard.Kind}' model, not a diffusion model: its PF-ODE rows are not meaningful.");
-        foreach (var (card, path) in new[] { (studentCard, s.Student), (teacherCard, s.Teacher) })
-            if (card.Network.NumClasses != Classes) throw new CliException($"{path}: the evaluation needs a {Classes}-class conditional model; this one has {card.Network.NumClasses} classes.");
         foreach (var w in warnings) log.WriteLine($"Warning: {w}");
 
-        List<SampleSpec> Specs(ulong seed) => Enumerable.Range(0, s.Samples)
-            .Select(i => SampleSpec.Image(seed, i, i / (s.Samples / Classes), Classes))
-            .ToList();
-        var specs = Specs(s.Seed);
+        List<SampleSpec> Specs(ulong seed) => DigitQuality.ClassBalancedSpecs(seed, s.Samples).Specs;
+        var (specs, classes) = DigitQuality.ClassBalancedSpecs(s.Seed, s.Samples);
         var teacherSpecs = specs.Select(spec => spec with { Guidance = s.Guidance }).ToList();
-        var requested = tensor(Enumerable.Range(0, s.Samples).Select(i => (long)(i / (s.Samples / Classes))).ToArray());
+        var requested = tensor(classes);
 
         Warmup(studentNet, s.BatchSize, device);
         Warmup(teacherNet, s.BatchSize, device);
@@ -240,7 +239,7 @@ public static class EvalCommands
     static (MnistClassifier, ClassifierCard) LoadOrTrainClassifier(Settings s, MnistDigits data, TextWriter log, CancellationToken ct)
     {
         string cardPath = Path.Combine(s.Classifier, ClassifierCheckpoint.CardFileName);
-        var device = torch.device(s.Device);
+        var device = BenchCommands.ParseDevice(s.Device);
         if (File.Exists(cardPath) && !s.RetrainClassifier)
         {
             log.WriteLine($"Classifier: {cardPath}");

@@ -38,7 +38,7 @@ public static class InspectCommand
                 Inspect(r.GetValue(run)!, r.GetValue(teacherOption), r.GetValue(data)!, r.GetValue(classifier)!, r.GetValue(samples), r.GetValue(threads));
                 return 0;
             }
-            catch (CliException e)
+            catch (Exception e) when (e is CliException or CheckpointException)
             {
                 Console.Error.WriteLine(e.Message);
                 return 2;
@@ -54,8 +54,10 @@ public static class InspectCommand
         var card = Checkpoint.ReadCard(cardPath);
         if (card.Kind != ModelCard.ConsistencyKind) throw new CliException($"{runDirectory} is a '{card.Kind}' run; inspect reads sCD runs.");
         teacherCard ??= card.Training?.InitializedFrom ?? throw new CliException($"{cardPath} does not name its teacher; pass --teacher.");
+        if (threads < 1) throw new CliException($"--threads must be >= 1; got {threads}.");
         set_num_threads(threads);
-        var progress = new RunState(runDirectory).TryReadProgress()!;
+        var progress = new RunState(runDirectory).TryReadProgress()
+                       ?? throw new CliException($"{runDirectory} holds no saved training state (state/progress.json is missing).");
         var online = StateNetwork(card.Network, runDirectory, "online.safetensors");
         var ema = StateNetwork(card.Network, runDirectory, "ema.safetensors");
         var (teacher, _) = Checkpoint.Load(teacherCard, CPU);
@@ -92,7 +94,9 @@ public static class InspectCommand
         online.train();
         Console.WriteLine("Finite-difference JVP (h = 3e-3) vs exact, on the online weights (64 fit digits); rms(g): the inconsistency cos(t) df/dt:");
         Console.WriteLine("     t   JVP rel. err.   g rel. err.   cos(g_fd, g)   rms(g)");
-        foreach (var row in JvpCheck.Measure(online, teacher, x0, labels, z, Times))
+        double guidance = card.Training?.Hyperparameters?.GetValueOrDefault("teacher_guidance", 1.0) ?? 1.0;
+        if (guidance != 1.0) Console.WriteLine($"(along the teacher's ODE guided at {guidance:G3}, the scale the run distilled)");
+        foreach (var row in JvpCheck.Measure(online, teacher, x0, labels, z, Times, guidance))
             Console.WriteLine($"  {row.T,4:F2}   {row.JvpError,12:E2}   {row.TangentError,11:E2}   {row.TangentCosine,12:F5}   {row.TangentRms,6:F3}");
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Scm.Checkpoints;
 using Scm.Evaluation;
 using Scm.Network;
 using Scm.Training;
@@ -54,15 +55,19 @@ public static class TrainCommands
         return common;
     }
 
-    static TrainingOptions Options(ParseResult r, Common c) => new()
+    static TrainingOptions Options(ParseResult r, Common c)
     {
-        RunDirectory = r.GetValue(c.Run)!, DataDirectory = r.GetValue(c.Data)!, Iterations = r.GetValue(c.Iterations),
-        BatchSize = r.GetValue(c.Batch), LearningRate = r.GetValue(c.Lr), Seed = r.GetValue(c.Seed),
-        CheckpointEvery = r.GetValue(c.Every), Threads = r.GetValue(c.Threads), Device = r.GetValue(c.Device)!,
-        PMean = r.GetValue(c.PMean), PStd = r.GetValue(c.PStd), EmaDecay = r.GetValue(c.EmaDecay),
-        Float64 = r.GetValue(c.Float64), Hardware = r.GetValue(c.Hardware), FineTuneAt = r.GetValue(c.FineTuneAt), FineTuneLearningRate = r.GetValue(c.FineTuneLr),
-        AnnealLearningRate = r.GetValue(c.AnnealLr),
-    };
+        BenchCommands.ParseDevice(r.GetValue(c.Device)!); // a clear error before any data or model is loaded
+        return new()
+        {
+            RunDirectory = r.GetValue(c.Run)!, DataDirectory = r.GetValue(c.Data)!, Iterations = r.GetValue(c.Iterations),
+            BatchSize = r.GetValue(c.Batch), LearningRate = r.GetValue(c.Lr), Seed = r.GetValue(c.Seed),
+            CheckpointEvery = r.GetValue(c.Every), Threads = r.GetValue(c.Threads), Device = r.GetValue(c.Device)!,
+            PMean = r.GetValue(c.PMean), PStd = r.GetValue(c.PStd), EmaDecay = r.GetValue(c.EmaDecay),
+            Float64 = r.GetValue(c.Float64), Hardware = r.GetValue(c.Hardware), FineTuneAt = r.GetValue(c.FineTuneAt), FineTuneLearningRate = r.GetValue(c.FineTuneLr),
+            AnnealLearningRate = r.GetValue(c.AnnealLr),
+        };
+    }
 
     static Command Teacher()
     {
@@ -152,14 +157,14 @@ public static class TrainCommands
     internal static ValidationProbe ValidationProbeFor(string classifierFolder, MnistDigits data, int samples, string device)
     {
         if (samples < MnistDigits.Classes || samples % MnistDigits.Classes != 0) throw new CliException($"--validation-samples must be a positive multiple of {MnistDigits.Classes}; got {samples}.");
-        return new ValidationProbe(LoadClassifier(classifierFolder, device), data.ValidationImages, samples, torch.device(device));
+        return new ValidationProbe(LoadClassifier(classifierFolder, device), data.ValidationImages, samples, BenchCommands.ParseDevice(device));
     }
 
     internal static MnistClassifier LoadClassifier(string classifierFolder, string device)
     {
         string cardPath = Path.Combine(classifierFolder, ClassifierCheckpoint.CardFileName);
         if (!File.Exists(cardPath)) throw new CliException($"No evaluation classifier at {cardPath}: run `scm-tools eval` once (it trains one) or pass --classifier.");
-        return ClassifierCheckpoint.Load(cardPath, torch.device(device)).Classifier;
+        return ClassifierCheckpoint.Load(cardPath, BenchCommands.ParseDevice(device)).Classifier;
     }
 
     internal static MnistDigits LoadData(string directory)
@@ -178,7 +183,7 @@ public static class TrainCommands
                 Console.WriteLine($"EMA checkpoint: {card}");
                 return 0;
             }
-            catch (CliException e)
+            catch (Exception e) when (e is CliException or CheckpointException)
             {
                 Console.Error.WriteLine(e.Message);
                 return 2;

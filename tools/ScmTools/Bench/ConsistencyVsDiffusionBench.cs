@@ -59,7 +59,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         if (BatchSize < 1 || Samples % BatchSize != 0) throw new CliException($"--batch-size must divide --samples ({Samples}) so every timed batch has the same size; got {BatchSize}.");
         if (Threads < 1) throw new CliException("--threads must be >= 1.");
         if (TeacherNfe < 1 || TeacherNfe > TeacherSchedule.MaxNfe) throw new CliException($"--teacher-nfe must be in [1, {TeacherSchedule.MaxNfe}].");
-        if (StudentSteps < 1) throw new CliException("--student-steps must be >= 1.");
+        if (StudentSteps is < 1 or > SamplingSchedule.MaxSteps) throw new CliException($"--student-steps must be in [1, {SamplingSchedule.MaxSteps}]; got {StudentSteps}.");
         if (!(TeacherGuidance is >= 0 and <= 100)) throw new CliException($"--teacher-guidance must be in [0, 100] (1 = none); got {TeacherGuidance}.");
         if (!File.Exists(Path.Combine(Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(Data));
         string classifierCard = Path.Combine(Classifier, ClassifierCheckpoint.CardFileName);
@@ -81,7 +81,9 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         string judge = Against == JudgedAgainst.Validation ? "validation" : "held-out";
         var referenceFeatures = classifier.ExtractFeatures(Against == JudgedAgainst.Validation ? data.ValidationImages : data.HeldOutImages);
         var (referenceMean, referenceCovariance) = FrechetDistance.Statistics(referenceFeatures);
-        double floor = DigitQuality.Floor(data, classifier, referenceFeatures, Samples / Classes).Mean;
+        // The floor's real digits come from a pool without the reference digits: the fit split against validation.
+        var (poolImages, poolLabels) = Against == JudgedAgainst.Validation ? (data.FitImages, data.FitLabels) : (data.TrainImages, data.TrainLabels);
+        double floor = DigitQuality.Floor(classifier, poolImages, poolLabels, referenceFeatures, Samples / Classes).Mean;
 
         string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})");
         string teacherName = $"teacher {TeacherNfe} NFE" + (TeacherGuidance != 1 ? $", CFG {TeacherGuidance:G3}" : "");
@@ -91,7 +93,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, " +
                          $"{Threads} torch thread(s), {Device}, fp32 (the device is synchronised before each clock read)");
 
-        var specs = Enumerable.Range(0, Samples).Select(i => SampleSpec.Image(Seed, i, i / (Samples / Classes), Classes)).ToList();
+        var (specs, classes) = DigitQuality.ClassBalancedSpecs(Seed, Samples);
         var teacherSpecs = specs.Select(spec => spec with { Guidance = TeacherGuidance }).ToList();
         var student = new ConsistencySampler(studentNet, device, BatchSize);
         var teacher = new TeacherSampler(teacherNet, device, BatchSize);
@@ -131,7 +133,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
             }
         }
 
-        var requested = tensor(Enumerable.Range(0, Samples).Select(i => (long)(i / (Samples / Classes))).ToArray());
+        var requested = tensor(classes);
         var (studentAccuracy, studentFd) = DigitQuality.Judge(classifier, cat(studentImages), requested, referenceMean, referenceCovariance);
         var (teacherAccuracy, teacherFd) = DigitQuality.Judge(classifier, cat(teacherImages), requested, referenceMean, referenceCovariance);
         double studentRate = Samples / studentClock.Elapsed.TotalSeconds, teacherRate = Samples / teacherClock.Elapsed.TotalSeconds;
