@@ -1,6 +1,9 @@
 namespace Scm.Training;
 
-/// <summary>Options shared by the teacher and the sCD trainers. Recorded in each checkpoint's model card.</summary>
+/// <summary>
+/// Options shared by the teacher and the sCD trainers. Those that shape the model (rate, schedule, EMA, time proposal,
+/// batch, iterations) are recorded in each checkpoint's model card; the execution ones (threads, device, intervals) are not.
+/// </summary>
 public sealed record TrainingOptions
 {
     public required string RunDirectory { get; init; }

@@ -30,7 +30,7 @@ public static class EvalCommands
         var teacher = new Option<string>("--teacher")
         {
             Description = "Diffusion teacher model card (default: models/mnist-teacher/model.json if it exists, else runs/teacher/ema/model.json).",
-            DefaultValueFactory = _ => DefaultTeacher()
+            DefaultValueFactory = _ => RepoPaths.JudgingTeacher
         };
         var classifier = new Option<string>("--classifier")
         {
@@ -76,12 +76,6 @@ public static class EvalCommands
             }
         }, ct));
         return command;
-    }
-
-    static string DefaultTeacher()
-    {
-        string shipped = Path.Combine(RepoPaths.Models, "mnist-teacher", "model.json");
-        return File.Exists(shipped) ? shipped : Path.Combine(RepoPaths.Runs, "teacher", "ema", "model.json");
     }
 
     static void Run(Settings s, TextWriter log, CancellationToken ct)
@@ -133,8 +127,8 @@ public static class EvalCommands
         // Both samplers run the network on compute chunks of exactly --batch-size: the same kernels' batch for every row.
         var student = new ConsistencySampler(studentNet, device, computeBatch: s.BatchSize);
         var teacher = new TeacherSampler(teacherNet, device, computeBatch: s.BatchSize);
-        var scm1 = Measure("sCM 1-step", "1", specs, b => student.Sample(b, SamplingSchedule.ForSteps(1), ct));
-        var scm2 = Measure("sCM 2-step", "2", specs, b => student.Sample(b, SamplingSchedule.ForSteps(2), ct));
+        var scm1 = MeasureRow("sCM 1-step", "1", specs, b => student.Sample(b, SamplingSchedule.ForSteps(1), ct));
+        var scm2 = MeasureRow("sCM 2-step", "2", specs, b => student.Sample(b, SamplingSchedule.ForSteps(2), ct));
         rows.Add(scm1);
         rows.Add(scm2);
         QualityRow? teacher63 = null;
@@ -143,7 +137,7 @@ public static class EvalCommands
             var schedule = TeacherSchedule.ForNfe(nfe);
             int calls = TeacherSampler.NetworkEvaluations(schedule, teacherSpecs);
             string name = $"Teacher PF-ODE, DPM-Solver++(2M), {nfe} steps" + (s.Guidance != 1 ? $", CFG {s.Guidance:G3}" : "");
-            var row = Measure(name, calls.ToString(CultureInfo.InvariantCulture), teacherSpecs, b => teacher.Sample(b, schedule, ct));
+            var row = MeasureRow(name, calls.ToString(CultureInfo.InvariantCulture), teacherSpecs, b => teacher.Sample(b, schedule, ct));
             rows.Add(row);
             if (nfe == 63) teacher63 = row;
         }
@@ -205,7 +199,7 @@ public static class EvalCommands
             log.WriteLine($"Report written to {reportPath}");
         }
 
-        QualityRow Measure(string name, string nfe, List<SampleSpec> rowSpecs, Func<IReadOnlyList<SampleSpec>, Tensor> sample)
+        QualityRow MeasureRow(string name, string nfe, List<SampleSpec> rowSpecs, Func<IReadOnlyList<SampleSpec>, Tensor> sample)
         {
             var images = new List<Tensor>();
             var clock = new Stopwatch();
@@ -214,16 +208,16 @@ public static class EvalCommands
             {
                 ct.ThrowIfCancellationRequested();
                 var batch = rowSpecs.GetRange(start, s.BatchSize);
-                ScmTools.Measure.Synchronize(device);
+                Measure.Synchronize(device);
                 clock.Start();
                 var result = sample(batch);
-                ScmTools.Measure.Synchronize(device);
+                Measure.Synchronize(device);
                 clock.Stop();
                 images.Add(result);
                 int done = start + s.BatchSize;
                 if (done == rowSpecs.Count || lastPrint.Elapsed.TotalSeconds >= 10)
                 {
-                    log.WriteLine($"  [{name}] {done}/{rowSpecs.Count} images, {ScmTools.Measure.Rate(done / clock.Elapsed.TotalSeconds)} images/s");
+                    log.WriteLine($"  [{name}] {done}/{rowSpecs.Count} images, {Measure.Rate(done / clock.Elapsed.TotalSeconds)} images/s");
                     lastPrint.Restart();
                 }
             }
@@ -231,7 +225,7 @@ public static class EvalCommands
             foreach (var t in images) t.Dispose();
             double secondsPerImage = clock.Elapsed.TotalSeconds / rowSpecs.Count;
             var (accuracy, fd) = DigitQuality.Judge(classifier, all, requested, heldOutMean, heldOutCovariance);
-            log.WriteLine($"{name}: class accuracy {accuracy:P1}, FD {fd:F3}, {ScmTools.Measure.Rate(1 / secondsPerImage)} images/s (batch {s.BatchSize})");
+            log.WriteLine($"{name}: class accuracy {accuracy:P1}, FD {fd:F3}, {Measure.Rate(1 / secondsPerImage)} images/s (batch {s.BatchSize})");
             return new QualityRow(name, nfe, accuracy, fd, secondsPerImage);
         }
     }

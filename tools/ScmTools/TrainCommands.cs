@@ -7,10 +7,9 @@ using TorchSharp;
 
 namespace ScmTools;
 
-/// <summary>`scm train teacher` and `scm train scd`: resumable, seeded, with a progress line.</summary>
+/// <summary>`scm-tools train teacher|scd|inspect`: resumable, seeded training with a progress line, and a run's inspection.</summary>
 public static class TrainCommands
 {
-    /// <summary>The shipped MNIST architecture (~1M parameters): sized so teacher + sCD train in ~3 h on 2 cores.</summary>
     public static Command Create()
     {
         var train = new Command("train", "Train the TrigFlow teacher or distil it into an sCM (resumable).");
@@ -98,7 +97,11 @@ public static class TrainCommands
     {
         var command = new Command("scd", "Distil the teacher into a continuous-time consistency model (sCD).");
         var common = AddCommon(command, "scd", iterations: 2000, batch: 32, lr: 1e-4, emaDecay: 0.995, pMean: -1.0, pStd: 1.4);
-        var teacher = new Option<string>("--teacher") { Description = "Teacher model card.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Runs, "teacher", "ema", "model.json") };
+        var teacher = new Option<string>("--teacher")
+        {
+            Description = "Teacher model card (default: the output of `train teacher`; the shipped one is models/mnist-teacher/model.json).",
+            DefaultValueFactory = _ => Path.Combine(RepoPaths.Runs, "teacher", "ema", "model.json")
+        };
         var warmup = new Option<int>("--tangent-warmup") { Description = "Tangent warmup iterations H.", DefaultValueFactory = _ => 500 };
         var prior = new Option<bool>("--prior-weighting") { Description = "Use w(t) = 1/(sigma_data tan t)." };
         var norm = new Option<TangentNorm>("--tangent-norm")
@@ -146,9 +149,9 @@ public static class TrainCommands
             if (evaluateEvery == 0) return trainer.Run(Console.Out, ct);
             using var probe = ValidationProbeFor(r.GetValue(classifier)!, data, r.GetValue(samples), options.Device);
             string title = $"sCD validation ({Path.GetFileName(Path.GetFullPath(options.RunDirectory))})";
-            string card = trainer.Run(Console.Out, ct, probe,
-                curve => TrainingCurvePlot.Save(curve.Points, title, Path.Combine(options.RunDirectory, "curve.png")));
-            Console.WriteLine($"Best 2-step validation FD: {Path.Combine(options.RunDirectory, "best", "model.json")}; curve: {Path.Combine(options.RunDirectory, "curve.png")}");
+            string curvePath = Path.Combine(options.RunDirectory, "curve.png");
+            string card = trainer.Run(Console.Out, ct, probe, curve => TrainingCurvePlot.Save(curve.Points, title, curvePath));
+            Console.WriteLine($"Best 2-step validation FD: {new RunState(options.RunDirectory).BestCardPath}; curve: {curvePath}");
             return card;
         }));
         return command;

@@ -6,8 +6,8 @@ namespace ScmTools;
 
 /// <summary>
 /// `scm-tools bench ...`: throughput measurements printed next to a ceiling measured in the same run, so numbers from
-/// a busy or different machine can still be read. Each measured thing is a subcommand; add more beside
-/// <see cref="Sampler"/> (e.g. a training step or PNG-only bench) using the helpers in <see cref="Measure"/>.
+/// a busy or different machine can still be read. Each measured thing is a subcommand, timed with the helpers in
+/// <see cref="Measure"/>.
 /// </summary>
 public static class BenchCommands
 {
@@ -76,7 +76,11 @@ public static class BenchCommands
             "Consistency vs diffusion: teacher PF-ODE at 63 NFE vs sCM at 2 steps on the same samples: time ratio next to the FD ratio.");
         command.Aliases.Add("consistency");
         var student = new Option<string>("--student") { Description = "sCM student model card.", DefaultValueFactory = _ => DefaultModel };
-        var teacher = new Option<string>("--teacher") { Description = "Diffusion teacher model card.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-teacher", "model.json") };
+        var teacher = new Option<string>("--teacher")
+        {
+            Description = "Diffusion teacher model card (default: models/mnist-teacher/model.json if it exists, else runs/teacher/ema/model.json).",
+            DefaultValueFactory = _ => RepoPaths.JudgingTeacher
+        };
         var classifier = new Option<string>("--classifier") { Description = "Folder of the evaluation classifier.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
         var data = new Option<string>("--data") { Description = "MNIST folder (infra/fetch-mnist.sh).", DefaultValueFactory = _ => RepoPaths.Data };
         var samples = new Option<int>("--samples")
