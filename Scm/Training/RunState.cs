@@ -29,18 +29,32 @@ public sealed class RunState(string runDirectory)
         return File.Exists(ProgressPath) ? JsonSerializer.Deserialize<Progress>(File.ReadAllText(ProgressPath)) : null;
     }
 
-    public void Restore(ScmUNet online, ScmUNet ema, optim.Optimizer optimizer)
+    /// <summary>
+    /// Loads the saved state. <paramref name="auxiliary"/> are further networks of the run (e.g. sCD's target network),
+    /// each in state/{name}.safetensors; returns the names of those the saved state does not hold (a run saved before
+    /// it had them), which the caller initialises.
+    /// </summary>
+    public IReadOnlyList<string> Restore(ScmUNet online, ScmUNet ema, optim.Optimizer optimizer, IReadOnlyList<(string Name, ScmUNet Network)> auxiliary)
     {
         online.load_safetensors(Path.Combine(StateDirectory, "online.safetensors"));
         ema.load_safetensors(Path.Combine(StateDirectory, "ema.safetensors"));
         if (optimizer is TorchSharp.Modules.Adam adam) adam.load_state_dict(Path.Combine(StateDirectory, "optimizer.bin"));
+        var missing = new List<string>();
+        foreach (var (name, network) in auxiliary)
+        {
+            string path = Path.Combine(StateDirectory, name + ".safetensors");
+            if (File.Exists(path)) network.load_safetensors(path);
+            else missing.Add(name);
+        }
+        return missing;
     }
 
     /// <summary>
     /// Saves a resumable state (weights in the training device's dtype) and <paramref name="servable"/>, the EMA as a
     /// float32 CPU network, as the ready-to-serve checkpoint ema/.
     /// </summary>
-    public void Save(ScmUNet online, ScmUNet ema, ScmUNet servable, optim.Optimizer optimizer, Progress progress, ModelCard card)
+    public void Save(ScmUNet online, ScmUNet ema, ScmUNet servable, optim.Optimizer optimizer, Progress progress, ModelCard card,
+        IReadOnlyList<(string Name, ScmUNet Network)> auxiliary)
     {
         // Write a complete new state directory, then swap it in: an interrupted save leaves the previous one.
         string fresh = StateDirectory + ".new", old = StateDirectory + ".old";
@@ -48,6 +62,7 @@ public sealed class RunState(string runDirectory)
         Directory.CreateDirectory(fresh);
         online.save_safetensors(Path.Combine(fresh, "online.safetensors"));
         ema.save_safetensors(Path.Combine(fresh, "ema.safetensors"));
+        foreach (var (name, network) in auxiliary) network.save_safetensors(Path.Combine(fresh, name + ".safetensors"));
         if (optimizer is TorchSharp.Modules.Adam adam) adam.save_state_dict(Path.Combine(fresh, "optimizer.bin"));
         File.WriteAllText(Path.Combine(fresh, "progress.json"), JsonSerializer.Serialize(progress));
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);

@@ -28,6 +28,12 @@ public sealed record ScdOptions
     /// </summary>
     public long? EmaTargetFrom { get; init; }
     /// <summary>
+    /// With <see cref="EmaTargetFrom"/>: the decay of the target network's own EMA of the online weights. Null: the target
+    /// is the model's EMA (TrainingOptions.EmaDecay), the one evaluated, exported and served. Separate, the served average
+    /// can span a longer window than the target that drives training (whose averaging sets the pace of its feedback).
+    /// </summary>
+    public double? TargetEmaDecay { get; init; }
+    /// <summary>
     /// Classifier-free guidance scale s of the teacher's velocity (1 = none). The student learns the guided teacher's
     /// PF-ODE at this one scale and has no guidance input (the sCM paper distils its ImageNet models from a guided
     /// teacher the same way); each iteration costs one more teacher pass.
@@ -41,6 +47,10 @@ public sealed record ScdOptions
         if (!(TeacherGuidance >= 0 && TeacherGuidance <= 100))
             throw new ArgumentOutOfRangeException(nameof(TeacherGuidance), $"--teacher-guidance must be in [0, 100] (1 = none); got {TeacherGuidance}.");
         if (EmaTargetFrom is < 0) throw new ArgumentOutOfRangeException(nameof(EmaTargetFrom), "--ema-target-from (the first iteration with the EMA as target) must be >= 0.");
+        if (TargetEmaDecay is { } decay && !(decay >= 0 && decay < 1))
+            throw new ArgumentOutOfRangeException(nameof(TargetEmaDecay), $"--target-ema-decay must be in [0, 1); got {decay}.");
+        if (TargetEmaDecay is not null && EmaTargetFrom is null)
+            throw new ArgumentException("--target-ema-decay needs --ema-target-from (it is the decay of that target network).", nameof(TargetEmaDecay));
     }
 }
 
@@ -65,6 +75,9 @@ public sealed class ScdTrainer : Trainer
 {
     readonly ScdOptions scd;
     readonly ScmUNet teacher;
+    /// <summary>The target network's own EMA (<see cref="ScdOptions.TargetEmaDecay"/>); null: the target is the model's EMA.</summary>
+    readonly ScmUNet? targetNetwork;
+    readonly Ema? targetEma;
 
     public ScdTrainer(TrainingOptions options, ScdOptions scd, MnistDigits data)
         : this(options, scd, data, Checkpoint.Load(scd.TeacherCardPath, torch.device(options.Device))) { }
@@ -83,7 +96,28 @@ public sealed class ScdTrainer : Trainer
         this.teacher = teacher.Network;
         Place(this.teacher);
         foreach (var p in this.teacher.parameters()) p.requires_grad = false;
+        if (scd.TargetEmaDecay is { } decay)
+        {
+            targetNetwork = Place(new ScmUNet(teacher.Card.Network));
+            targetNetwork.eval();
+            targetEma = new Ema(Online, targetNetwork, decay);
+        }
     }
+
+    const string TargetStateName = "target-ema";
+
+    protected override IReadOnlyList<(string Name, ScmUNet Network)> AuxiliaryState =>
+        targetNetwork is null ? [] : [(TargetStateName, targetNetwork)];
+
+    /// <summary>The target's EMA starts as the model's EMA (fresh, or resumed from a run saved without one).</summary>
+    protected override void InitializeAuxiliary(IReadOnlyList<string> missing, TextWriter log)
+    {
+        if (targetNetwork is null || !missing.Contains(TargetStateName)) return;
+        Ema.Copy(EmaNetwork, targetNetwork);
+        log.WriteLine($"Target network: its own EMA (decay {scd.TargetEmaDecay}) starts from the model's EMA.");
+    }
+
+    protected override void AfterStep() => targetEma?.Update();
 
     protected override string Objective => "scd";
     protected override string CardKind => ModelCard.ConsistencyKind;
@@ -100,6 +134,7 @@ public sealed class ScdTrainer : Trainer
         h["prior_weighting"] = scd.PriorWeighting ? 1 : 0;
         h["jvp_finite_difference"] = scd.Jvp == JvpMethod.FiniteDifference ? 1 : 0;
         if (scd.EmaTargetFrom is { } from) h["ema_target_from"] = from;
+        if (scd.TargetEmaDecay is { } targetDecay) h["target_ema_decay"] = targetDecay;
         if (scd.TeacherGuidance != 1.0) h["teacher_guidance"] = scd.TeacherGuidance;
         return h;
     }
@@ -123,7 +158,7 @@ public sealed class ScdTrainer : Trainer
         var xIn = (xt / sigmaData).detach().requires_grad_(exact);
         var tIn = TrigFlow.CNoise(t).detach().requires_grad_(exact);
         var tangents = JvpTangents(t, dxtDt);
-        var target = iteration >= scd.EmaTargetFrom ? EmaNetwork : Online;
+        var target = iteration >= scd.EmaTargetFrom ? targetNetwork ?? EmaNetwork : Online;
         var jvp = exact ? null : Jvp.FiniteDifference(inputs => target.forward(inputs[0], inputs[1], labels, null), [xIn, tIn], tangents);
         var fTheta = Online.forward(xIn, tIn, labels, null);
         var fTarget = ReferenceEquals(target, Online) ? fTheta : target.forward(xIn, tIn, labels, null);

@@ -54,6 +54,18 @@ public abstract class Trainer
     /// <summary>Initial weights for a fresh run (teacher: random; sCD: the teacher's EMA).</summary>
     protected virtual void InitializeFreshRun() { }
 
+    /// <summary>Further networks the run keeps in its resumable state (state/{Name}.safetensors); none by default.</summary>
+    protected virtual IReadOnlyList<(string Name, ScmUNet Network)> AuxiliaryState => [];
+
+    /// <summary>
+    /// Called once the online and EMA networks are set (fresh, or restored): initialises the auxiliary networks that
+    /// <paramref name="missing"/> names (all of them in a fresh run; on resume, those the saved state lacks).
+    /// </summary>
+    protected virtual void InitializeAuxiliary(IReadOnlyList<string> missing, TextWriter log) { }
+
+    /// <summary>Called after each optimizer step and EMA update.</summary>
+    protected virtual void AfterStep() { }
+
     /// <summary>The loss of one iteration; <paramref name="generator"/> is seeded from (seed, iteration).</summary>
     protected abstract Tensor Loss(long iteration, Generator generator);
 
@@ -85,9 +97,10 @@ public abstract class Trainer
         var optimizer = optim.Adam(Online.parameters(), lr: Options.LearningRate, beta1: 0.9, beta2: 0.99);
         if (progress is not null)
         {
-            run.Restore(Online, EmaNetwork, optimizer);
+            var missing = run.Restore(Online, EmaNetwork, optimizer, AuxiliaryState);
             log.WriteLine($"Resuming {Objective} from iteration {progress.Iteration} ({progress.WallClockSeconds / 60:F1} min so far).");
             ApplyLearningRate(optimizer, Options.LearningRateAt(progress.Iteration), log);
+            InitializeAuxiliary(missing, log);
         }
         else
         {
@@ -95,6 +108,7 @@ public abstract class Trainer
             Ema.Copy(Online, EmaNetwork);
             progress = new RunState.Progress(0, 0, Options.Seed, Objective);
             log.WriteLine($"Starting {Objective}: {Online.ParameterCount():N0} parameters, {Options.Iterations} iterations, batch {Options.BatchSize}, on {Options.Device}.");
+            InitializeAuxiliary(AuxiliaryState.Select(a => a.Name).ToList(), TextWriter.Null);
         }
         Online.train();
         EmaNetwork.eval();
@@ -111,7 +125,8 @@ public abstract class Trainer
         void Save()
         {
             using var export = Export();
-            run.Save(Online, EmaNetwork, export, optimizer, new RunState.Progress(iteration, Seconds(), Options.Seed, Objective), Card(iteration, Seconds()));
+            run.Save(Online, EmaNetwork, export, optimizer, new RunState.Progress(iteration, Seconds(), Options.Seed, Objective), Card(iteration, Seconds()),
+                AuxiliaryState);
         }
 
         while (iteration < Options.Iterations && !cancellationToken.IsCancellationRequested)
@@ -135,6 +150,7 @@ public abstract class Trainer
                 nn.utils.clip_grad_norm_(Online.parameters(), Options.GradientClip);
                 optimizer.step();
                 ema.Update();
+                AfterStep();
                 iteration++;
                 (lossSum, lossCount) = (lossSum + value, lossCount + 1);
                 bar.Report(iteration, value, force: iteration == Options.Iterations);

@@ -99,6 +99,39 @@ public partial class TrainingTests
     }
 
     /// <summary>
+    /// The target network with its own EMA (--target-ema-decay): at the model's decay it is the shared-EMA run bit for
+    /// bit; at another decay another run, whose target and served EMA differ; stopped and resumed it continues exactly,
+    /// also when the saved run had no target EMA yet (it starts from the model's EMA).
+    /// </summary>
+    [Fact]
+    public void Scd_target_network_with_its_own_ema_resumes_exactly_and_is_the_shared_run_at_the_same_decay()
+    {
+        string teacherCard = TrainTeacher("teacher", 3);
+        ScdOptions Target(double? decay) => Scd(teacherCard) with { Jvp = JvpMethod.FiniteDifference, EmaTargetFrom = 2, TargetEmaDecay = decay };
+        TrainingOptions Run(string run, long iterations) => Options(run, iterations, 1e-3) with { EmaDecay = 0.9 };
+        TrainScd(Run("shared", 6), teacherCard, Target(null));
+        TrainScd(Run("same-decay", 6), teacherCard, Target(0.9));
+        AssertSameState("shared", "same-decay");
+
+        TrainScd(Run("own", 6), teacherCard, Target(0.5));
+        var (own, shared) = (State("own", "online.safetensors"), State("shared", "online.safetensors"));
+        Assert.Contains(own, p => MaxAbsDiff(p.Value, shared[p.Key]) > 1e-6);
+        var (served, target) = (State("own", "ema.safetensors"), State("own", "target-ema.safetensors"));
+        Assert.Contains(served, p => MaxAbsDiff(p.Value, target[p.Key]) > 1e-6);
+        Assert.Equal(0.5, Checkpoint.ReadCard(Path.Combine(directory.File("own"), "ema", "model.json")).Training!.Hyperparameters!["target_ema_decay"]);
+
+        TrainScd(Run("split", 3), teacherCard, Target(0.5));
+        TrainScd(Run("split", 6), teacherCard, Target(0.5));
+        AssertSameState("own", "split");
+        AssertSameWeights(target, State("split", "target-ema.safetensors"));
+
+        TrainScd(Run("late", 3), teacherCard, Target(null));
+        string log = TrainScd(Run("late", 6), teacherCard, Target(0.9));
+        Assert.Contains("starts from the model's EMA", log);
+        AssertSameState("shared", "late");
+    }
+
+    /// <summary>
     /// A guided teacher (--teacher-guidance): scale 1 is exactly the unguided run; another scale distils another ODE (the
     /// weights differ) and the card records it. An unconditional teacher cannot be guided.
     /// </summary>

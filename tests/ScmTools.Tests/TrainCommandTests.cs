@@ -19,6 +19,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--ema-target-from", "-1", "--ema-target-from")]
     [InlineData("--tangent-warmup", "-5", "--tangent-warmup")]
     [InlineData("--teacher-guidance", "-1", "--teacher-guidance")]
+    [InlineData("--target-ema-decay", "0.9", "--target-ema-decay")]
     public async Task Train_scd_with_an_invalid_option_exits_2_naming_it(string option, string value, string named)
     {
         Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");

@@ -118,6 +118,10 @@ public static class TrainCommands
         {
             Description = "From this iteration on, take the target F_minus and its JVP from the EMA (a target network) instead of the online weights (the paper's).",
         };
+        var targetEmaDecay = new Option<double?>("--target-ema-decay")
+        {
+            Description = "With --ema-target-from: the target network's own EMA decay (default: the target is the model's EMA, --ema-decay).",
+        };
         var guidance = new Option<double>("--teacher-guidance")
         {
             Description = "Classifier-free guidance scale of the teacher's velocity (1 = none); the student learns that one scale.",
@@ -131,7 +135,7 @@ public static class TrainCommands
         };
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
         var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
-        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, emaTargetFrom, guidance, c, every, samples, classifier })
+        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, emaTargetFrom, targetEmaDecay, guidance, c, every, samples, classifier })
             command.Options.Add(option);
         command.SetAction((r, ct) => Run(() =>
         {
@@ -143,7 +147,7 @@ public static class TrainCommands
             {
                 TeacherCardPath = r.GetValue(teacher)!, TangentWarmup = r.GetValue(warmup), PriorWeighting = r.GetValue(prior),
                 TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp),
-                EmaTargetFrom = r.GetValue(emaTargetFrom), TeacherGuidance = r.GetValue(guidance),
+                EmaTargetFrom = r.GetValue(emaTargetFrom), TargetEmaDecay = r.GetValue(targetEmaDecay), TeacherGuidance = r.GetValue(guidance),
             };
             var trainer = new ScdTrainer(options, scd, data);
             if (evaluateEvery == 0) return trainer.Run(Console.Out, ct);
