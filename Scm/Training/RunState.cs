@@ -23,11 +23,19 @@ public sealed class RunState(string runDirectory)
     public string BestCardPath => Path.Combine(runDirectory, "best", "model.json");
     string ProgressPath => Path.Combine(StateDirectory, "progress.json");
 
+    /// <summary>The saved progress, after recovering from an interrupted save; for the run's own trainer only.</summary>
     public Progress? TryReadProgress()
     {
         RecoverInterruptedSave();
-        return File.Exists(ProgressPath) ? JsonSerializer.Deserialize<Progress>(File.ReadAllText(ProgressPath)) : null;
+        return PeekProgress();
     }
+
+    /// <summary>
+    /// The saved progress without touching the folder: for readers beside a run that may be training (a recovery from
+    /// here could move the state directory under a save in progress).
+    /// </summary>
+    public Progress? PeekProgress() =>
+        File.Exists(ProgressPath) ? JsonSerializer.Deserialize<Progress>(File.ReadAllText(ProgressPath)) : null;
 
     /// <summary>
     /// Loads the saved state. <paramref name="auxiliary"/> are further networks of the run (e.g. sCD's target network),

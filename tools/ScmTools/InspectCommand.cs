@@ -49,14 +49,15 @@ public static class InspectCommand
 
     static void Inspect(string runDirectory, string? teacherCard, string dataDirectory, string classifierFolder, int samples, int threads)
     {
-        string cardPath = new RunState(runDirectory).EmaCardPath;
+        var run = new RunState(runDirectory);
+        string cardPath = run.EmaCardPath;
         if (!File.Exists(cardPath)) throw new CliException($"{runDirectory} holds no saved run ({cardPath} is missing).");
         var card = Checkpoint.ReadCard(cardPath);
         if (card.Kind != ModelCard.ConsistencyKind) throw new CliException($"{runDirectory} is a '{card.Kind}' run; inspect reads sCD runs.");
         teacherCard ??= card.Training?.InitializedFrom ?? throw new CliException($"{cardPath} does not name its teacher; pass --teacher.");
         if (threads < 1) throw new CliException($"--threads must be >= 1; got {threads}.");
         set_num_threads(threads);
-        var progress = new RunState(runDirectory).TryReadProgress()
+        var progress = run.PeekProgress()
                        ?? throw new CliException($"{runDirectory} holds no saved training state (state/progress.json is missing).");
         var online = StateNetwork(card.Network, runDirectory, "online.safetensors");
         var ema = StateNetwork(card.Network, runDirectory, "ema.safetensors");
