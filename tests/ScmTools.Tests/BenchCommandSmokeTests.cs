@@ -32,7 +32,7 @@ public sealed class BenchCommandSmokeTests : IDisposable
     [Fact]
     public async Task Bench_consistency_vs_diffusion_appends_a_P3_row_with_time_and_FD_ratios()
     {
-        Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+        Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
 
         int exit = await Invoke("bench", "consistency-vs-diffusion", "--samples", "20", "--batch-size", "10", "--teacher-nfe", "3",
             "--threads", "1", "--report", Report);
@@ -52,7 +52,7 @@ public sealed class BenchCommandSmokeTests : IDisposable
     [Fact]
     public async Task Bench_consistency_vs_diffusion_judges_against_the_validation_digits_with_a_guided_teacher()
     {
-        Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+        Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
         string[] common = ["bench", "consistency-vs-diffusion", "--samples", "20", "--batch-size", "10", "--teacher-nfe", "3", "--threads", "1"];
 
         Assert.Equal(0, await Invoke([.. common, "--report", Report]));

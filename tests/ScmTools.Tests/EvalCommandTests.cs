@@ -18,7 +18,7 @@ public sealed partial class EvalCommandTests : IDisposable
     [Fact]
     public async Task Eval_reports_the_sCM_rows_over_several_noise_seeds()
     {
-        Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+        Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
         string report = Path.Combine(directory, "QUALITY.md");
         var (exit, errors) = await Invoke("eval", "--samples", "20", "--batch-size", "10", "--threads", "1", "--noise-seeds", "3", "--output", report);
 

@@ -22,7 +22,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--target-ema-decay", "0.9", "--target-ema-decay")]
     public async Task Train_scd_with_an_invalid_option_exits_2_naming_it(string option, string value, string named)
     {
-        Assert.True(File.Exists(Path.Combine(RepoPaths.Data, "9.json")), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+        Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
         var (exit, errors) = await Invoke("train", "scd", "--teacher", Path.Combine(RepoPaths.Models, "mnist-teacher", "model.json"),
             "--run", Path.Combine(directory, "run"), "--threads", "1", option, value);
 

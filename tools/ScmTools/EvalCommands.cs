@@ -85,7 +85,7 @@ public static class EvalCommands
         if (s.Threads < 1) throw new CliException("--threads must be >= 1.");
         if (s.NoiseSeeds is < 1 or > 100) throw new CliException($"--noise-seeds must be in [1, 100]; got {s.NoiseSeeds}.");
         if (!(s.Guidance is >= 0 and <= 100)) throw new CliException($"--teacher-guidance must be in [0, 100] (1 = none); got {s.Guidance}.");
-        if (!File.Exists(Path.Combine(s.Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(s.Data));
+        if (!MnistDigits.IsPresent(s.Data)) throw new CliException(MnistDigits.MissingDataMessage(s.Data));
         // Fail on a missing, malformed or unsuitable checkpoint now, not after minutes of classifier training.
         foreach (string path in new[] { s.Student, s.Teacher })
         {
@@ -208,12 +208,7 @@ public static class EvalCommands
             {
                 ct.ThrowIfCancellationRequested();
                 var batch = rowSpecs.GetRange(start, s.BatchSize);
-                Measure.Synchronize(device);
-                clock.Start();
-                var result = sample(batch);
-                Measure.Synchronize(device);
-                clock.Stop();
-                images.Add(result);
+                images.Add(Measure.Timed(clock, device, () => sample(batch)));
                 int done = start + s.BatchSize;
                 if (done == rowSpecs.Count || lastPrint.Elapsed.TotalSeconds >= 10)
                 {

@@ -176,7 +176,7 @@ public static class TrainCommands
 
     internal static MnistDigits LoadData(string directory)
     {
-        if (!File.Exists(Path.Combine(directory, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(directory));
+        if (!MnistDigits.IsPresent(directory)) throw new CliException(MnistDigits.MissingDataMessage(directory));
         return MnistDigits.Load(directory);
     }
 

@@ -61,7 +61,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         if (TeacherNfe < 1 || TeacherNfe > TeacherSchedule.MaxNfe) throw new CliException($"--teacher-nfe must be in [1, {TeacherSchedule.MaxNfe}].");
         if (StudentSteps is < 1 or > SamplingSchedule.MaxSteps) throw new CliException($"--student-steps must be in [1, {SamplingSchedule.MaxSteps}]; got {StudentSteps}.");
         if (!(TeacherGuidance is >= 0 and <= 100)) throw new CliException($"--teacher-guidance must be in [0, 100] (1 = none); got {TeacherGuidance}.");
-        if (!File.Exists(Path.Combine(Data, "9.json"))) throw new CliException(MnistDigits.MissingDataMessage(Data));
+        if (!MnistDigits.IsPresent(Data)) throw new CliException(MnistDigits.MissingDataMessage(Data));
         string classifierCard = Path.Combine(Classifier, ClassifierCheckpoint.CardFileName);
         if (!File.Exists(classifierCard)) throw new CliException($"No evaluation classifier at {classifierCard}: `scm-tools eval` trains one (or pass --classifier).");
     }
@@ -118,13 +118,13 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
             // Alternate the order so neither sampler always runs right after the other (caches, clock boosts).
             if (index % 2 == 0)
             {
-                studentImages.Add(Timed(studentClock, device, () => SampleStudent(start)));
-                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(start, teacherSchedule)));
+                studentImages.Add(Measure.Timed(studentClock, device, () => SampleStudent(start)));
+                teacherImages.Add(Measure.Timed(teacherClock, device, () => SampleTeacher(start, teacherSchedule)));
             }
             else
             {
-                teacherImages.Add(Timed(teacherClock, device, () => SampleTeacher(start, teacherSchedule)));
-                studentImages.Add(Timed(studentClock, device, () => SampleStudent(start)));
+                teacherImages.Add(Measure.Timed(teacherClock, device, () => SampleTeacher(start, teacherSchedule)));
+                studentImages.Add(Measure.Timed(studentClock, device, () => SampleStudent(start)));
             }
             if (progress.Elapsed.TotalSeconds >= 10 && start + BatchSize < Samples)
             {
@@ -162,16 +162,6 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         output.WriteLine($"  FD ratio {studentName} / {teacherName}: {fdRatio:F2} ({studentFd:F3} / {teacherFd:F3}; " +
                          $"real-vs-real floor {floor:F3}) (goal <= {FdGoal:F2}: {(fdMet ? "met" : "missed")})");
         return new Result(timeRatio, fdRatio);
-    }
-
-    static Tensor Timed(Stopwatch clock, Device device, Func<Tensor> sample)
-    {
-        ScmTools.Measure.Synchronize(device);
-        clock.Start();
-        var images = sample();
-        ScmTools.Measure.Synchronize(device);
-        clock.Stop();
-        return images;
     }
 }
 
