@@ -35,14 +35,14 @@ public sealed class ValidationProbe : IDisposable
     }
 
     /// <summary>Quality of <paramref name="network"/> (a consistency model on this probe's device) at 1 and 2 steps.</summary>
-    public (SampleQuality OneStep, SampleQuality TwoStep) Measure(ScmUNet network)
+    public (SampleQuality OneStep, SampleQuality TwoStep) Measure(ScmUNet network, CancellationToken cancellationToken = default)
     {
         bool wasTraining = network.training;
         network.eval();
         try
         {
             var sampler = new ConsistencySampler(network, device, computeBatch);
-            return (Judge(sampler, 1), Judge(sampler, 2));
+            return (Judge(sampler, 1, cancellationToken), Judge(sampler, 2, cancellationToken));
         }
         finally
         {
@@ -50,9 +50,9 @@ public sealed class ValidationProbe : IDisposable
         }
     }
 
-    SampleQuality Judge(ConsistencySampler sampler, int steps)
+    SampleQuality Judge(ConsistencySampler sampler, int steps, CancellationToken cancellationToken)
     {
-        using var images = sampler.Sample(specs, SamplingSchedule.ForSteps(steps));
+        using var images = sampler.Sample(specs, SamplingSchedule.ForSteps(steps), cancellationToken);
         return DigitQuality.Judge(classifier, images, requested, referenceMean, referenceCovariance);
     }
 

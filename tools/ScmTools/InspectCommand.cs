@@ -31,11 +31,11 @@ public static class InspectCommand
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation measurement (a multiple of 10).", DefaultValueFactory = _ => 500 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         foreach (var option in new Option[] { run, teacherOption, data, classifier, samples, threads }) command.Options.Add(option);
-        command.SetAction((r, _) => Task.Run(() =>
+        command.SetAction((r, ct) => Task.Run(() =>
         {
             try
             {
-                Inspect(r.GetValue(run)!, r.GetValue(teacherOption), r.GetValue(data)!, r.GetValue(classifier)!, r.GetValue(samples), r.GetValue(threads));
+                Inspect(r.GetValue(run)!, r.GetValue(teacherOption), r.GetValue(data)!, r.GetValue(classifier)!, r.GetValue(samples), r.GetValue(threads), ct);
                 return 0;
             }
             catch (Exception e) when (e is CliException or CheckpointException)
@@ -43,11 +43,17 @@ public static class InspectCommand
                 Console.Error.WriteLine(e.Message);
                 return 2;
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("Cancelled.");
+                return 130;
+            }
         }));
         return command;
     }
 
-    static void Inspect(string runDirectory, string? teacherCard, string dataDirectory, string classifierFolder, int samples, int threads)
+    static void Inspect(string runDirectory, string? teacherCard, string dataDirectory, string classifierFolder, int samples, int threads,
+        CancellationToken cancellationToken)
     {
         var run = new RunState(runDirectory);
         string cardPath = run.EmaCardPath;
@@ -69,7 +75,7 @@ public static class InspectCommand
         {
             foreach (var (name, network) in new[] { ("EMA", ema), ("online", online) })
             {
-                var (one, two) = probe.Measure(network);
+                var (one, two) = probe.Measure(network, cancellationToken);
                 Console.WriteLine($"  {name,-6}  1-step {one.Accuracy,6:P1} FD {one.FrechetDistance,8:F3}   2-step {two.Accuracy,6:P1} FD {two.FrechetDistance,7:F3}");
             }
         }
@@ -81,6 +87,7 @@ public static class InspectCommand
             Console.WriteLine("     t   EMA acc.     FD   online acc.     FD");
             foreach (double t in MapTimes)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var (fromEma, fromOnline) = (noised.Measure(ema, t), noised.Measure(online, t));
                 Console.WriteLine($"  {t,4:F2}   {fromEma.Accuracy,8:P1} {fromEma.FrechetDistance,6:F3}   {fromOnline.Accuracy,11:P1} {fromOnline.FrechetDistance,6:F3}");
             }
