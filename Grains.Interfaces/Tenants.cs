@@ -214,6 +214,11 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>Checks the tenant's quotas and reserves the job's share of them; null when admitted.</summary>
     Task<Rejection?> Admit(string jobId, JobSpec spec);
     /// <summary>
+    /// Whether this job id holds a reservation admitted for this very spec: a retry of the same submit may take it over
+    /// (its first attempt reserved and then failed); another spec under the same id may not (it was never checked).
+    /// </summary>
+    Task<bool> HoldsReservationFor(string jobId, JobSpec spec);
+    /// <summary>
     /// A job is terminal (or its submit failed): accounts its final progress and releases its reservation.
     /// Idempotent: a job that holds no reservation is ignored.
     /// </summary>

@@ -39,7 +39,12 @@ public sealed class ApiKeyGrain(
     public async Task<Principal> Verify(string secret)
     {
         var record = key.State.Exists ? key.State : Bootstrap();
-        if (record is null) throw new ApiAuthException(AuthProblem.UnknownKey, $"no API key with id {KeyId}");
+        if (record is null)
+        {
+            // Key ids of well-formed but unknown keys are the caller's choice: do not let each one hold an activation.
+            DeactivateOnIdle();
+            throw new ApiAuthException(AuthProblem.UnknownKey, $"no API key with id {KeyId}");
+        }
         // Compare before looking at revocation, so timing does not tell a revoked key's secret apart.
         bool matches = ApiKeys.Matches(record.Salt, record.Hash, secret);
         if (!matches) throw new ApiAuthException(AuthProblem.WrongKey, $"the secret of key {KeyId} does not match");

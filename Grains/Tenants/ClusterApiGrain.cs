@@ -45,18 +45,22 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
         if (errors.Count > 0) return SubmitResult.Rejected(Rejection.Invalid(errors));
         var tenant = GrainFactory.GetGrain<ITenantGrain>(principal.Tenant);
         var coordinator = GrainFactory.GetGrain<IJobCoordinatorGrain>(JobKey.Of(principal.Tenant, jobId));
+        // A job id is never reused, finished or not. Checked before reserving, so that from here on a job of this id can
+        // only come from a submit holding this id's one reservation (see the conflict below).
+        if (await coordinator.GetStatus() is not null) return SubmitResult.Rejected(Rejection.Conflict("jobId", $"'{jobId}' already exists"));
         // Reserve first: the tenant grain is single-threaded, so concurrent submits cannot over-admit.
         var refused = await tenant.Admit(jobId, spec);
         // A reservation without a job is what a submit leaves when its coordinator call and the check below both failed
-        // (the coordinator's silo had just died): the client's retry takes it over instead of being refused as a conflict.
-        bool takenOver = refused?.Kind == RejectionKind.Conflict && await coordinator.GetStatus() is null;
+        // (the coordinator's silo had just died): the client's retry of the same spec takes it over instead of being
+        // refused as a conflict. Another spec under that id was never checked against the quotas, so it may not.
+        bool takenOver = refused?.Kind == RejectionKind.Conflict && await tenant.HoldsReservationFor(jobId, spec) && await coordinator.GetStatus() is null;
         if (refused is not null && !takenOver) return SubmitResult.Rejected(refused);
         try
         {
             var result = await coordinator.Submit(spec, principal.Tenant);
-            // A refusal releases the reservation made for it. A conflict met on a taken-over reservation means a concurrent
-            // retry created the job meanwhile: the reservation is that job's.
-            if (!result.Accepted && !(takenOver && result.Rejection?.Kind == RejectionKind.Conflict)) await tenant.JobEnded(jobId, 0, 0);
+            // A refusal releases the reservation made for it, except a conflict: the job did not exist before the
+            // reservation, so a concurrent submit of the same spec created it from this same reservation, which is now that job's.
+            if (!result.Accepted && result.Rejection?.Kind != RejectionKind.Conflict) await tenant.JobEnded(jobId, 0, 0);
             return result;
         }
         catch (Exception e)

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text.Json;
 using Grains.Hosting;
 using Grains.Interfaces;
 using Microsoft.Extensions.Logging;
@@ -29,6 +31,8 @@ public sealed class JobReservation
     [Id(0)] public int Frames { get; set; }
     [Id(1)] public int FramesDone { get; set; }
     [Id(2)] public double DeviceSeconds { get; set; }
+    /// <summary>The admitted spec's fingerprint (<see cref="TenantGrain.Fingerprint"/>): only a retry of this very spec may take the reservation over.</summary>
+    [Id(3)] public string? SpecFingerprint { get; set; }
 }
 
 [GenerateSerializer]
@@ -91,11 +95,18 @@ public sealed class TenantGrain(
             quotas.Add(Quota("framesPerDay", $"{u.Frames24h} frames rendered in the last 24 h + {u.QueuedFrames} queued + {spec.Frames} would exceed {q.FramesPerDay}"));
         if (quotas.Count > 0) return Reject(Rejection.QuotaExceeded(quotas));
 
-        T.Active[jobId] = new JobReservation { Frames = spec.Frames };
+        T.Active[jobId] = new JobReservation { Frames = spec.Frames, SpecFingerprint = Fingerprint(spec) };
         T.JobsSubmitted++;
         await tenant.WriteOwnStateAsync();
         return null;
     }
+
+    public Task<bool> HoldsReservationFor(string jobId, JobSpec spec) =>
+        Task.FromResult(T.Exists && T.Active.TryGetValue(jobId, out var reservation)
+                        && (reservation.SpecFingerprint ?? Fingerprint(spec)) == Fingerprint(spec) && reservation.Frames == spec.Frames);
+
+    /// <summary>A spec's identity for <see cref="HoldsReservationFor"/>: SHA-256 of its JSON form.</summary>
+    internal static string Fingerprint(JobSpec spec) => Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(spec)));
 
     /// <summary>"quota maxRunningJobs: ...": on its own (a log, a CLI line) the message still says a quota refused the job, not the spec.</summary>
     static FieldError Quota(string quota, string detail) => new(quota, $"quota {quota}: {detail}");

@@ -18,13 +18,23 @@ public class SubmitFailureTests(Xunit.Abstractions.ITestOutputHelper output)
                 : context.Invoke();
     }
 
-    /// <summary>Stands in for a coordinator whose silo was just killed: while Down, "orphan" jobs' coordinators do not answer.</summary>
+    /// <summary>
+    /// Stands in for a coordinator whose silo is killed during a submit: while Down, "orphan" jobs' coordinators answer
+    /// the submit's first call (its check that the id is free) and none after it (the submit, the check after its failure).
+    /// </summary>
     sealed class CoordinatorOutage : IIncomingGrainCallFilter
     {
-        public static volatile bool Down;
+        static volatile bool down;
+        static int answersLeft;
+
+        public static bool Down
+        {
+            set { answersLeft = 1; down = value; }
+        }
 
         public Task Invoke(IIncomingGrainCallContext context) =>
-            Down && context.InterfaceMethod?.DeclaringType == typeof(IJobCoordinatorGrain) && context.TargetId.Key.ToString()!.Contains("/orphan", StringComparison.Ordinal)
+            down && context.InterfaceMethod?.DeclaringType == typeof(IJobCoordinatorGrain) && context.TargetId.Key.ToString()!.Contains("/orphan", StringComparison.Ordinal)
+                 && Interlocked.Decrement(ref answersLeft) < 0
                 ? throw new SiloUnavailableException("simulated: the coordinator's silo is not answering")
                 : context.Invoke();
     }
@@ -51,6 +61,42 @@ public class SubmitFailureTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(JobState.Completed, status.State);
         var usage = (await api.Usage(acme.ApiKey)).Usage;
         Assert.Equal((0, 8L), (usage.RunningJobs, usage.FramesRendered)); // one reservation, released once
+    }
+
+    /// <summary>
+    /// The takeover above is for a retry of the same spec only. Another spec under the id of a failed submit (here one
+    /// over the tenant's frame quota, which only the first spec was checked against) is refused as a conflict and does
+    /// not run; the retry of the first spec still gets its job; and a finished job's id is refused before anything is
+    /// reserved, leaving no reservation behind.
+    /// </summary>
+    [Fact]
+    public async Task Only_a_retry_of_the_same_spec_takes_over_a_reservation_and_a_used_id_reserves_nothing()
+    {
+        CoordinatorOutage.Down = false;
+        await using var harness = await ClusterHarness.StartAsync(silos: 1, configure: silo => silo.AddIncomingGrainCallFilter<CoordinatorOutage>());
+        var api = harness.Client.GetGrain<IClusterApiGrain>(0);
+        var acme = await api.CreateTenant(harness.AdminKey, "acme", quota: new QuotaPatch { MaxFramesPerJob = 8 });
+        var spec = new JobSpec { Kind = JobKind.ImageSet, ModelId = "tiny", Classes = [1, 2], Frames = 8, OutputSize = 8 };
+        var overQuota = spec with { Frames = 400 };
+        Assert.Equal(RejectionKind.QuotaExceeded, (await api.Submit(acme.ApiKey, "direct", overQuota)).Rejection?.Kind);
+
+        CoordinatorOutage.Down = true;
+        try { await Assert.ThrowsAnyAsync<Exception>(() => api.Submit(acme.ApiKey, "orphan-2", spec)); } // reserved 8 frames
+        finally { CoordinatorOutage.Down = false; }
+
+        var other = await api.Submit(acme.ApiKey, "orphan-2", overQuota);
+        Assert.Equal(RejectionKind.Conflict, other.Rejection?.Kind);
+        Assert.Null(await api.GetStatus(acme.ApiKey, "orphan-2"));
+
+        var retried = await api.Submit(acme.ApiKey, "orphan-2", spec);
+        Assert.True(retried.Accepted, retried.Rejection?.ToString());
+        var status = await JobWaiter.UntilTerminalAsync(harness.Client, "orphan-2", TimeSpan.FromSeconds(60), output.WriteLine, tenant: "acme");
+        Assert.Equal((JobState.Completed, 8), (status.State, status.FramesDone));
+
+        var reused = await api.Submit(acme.ApiKey, "orphan-2", spec);
+        Assert.Equal(RejectionKind.Conflict, reused.Rejection?.Kind);
+        var usage = (await api.Usage(acme.ApiKey)).Usage;
+        Assert.Equal((0, 8L), (usage.RunningJobs, usage.FramesRendered));
     }
 
     [Fact]
