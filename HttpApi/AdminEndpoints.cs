@@ -79,14 +79,9 @@ public static class AdminEndpoints
     static async Task<IResult> IssueKey(HttpContext http, ClusterApiCaller api, string tenant)
     {
         await api.WhoAmI(http);
-        bool keepOld = false;
-        if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
-        {
-            var (body, problem) = await JsonBody.ReadAsync<IssueKeyRequest>(http.Request, api.Options.MaxRequestBodyBytes, http.RequestAborted);
-            if (problem is not null) return problem;
-            keepOld = body!.KeepOld;
-        }
-        var key = await api.RotateKey(http, tenant, keepOld);
+        var (body, problem) = await JsonBody.ReadOptionalAsync<IssueKeyRequest>(http.Request, api.Options.MaxRequestBodyBytes, http.RequestAborted);
+        if (problem is not null) return problem;
+        var key = await api.RotateKey(http, tenant, body!.KeepOld);
         return TypedResults.Created(TenantPath(key.Tenant), key);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace HttpApi;
 
@@ -31,6 +32,35 @@ public static class JsonBody
         {
             return (null, Problems.TooLarge(maxBytes));
         }
+        return Parse<T>(body);
+    }
+
+    /// <summary>
+    /// As <see cref="ReadAsync{T}"/>, for a body that may be left out: none, or an empty one, gives <c>new T()</c>.
+    /// Whether there is a body is read from the bytes themselves: an HTTP/2 request streams its body without
+    /// Content-Length or Transfer-Encoding, so those headers cannot tell.
+    /// </summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadOptionalAsync<T>(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+        where T : class, new()
+    {
+        if (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false }) return (new T(), null);
+        if (request.ContentLength > maxBytes) return (null, Problems.TooLarge(maxBytes));
+        byte[] body;
+        try
+        {
+            body = await JobSpecReader.ReadLimitedAsync(request.Body, maxBytes, cancellationToken);
+        }
+        catch (JobSpecReader.PayloadTooLarge)
+        {
+            return (null, Problems.TooLarge(maxBytes));
+        }
+        if (body.Length == 0) return (new T(), null);
+        if (!JobSpecReader.IsJson(request.ContentType)) return (null, Problems.UnsupportedMediaType("send the body as UTF-8 JSON with 'Content-Type: application/json'"));
+        return Parse<T>(body);
+    }
+
+    static (T? Value, IResult? Problem) Parse<T>(byte[] body) where T : class
+    {
         try
         {
             return JsonSerializer.Deserialize<T>(body, Strict) is { } value ? (value, null) : (null, Problems.Invalid("body", "must be a JSON object"));
