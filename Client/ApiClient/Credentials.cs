@@ -28,11 +28,26 @@ public static class Credentials
         return File.ReadLines(path).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && !l.StartsWith('#'));
     }
 
-    /// <summary>Writes a key file readable only by its owner (0600 on Unix).</summary>
+    /// <summary>
+    /// Writes a key file readable only by its owner (0600 on Unix). The key goes into a new file created with that mode
+    /// (never a moment readable by others, never through a file or link someone else placed there), which then replaces
+    /// <paramref name="path"/>.
+    /// </summary>
     public static void Write(string path, string apiKey)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(path, apiKey + Environment.NewLine);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temporary = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            using (var writer = new StreamWriter(temporary, options)) writer.Write(apiKey + Environment.NewLine);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
     }
 }
