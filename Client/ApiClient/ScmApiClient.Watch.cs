@@ -56,7 +56,10 @@ public sealed partial class ScmApiClient
                     lastContact = DateTime.UtcNow;
                     contacted = true;
                     using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-                    await using var events = ReadEventsAsync(stream, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                    // Every line read (keep-alive comments too) restarts the idle clock; silence past it ends this stream.
+                    using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    idle.CancelAfter(options.WatchIdleTimeout);
+                    await using var events = ReadEventsAsync(stream, () => idle.CancelAfter(options.WatchIdleTimeout), idle.Token).GetAsyncEnumerator(idle.Token);
                     while (true)
                     {
                         ServerSentEvent? e;
@@ -67,6 +70,11 @@ public sealed partial class ScmApiClient
                         catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
                         {
                             options.Log?.WriteLine($"watch {jobId}: the event stream broke ({ex.Message})");
+                            e = null;
+                        }
+                        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                        {
+                            options.Log?.WriteLine($"watch {jobId}: nothing received for {options.WatchIdleTimeout.TotalSeconds:0.#} s");
                             e = null;
                         }
                         if (e is null) break;
@@ -112,7 +120,7 @@ public sealed partial class ScmApiClient
     sealed record ServerSentEvent(string Event, string? Id, string Data, TimeSpan? Retry);
 
     /// <summary>text/event-stream (WHATWG): "event:", "id:", "data:" (joined by newlines), "retry:"; a blank line ends an event.</summary>
-    static async IAsyncEnumerable<ServerSentEvent> ReadEventsAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    static async IAsyncEnumerable<ServerSentEvent> ReadEventsAsync(Stream stream, Action lineRead, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(stream, Encoding.UTF8);
         string type = "message";
@@ -121,6 +129,7 @@ public sealed partial class ScmApiClient
         var data = new StringBuilder();
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
+            lineRead();
             if (line.Length == 0)
             {
                 if (data.Length > 0) yield return new ServerSentEvent(type, id, data.ToString(), retry);

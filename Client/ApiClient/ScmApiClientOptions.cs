@@ -29,6 +29,13 @@ public sealed class ScmApiClientOptions
     /// </summary>
     public TimeSpan WatchOutageLimit { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// A watch stream that delivers nothing for this long, not even the server's keep-alive (HttpApi:EventKeepAlive,
+    /// 15 s by default), is taken as broken and reconnected: a silo or network that vanished without closing the
+    /// connection would otherwise hold <see cref="ScmApiClient.WatchAsync"/> forever.
+    /// </summary>
+    public TimeSpan WatchIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Parallel downloads of <see cref="ScmApiClient.FetchAsync"/>.</summary>
     public int DownloadParallelism { get; set; } = 4;
 
@@ -45,5 +52,6 @@ public sealed class ScmApiClientOptions
         if (CallTimeout <= TimeSpan.Zero) throw new ArgumentException("--timeout: must be positive");
         if (AttemptTimeout <= TimeSpan.Zero) throw new ArgumentException("AttemptTimeout: must be positive");
         if (DownloadParallelism < 1) throw new ArgumentException("DownloadParallelism: must be at least 1");
+        if (WatchIdleTimeout <= TimeSpan.Zero) throw new ArgumentException("WatchIdleTimeout: must be positive");
     }
 }

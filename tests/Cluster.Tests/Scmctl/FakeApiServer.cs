@@ -9,11 +9,13 @@ namespace Cluster.Tests.Scmctl;
 /// </summary>
 sealed class FakeApiServer : IAsyncDisposable
 {
-    public sealed record Answer(int Status, string Body, string? RetryAfter = null, string ContentType = "application/problem+json");
+    /// <param name="HoldOpen">Send the body, then keep the connection open and silent (a peer that vanished without closing it).</param>
+    public sealed record Answer(int Status, string Body, string? RetryAfter = null, string ContentType = "application/problem+json", bool HoldOpen = false);
 
     readonly HttpListener listener = new();
     readonly Answer[] script;
     readonly Task loop;
+    readonly List<HttpListenerResponse> held = [];
     int requests;
 
     public FakeApiServer(params Answer[] script)
@@ -48,6 +50,12 @@ sealed class FakeApiServer : IAsyncDisposable
             try
             {
                 await context.Response.OutputStream.WriteAsync(bytes);
+                if (answer.HoldOpen)
+                {
+                    await context.Response.OutputStream.FlushAsync();
+                    lock (held) held.Add(context.Response);
+                    continue;
+                }
                 context.Response.Close();
             }
             catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
@@ -59,6 +67,7 @@ sealed class FakeApiServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        lock (held) foreach (var response in held) response.Abort();
         listener.Stop();
         listener.Close();
         await loop;

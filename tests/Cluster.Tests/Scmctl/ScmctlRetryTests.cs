@@ -68,5 +68,37 @@ public sealed class ScmctlRetryTests
         Assert.Equal((int)HttpStatusCode.ServiceUnavailable, e.Status);
     }
 
+    /// <summary>
+    /// A watch whose stream goes silent without closing (the silo's machine or the network vanished: no FIN, no RST)
+    /// reconnects once nothing, not even a keep-alive, came for WatchIdleTimeout, and resumes after the last event.
+    /// </summary>
+    [Fact]
+    public async Task A_silent_event_stream_is_dropped_after_the_idle_timeout_and_the_watch_resumes()
+    {
+        static FakeApiServer.Answer Events(string id, string json, bool holdOpen) =>
+            new(200, $"id: {id}\nevent: status\ndata: {json}\n\n", ContentType: "text/event-stream", HoldOpen: holdOpen);
+        await using var server = new FakeApiServer(Events("1", JobJson, holdOpen: true), Events("2", JobJson.Replace("\"Running\"", "\"Completed\",\"isTerminal\":true"), holdOpen: false));
+        var log = new StringWriter();
+        using var client = new ScmApiClient(new ScmApiClientOptions
+        {
+            BaseAddress = server.Url, ApiKey = "scm_0123456789abcdef_x", WatchIdleTimeout = TimeSpan.FromSeconds(1), RetryBaseDelay = TimeSpan.FromMilliseconds(10),
+            Log = TextWriter.Synchronized(log),
+        });
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var states = new List<string>();
+        try
+        {
+            await foreach (var job in client.WatchAsync("j1", deadline.Token)) states.Add(job.State.ToString());
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the watch did not end within 30 s; states {string.Join(", ", states)}; log:\n{log}");
+        }
+
+        Assert.Equal(["Running", "Completed"], states);
+        Assert.Equal(2, server.Requests);
+    }
+
     const int ExitCodesUnavailable = 7;
 }
