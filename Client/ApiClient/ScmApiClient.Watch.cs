@@ -83,6 +83,8 @@ public sealed partial class ScmApiClient
                         {
                             var job = JsonSerializer.Deserialize<JobView>(e.Data, ApiTransport.Json)
                                       ?? throw new ScmApiException(ApiErrorKind.Protocol, "an empty status event");
+                            // The server's keep-alive resends the unchanged status under the same id: not a change.
+                            if (e.Id is not null && e.Id == lastEventId && !job.IsTerminal) continue;
                             if (e.Id is not null) lastEventId = e.Id;
                             yield return job;
                             if (job.IsTerminal) yield break;

@@ -100,5 +100,21 @@ public sealed class ScmctlRetryTests
         Assert.Equal(2, server.Requests);
     }
 
+    /// <summary>The server's keep-alive resends the unchanged status under the same event id: a watch yields changes only.</summary>
+    [Fact]
+    public async Task A_watch_yields_each_status_once_though_keep_alives_resend_it()
+    {
+        string completed = JobJson.Replace("\"Running\"", "\"Completed\",\"isTerminal\":true");
+        string stream = $"id: 1\nevent: status\ndata: {JobJson}\n\n: keep-alive\n\nid: 1\nevent: status\ndata: {JobJson}\n\nid: 2\nevent: status\ndata: {completed}\n\n";
+        await using var server = new FakeApiServer(new FakeApiServer.Answer(200, stream, ContentType: "text/event-stream"));
+        using var client = new ScmApiClient(new ScmApiClientOptions { BaseAddress = server.Url, ApiKey = "scm_0123456789abcdef_x" });
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var states = new List<string>();
+        await foreach (var job in client.WatchAsync("j1", deadline.Token)) states.Add(job.State.ToString());
+
+        Assert.Equal(["Running", "Completed"], states);
+    }
+
     const int ExitCodesUnavailable = 7;
 }
