@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace HttpApi;
@@ -93,7 +94,26 @@ public static class HttpApiExtensions
             // The API grain's refusals of admin arguments and usage reads: 400, 404 or 409 by their kind.
             return Problems.Rejected(e.Rejection);
         }
+        catch (OrleansException e) when (!context.HttpContext.Response.HasStarted)
+        {
+            // Any other failed cluster call (a grain threw, a call was cut): not the request's fault, worth repeating.
+            LogFailure(context.HttpContext, e);
+            SetRetryAfter(context.HttpContext);
+            return Problems.Unavailable("a cluster call failed; retry after the Retry-After delay");
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or BadHttpRequestException) && !context.HttpContext.Response.HasStarted)
+        {
+            // (A hung-up client, and a request ASP.NET itself refuses with its own status, pass through.)
+            // A bug or a corrupt stored object (a manifest that is not JSON, a frame that is not a PNG): a problem document
+            // that names the request in the silo's log, never a bare 500 with nothing to go on.
+            LogFailure(context.HttpContext, e);
+            return Problems.Internal(context.HttpContext.TraceIdentifier);
+        }
     }
+
+    static void LogFailure(HttpContext http, Exception e) =>
+        http.RequestServices.GetService<ILoggerFactory>()?.CreateLogger("HttpApi").LogError(e, "{Method} {Path} failed (request {TraceId})",
+            http.Request.Method, http.Request.Path, http.TraceIdentifier);
 
     /// <summary>Every 503 says when to come back (clients' retry policies honour it).</summary>
     static void SetRetryAfter(HttpContext http)

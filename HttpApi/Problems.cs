@@ -71,6 +71,10 @@ public static class Problems
     public static ProblemHttpResult Unavailable(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cluster unavailable", detail: detail);
 
+    public static ProblemHttpResult Internal(string traceId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Internal error",
+            detail: $"the silo failed to answer this request; its log has the error under request {traceId}");
+
     public static ProblemHttpResult StorageUnavailable(string cause) =>
         TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Storage unavailable",
             detail: $"the cluster's storage did not answer; retry after the Retry-After delay ({cause})");
