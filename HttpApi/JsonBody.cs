@@ -21,18 +21,9 @@ public static class JsonBody
 
     public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, long maxBytes, CancellationToken cancellationToken) where T : class
     {
-        if (!JobSpecReader.IsJson(request.ContentType)) return (null, Problems.UnsupportedMediaType("send the body as UTF-8 JSON with 'Content-Type: application/json'"));
-        if (request.ContentLength > maxBytes) return (null, Problems.TooLarge(maxBytes));
-        byte[] body;
-        try
-        {
-            body = await JobSpecReader.ReadLimitedAsync(request.Body, maxBytes, cancellationToken);
-        }
-        catch (JobSpecReader.PayloadTooLarge)
-        {
-            return (null, Problems.TooLarge(maxBytes));
-        }
-        return Parse<T>(body);
+        if (!JobSpecReader.IsJson(request.ContentType)) return (null, NotJson);
+        var (body, tooLarge) = await ReadBoundedAsync(request, maxBytes, cancellationToken);
+        return tooLarge is not null ? (null, tooLarge) : Parse<T>(body!);
     }
 
     /// <summary>
@@ -44,19 +35,26 @@ public static class JsonBody
         where T : class, new()
     {
         if (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false }) return (new T(), null);
+        var (body, tooLarge) = await ReadBoundedAsync(request, maxBytes, cancellationToken);
+        if (tooLarge is not null) return (null, tooLarge);
+        if (body!.Length == 0) return (new T(), null);
+        return JobSpecReader.IsJson(request.ContentType) ? Parse<T>(body) : (null, NotJson);
+    }
+
+    static IResult NotJson => Problems.UnsupportedMediaType("send the body as UTF-8 JSON with 'Content-Type: application/json'");
+
+    /// <summary>The body's bytes, or 413 once it passes <paramref name="maxBytes"/> (by its Content-Length or while reading).</summary>
+    static async Task<(byte[]? Body, IResult? TooLarge)> ReadBoundedAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
         if (request.ContentLength > maxBytes) return (null, Problems.TooLarge(maxBytes));
-        byte[] body;
         try
         {
-            body = await JobSpecReader.ReadLimitedAsync(request.Body, maxBytes, cancellationToken);
+            return (await JobSpecReader.ReadLimitedAsync(request.Body, maxBytes, cancellationToken), null);
         }
         catch (JobSpecReader.PayloadTooLarge)
         {
             return (null, Problems.TooLarge(maxBytes));
         }
-        if (body.Length == 0) return (new T(), null);
-        if (!JobSpecReader.IsJson(request.ContentType)) return (null, Problems.UnsupportedMediaType("send the body as UTF-8 JSON with 'Content-Type: application/json'"));
-        return Parse<T>(body);
     }
 
     static (T? Value, IResult? Problem) Parse<T>(byte[] body) where T : class
