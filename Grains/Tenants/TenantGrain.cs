@@ -101,9 +101,10 @@ public sealed class TenantGrain(
         return null;
     }
 
+    /// <remarks>A reservation stored before fingerprints existed is matched by its frame count alone.</remarks>
     public Task<bool> HoldsReservationFor(string jobId, JobSpec spec) =>
-        Task.FromResult(T.Exists && T.Active.TryGetValue(jobId, out var reservation)
-                        && (reservation.SpecFingerprint ?? Fingerprint(spec)) == Fingerprint(spec) && reservation.Frames == spec.Frames);
+        Task.FromResult(T.Exists && T.Active.TryGetValue(jobId, out var reservation) && reservation.Frames == spec.Frames
+                        && (reservation.SpecFingerprint is null || reservation.SpecFingerprint == Fingerprint(spec)));
 
     /// <summary>A spec's identity for <see cref="HoldsReservationFor"/>: SHA-256 of its JSON form.</summary>
     internal static string Fingerprint(JobSpec spec) => Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(spec)));
