@@ -28,6 +28,8 @@ public sealed class JobCoordinatorGrain(
     const string KeepAliveReminder = "job-keepalive";
     readonly SchedulerOptions options = schedulerOptions.Value;
     bool finalizing;
+    /// <summary>Whether this activation has seen the job in its tenant's index (the submit's Add, or a heartbeat's retry of it).</summary>
+    bool indexed;
     string? siloName;
     CoalescedWriter? persistence;
     DoneItemStore? doneItems;
@@ -87,6 +89,7 @@ public sealed class JobCoordinatorGrain(
         // a call below that fails (its grain's silo was just killed) must not leave a live Queued job nobody offers.
         StartHeartbeat();
         await GrainFactory.GetGrain<IJobIndexGrain>(tenant).Add(JobId);
+        indexed = true;
         await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         await Scheduler.Offer(Job.PendingWorkItems(JobId));
         logger.LogInformation("Job {Job} ({Tenant}) accepted: {Frames} frames in {Items} items", JobId, tenant, spec.Frames, Job.Items.Count);
@@ -188,6 +191,20 @@ public sealed class JobCoordinatorGrain(
     /// </summary>
     async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
+        // A submit whose index call failed (that grain's silo was just killed) left a job `list` would not show; the
+        // client's retry then found the job and never submitted again. Add is idempotent, so each activation retries it once.
+        if (!indexed)
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IJobIndexGrain>(Job.Tenant).Add(JobId);
+                indexed = true;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Job {Job}: adding it to its tenant's index failed; the next beat retries", JobId);
+            }
+        }
         if (Job.IsTerminal) return;
         if (Writer.Dirty || DoneItems.Dirty) await PersistInBackgroundAsync();
         if (Progress.Dirty) await ReportProgressAsync();
