@@ -28,6 +28,15 @@ public abstract class Trainer
         Device = torch.device(options.Device);
         Dtype = options.Float64 ? float64 : float32;
         set_num_threads(options.Threads);
+        if (Device.type == DeviceType.CUDA)
+        {
+            // Full fp32 on a GPU: libtorch lets cuDNN convolutions run in TF32 by default (inputs rounded to a 10-bit
+            // mantissa), and the finite-difference JVP divides the difference of two forward passes by 2h = 6e-3, which
+            // turns their independent rounding errors into percent-level noise on the tangent. Process-wide: a
+            // training process only trains.
+            backends.cudnn.allow_tf32 = false;
+            backends.cuda.matmul.allow_tf32 = false;
+        }
         manual_seed((long)options.Seed);
         // Placed on the device (and in the dtype) before anything holds their parameters: Module.to() on another
         // device or dtype replaces every Parameter, and an optimizer made earlier would hold the old handles

@@ -75,6 +75,7 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
                 cells.AddRange(measured);
                 if (Profile) NetworkProfile.Run(network, ComputeBatchFor(BatchSizes[0], device), Rounds, measured[0].Ceiling, output, ct);
             }
+            PrintNoiseRate(output, config);
             if (MemoryBatches > 0) MemoryRun(samplers[BatchSizes[0]], device, schedule, config, output, ct);
 
             var best = cells.MaxBy(c => c.Ratio)!;
@@ -183,6 +184,24 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
         output.WriteLine($"memory:   {MemoryBatches:N0} batches of {batch} in {clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine($"          live tensors {before.LiveTensors:N0} -> {after.LiveTensors:N0} ({after.LiveTensors - before.LiveTensors:+#;-#;0})");
         output.WriteLine($"          RSS {before.ResidentMiB:F1} MiB -> {after.ResidentMiB:F1} MiB ({after.ResidentMiB - before.ResidentMiB:+0.0;-0.0;0.0} MiB)");
+    }
+
+    /// <summary>The host-side share of every sampler call: one step's noise for the largest batch (best of the rounds).</summary>
+    void PrintNoiseRate(TextWriter output, NetworkConfig config)
+    {
+        int batch = BatchSizes.Max();
+        var specs = Enumerable.Range(0, batch).Select(f => Spec(config, f)).ToList();
+        long[] shape = [config.ImageChannels, config.Resolution, config.Resolution];
+        double best = double.MaxValue;
+        for (int round = 0; round <= Rounds; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            NoiseBank.StandardNormal(specs, 0, shape).Dispose();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        output.WriteLine();
+        output.WriteLine($"host noise: {Measure.Rate(batch / best)} samples/s per step on {Environment.ProcessorCount} cores " +
+                         "(drawn on the host before each network call; part of every rate above)");
     }
 
     static SampleSpec Spec(NetworkConfig config, long frame) =>
