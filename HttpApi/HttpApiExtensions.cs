@@ -47,7 +47,7 @@ public static class HttpApiExtensions
         app.MapOpenApi(); // /openapi/v1.json
         // What routing refuses by itself (an unknown /v1 path, a wrong method) would otherwise be a bodiless 404/405;
         // with AddProblemDetails this writes a problem document instead, like every other /v1 answer.
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/v1"), v1 => v1.UseStatusCodePages());
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/v1"), v1 => v1.UseStatusCodePages().Use(NotStoredByCaches));
         app.MapGroup("/v1").WithTags("jobs").AddEndpointFilter(MapClusterErrors)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -58,6 +58,21 @@ public static class HttpApiExtensions
             .MapAdmin();
         if (app.Services.GetRequiredService<IOptions<HttpApiOptions>>().Value.Console) app.MapConsole(); // /console/: static files over these routes
         return app;
+    }
+
+    /// <summary>
+    /// <c>Cache-Control: no-store</c> on every /v1 answer that does not set its own: issued API keys, tenants' usage and
+    /// job listings are private, and a shared cache (a proxy, a CDN in front of the API) must not keep them. A route
+    /// whose content may be cached privately says so itself (thumbnails: <c>private, no-cache</c>).
+    /// </summary>
+    static Task NotStoredByCaches(HttpContext context, RequestDelegate next)
+    {
+        context.Response.OnStarting(() =>
+        {
+            if (!context.Response.Headers.ContainsKey("Cache-Control")) context.Response.Headers.CacheControl = "no-store";
+            return Task.CompletedTask;
+        });
+        return next(context);
     }
 
     /// <summary>Turns the cluster's refusals and outages into problem responses for every /v1 route.</summary>

@@ -24,6 +24,24 @@ public class HttpApiRequestTests(HttpApiSilo silo)
     }
 
     [Fact]
+    public async Task Answers_with_secrets_or_private_data_tell_caches_not_to_store_them()
+    {
+        using var admin = silo.Http(silo.AdminKey);
+        var issued = await admin.PostAsync("v1/admin/tenants", Json($$"""{"tenant":"cache-{{Guid.NewGuid():N}}"}"""));
+        Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+        Assert.Contains("\"apiKey\"", await issued.Content.ReadAsStringAsync());
+        Assert.True(issued.Headers.CacheControl?.NoStore, "an issued API key must not be stored by any cache");
+
+        using var tenant = silo.Http(silo.KeyA);
+        Assert.True((await tenant.GetAsync("v1/jobs")).Headers.CacheControl?.NoStore);
+        Assert.True((await tenant.GetAsync("v1/usage")).Headers.CacheControl?.NoStore);
+        using var anonymous = silo.Http(null);
+        var refused = await anonymous.GetAsync("v1/jobs");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.True(refused.Headers.CacheControl?.NoStore);
+    }
+
+    [Fact]
     public async Task Validation_errors_name_each_field_with_the_validators_message_and_limit()
     {
         using var http = silo.Http(silo.KeyA);
