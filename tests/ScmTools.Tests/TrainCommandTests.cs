@@ -32,6 +32,33 @@ public sealed class TrainCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(directory, "run", "state")), "nothing may be trained");
     }
 
+    [Theory]
+    [InlineData("--model-channels", "12")]
+    [InlineData("--model-channels", "0")]
+    [InlineData("--blocks-per-level", "0")]
+    public async Task Train_teacher_with_an_invalid_size_exits_2_naming_it(string option, string value)
+    {
+        var (exit, errors) = await Invoke("train", "teacher", "--run", Path.Combine(directory, "run"), "--threads", "1", option, value);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(option, errors);
+        Assert.False(Directory.Exists(Path.Combine(directory, "run", "state")), "nothing may be trained");
+    }
+
+    [Fact]
+    public async Task Train_teacher_at_another_width_and_depth_records_them_on_its_card()
+    {
+        var run = Path.Combine(directory, "narrow");
+        var (exit, errors) = await Invoke("train", "teacher", "--run", run, "--threads", "1", "--iterations", "2", "--batch-size", "2",
+            "--checkpoint-every", "2", "--model-channels", "16", "--blocks-per-level", "2");
+
+        Assert.True(exit == 0, errors);
+        var (network, card) = Scm.Checkpoints.Checkpoint.Load(Path.Combine(run, "ema", "model.json"), TorchSharp.torch.CPU);
+        Assert.Equal(16, card.Network.ModelChannels);
+        Assert.Equal(2, card.Network.BlocksPerLevel);
+        Assert.True(network.ParameterCount() < 1_000_000, $"a 16-channel network has {network.ParameterCount():N0} parameters");
+    }
+
     [Fact]
     public async Task Train_inspect_of_a_folder_without_a_run_exits_2_saying_so()
     {

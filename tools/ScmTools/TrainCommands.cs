@@ -81,13 +81,30 @@ public static class TrainCommands
         {
             Description = "Start a fresh run from this diffusion model's weights (same architecture; the time embedding's frequencies may differ)."
         };
+        // Width and depth: the capacity question of docs/MODEL-ABLATIONS.md (a student starts from its teacher's weights,
+        // so a wider student needs a wider teacher).
+        var modelChannels = new Option<int>("--model-channels")
+        {
+            Description = $"Channels of the first level (a multiple of {NetworkConfig.Mnist.GroupNormGroups}; levels x{string.Join(", x", NetworkConfig.Mnist.ChannelMultipliers)}).",
+            DefaultValueFactory = _ => NetworkConfig.Mnist.ModelChannels
+        };
+        var blocksPerLevel = new Option<int>("--blocks-per-level")
+        {
+            Description = "Residual blocks per level.", DefaultValueFactory = _ => NetworkConfig.Mnist.BlocksPerLevel
+        };
         command.Options.Add(frequency);
         command.Options.Add(initializeFrom);
+        command.Options.Add(modelChannels);
+        command.Options.Add(blocksPerLevel);
         command.SetAction((r, ct) => Run(() =>
         {
+            int channels = r.GetValue(modelChannels), blocks = r.GetValue(blocksPerLevel), groups = NetworkConfig.Mnist.GroupNormGroups;
+            if (channels is < 8 or > 512 || channels % groups != 0)
+                throw new CliException($"--model-channels must be a multiple of {groups} in [8, 512]; got {channels}.");
+            if (blocks is < 1 or > 4) throw new CliException($"--blocks-per-level must be in [1, 4]; got {blocks}.");
             var options = Options(r, common);
             var data = LoadData(options.DataDirectory);
-            var network = NetworkConfig.Mnist with { TimeEmbeddingMaxFrequency = r.GetValue(frequency) };
+            var network = NetworkConfig.Mnist with { TimeEmbeddingMaxFrequency = r.GetValue(frequency), ModelChannels = channels, BlocksPerLevel = blocks };
             return new TeacherTrainer(options, network, data, r.GetValue(initializeFrom)).Run(Console.Out, ct);
         }));
         return command;
