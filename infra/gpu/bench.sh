@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Prepared for a GPU session (issue 12; not yet run: the session that wrote it was lent no GPU). One call of ~4-5
+# For a GPU session (issue 12; first run on an H200 on 2026-11-30: 67 s, docs/BENCHMARKS.md). One call of ~2-5
 # minutes on one GPU (at most 8 min: the steps' timeouts), one step after the other (timings must not overlap), the most
 # wanted first: doctor, direct sampling at batch >= 1,000 (bench sampler), P2-GPU (bench p2-gpu: a 10,000-frame
-# video job at 64 px through the in-process cluster / the best direct images/s), P3 (bench consistency-vs-diffusion).
+# video job at 64 px through the in-process cluster / the best direct images/s; at the production chunk of 512, then
+# at 2,048 with leases of 8,192), P3 (bench consistency-vs-diffusion).
 # Reports (markdown rows in BENCHMARKS.md's format) go to $OUT/gpu-rows.md, logs to $OUT/*.log, the ratios to
-# $OUT/summary.txt: 6 files.
+# $OUT/summary.txt: 7 files.
 #   usage (repository root; OUT = folder for the results):
 #     OUT=/tmp/out bash infra/gpu/bench.sh
 #       runs the bundle .gpu/bundle.tar.xz (BUNDLE=...; made by `make-bundle.sh . .gpu/bundle.tar.xz tools/ScmTools` of the developers' GPU kit: a
@@ -59,6 +60,7 @@ step() { # name, seconds, scm-tools arguments...
 step doctor 60 doctor
 step sampler 120 bench sampler --device "$DEVICE" "${sampler[@]}" --report "$report"
 step p2-gpu 180 bench p2-gpu --device "$DEVICE" "${p2[@]}" --report "$report"
+[ "${TINY:-0}" = 1 ] || step p2-gpu-2048 180 bench p2-gpu --device "$DEVICE" "${p2[@]}" --compute-chunk 2048 --lease-frames 8192 --report "$report"
 step p3 120 bench consistency-vs-diffusion --device "$DEVICE" "${p3[@]}" --report "$report"
 echo "done after $((SECONDS - start)) s" | tee -a "$summary"
 ls -la "$OUT"

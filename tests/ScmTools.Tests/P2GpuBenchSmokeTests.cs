@@ -42,6 +42,38 @@ public sealed class P2GpuBenchSmokeTests : IDisposable
     }
 
     [Fact]
+    public async Task Bench_p2_gpu_with_another_chunk_and_lease_runs_the_worker_at_them()
+    {
+        var root = new RootCommand { BenchCommands.Create() };
+        string[] args = ["bench", "p2-gpu", "--model", TestModels.TinyCard, "--device", "cpu", "--frames", "24", "--size", "16", "--steps", "1",
+            "--rounds", "1", "--compute-chunk", "4", "--lease-frames", "12", "--blob-root", directory];
+        var output = new StringWriter();
+
+        int code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output });
+
+        Assert.True(code == 0, output.ToString());
+        string text = output.ToString();
+        Assert.Contains("worker cpu chunk 4, lease 12", text); // read back from the manifest's frames
+        Assert.Contains("batch    16:", text); // direct batches: the chunk x 1, 2, 4, 8
+    }
+
+    [Theory]
+    [InlineData("--compute-chunk", "0")]
+    [InlineData("--compute-chunk", "5000")]
+    [InlineData("--lease-frames", "0")]
+    public async Task Bench_p2_gpu_refuses_a_work_size_out_of_range_naming_it(string option, string value)
+    {
+        var root = new RootCommand { BenchCommands.Create() };
+        var output = new StringWriter();
+
+        int code = await root.Parse(["bench", "p2-gpu", "--model", TestModels.TinyCard, "--device", "cpu", option, value])
+            .InvokeAsync(new InvocationConfiguration { Output = output, Error = output });
+
+        Assert.Equal(2, code);
+        Assert.Contains(option, output.ToString());
+    }
+
+    [Fact]
     public async Task A_bench_given_an_unknown_device_exits_2_before_it_measures_anything()
     {
         var root = new RootCommand { BenchCommands.Create() };

@@ -59,14 +59,14 @@ public static class BenchCommands
         foreach (var option in new Option[] { model, batchSizes, threads, steps, computeBatch, rounds, pngSize, memoryBatches, profile, report, device })
             command.Options.Add(option);
 
-        command.SetAction((r, ct) => Run(() =>
+        command.SetAction((r, ct) => RunAsync(() => Task.Run(() =>
         {
             var settings = new SamplerBench(
                 r.GetValue(model), ParseList(r.GetValue(batchSizes)!, "--batch-sizes", 4096), ParseList(r.GetValue(threads)!, "--threads", 1024),
                 r.GetValue(steps), r.GetValue(computeBatch), r.GetValue(rounds), r.GetValue(pngSize), r.GetValue(memoryBatches),
                 r.GetValue(profile), r.GetValue(report)!, r.GetValue(device)!);
             settings.Run(Console.Out, ct);
-        }));
+        }, ct), r.InvocationConfiguration.Error));
         return command;
     }
 
@@ -112,13 +112,13 @@ public static class BenchCommands
         foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, guidance, against, report, device })
             command.Options.Add(option);
 
-        command.SetAction((r, ct) => Run(() =>
+        command.SetAction((r, ct) => RunAsync(() => Task.Run(() =>
         {
             var settings = new ConsistencyVsDiffusionBench(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(data)!,
                 r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps),
                 ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!, r.GetValue(device)!, r.GetValue(guidance), r.GetValue(against));
             settings.Run(Console.Out, ct);
-        }));
+        }, ct), r.InvocationConfiguration.Error));
         return command;
     }
 
@@ -158,41 +158,22 @@ public static class BenchCommands
         return [.. values];
     }
 
-    internal static Task<int> Run(Action bench) => Task.Run(() =>
-    {
-        try
-        {
-            bench();
-            return 0;
-        }
-        catch (Exception e) when (e is CliException or CheckpointException or ArgumentException)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("Cancelled.");
-            return 130;
-        }
-    });
-
-    /// <summary>The async benches' exit codes: 0 done, 2 for a user error (printed without a stack), 130 cancelled.</summary>
-    internal static async Task<int> RunAsync(Func<Task> bench)
+    /// <summary>Every bench's exit codes: 0 done, 2 for a user error (one line on the command's error writer, no stack), 130 cancelled.</summary>
+    internal static async Task<int> RunAsync(Func<Task> bench, TextWriter error)
     {
         try
         {
             await bench();
             return 0;
         }
-        catch (CliException e)
+        catch (Exception e) when (e is CliException or CheckpointException or ArgumentException)
         {
-            Console.Error.WriteLine(e.Message);
+            error.WriteLine(e.Message);
             return 2;
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("Cancelled.");
+            error.WriteLine("Cancelled.");
             return 130;
         }
     }

@@ -7,6 +7,7 @@ using Grains.Hosting;
 using Grains.Interfaces;
 using Grains.Jobs;
 using Grains.Models;
+using Grains.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -28,10 +29,12 @@ sealed record BenchRun(string Path, int Frames, double Seconds, double SamplingS
 
 /// <summary>
 /// How the bench's silo is set up. <paramref name="LeaseFrames"/> null = the device kind's lease size
-/// (Devices:Cpu / Devices:Cuda), as a production silo on that device would lease; the compute chunk is always the
-/// kind's. <paramref name="BlobRoot"/> null = the temp folder.
+/// (Devices:Cpu / Devices:Cuda), as a production silo on that device would lease. <paramref name="Kind"/> null = the
+/// kind's production chunk and lease; else they replace that kind's settings. <paramref name="BlobRoot"/> null = the
+/// temp folder.
 /// </summary>
-sealed record ClusterBenchSetup(string ModelCard, string Device, int? LeaseFrames, int MaxFrames, int MaxItemFrames, int OutputSize, string? BlobRoot = null);
+sealed record ClusterBenchSetup(string ModelCard, string Device, int? LeaseFrames, int MaxFrames, int MaxItemFrames, int OutputSize, string? BlobRoot = null,
+    DeviceKindOptions? Kind = null);
 
 /// <summary>
 /// The two paths P2 compares, in one process: a one-silo cluster hosted here (localhost clustering, memory state,
@@ -78,6 +81,12 @@ sealed class ClusterBenchHost : IAsyncDisposable
             ["Tenants:AdminKeyHash"] = ApiKeys.HashLine(adminKeyId, salt, hash),
         };
         if (setup.LeaseFrames is { } lease) settings["Devices:MaxLeaseFrames"] = $"{lease}";
+        if (setup.Kind is { } kind)
+        {
+            string section = $"{DeviceOptions.Section}:{(DeviceKinds.Of(setup.Device) == DeviceKinds.Cuda ? nameof(DeviceOptions.Cuda) : nameof(DeviceOptions.Cpu))}";
+            settings[$"{section}:{nameof(DeviceKindOptions.ComputeChunk)}"] = $"{kind.ComputeChunk}";
+            settings[$"{section}:{nameof(DeviceKindOptions.LeaseFrames)}"] = $"{kind.LeaseFrames}";
+        }
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         // No default configuration sources (appsettings, SCM_ variables): the bench runs on exactly the settings above.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -43,7 +43,7 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
             var bench = new HostBench(BenchCommands.ParseBatchSizes(r.GetValue(sizes)!), r.GetValue(frames), r.GetValue(lease), r.GetValue(item), r.GetValue(blobRoot)!,
                 r.GetValue(model)!, r.GetValue(report)!, commandLine);
             await bench.RunAsync(Console.Out, ct);
-        }));
+        }, r.InvocationConfiguration.Error));
         return command;
     }
 

@@ -19,7 +19,7 @@ namespace ScmTools;
 /// not the host, is the bottleneck.
 /// </summary>
 sealed record P2GpuBench(string ModelCard, string Device, int Frames, int OutputSize, int Steps, int[]? BatchSizes, int Rounds, int? ItemFrames,
-    string BlobRoot, string Report, string CommandLine)
+    string BlobRoot, string Report, string CommandLine, int? ComputeChunk = null, int? LeaseFrames = null)
 {
     public const string Section = "## P2-GPU: cluster frames/s / best direct images/s on the same device";
     public const double Goal = 0.80;
@@ -54,16 +54,18 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
             Description = "Folder of the local blob store (default: under /dev/shm where it exists, so the host's CPU and not its disk is measured).",
             DefaultValueFactory = _ => Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(),
         };
+        var chunk = new Option<int?>("--compute-chunk") { Description = "The worker's compute chunk (default: the device kind's, Devices:Cuda:ComputeChunk or Devices:Cpu:ComputeChunk)." };
+        var lease = new Option<int?>("--lease-frames") { Description = "The worker's lease size (default: the device kind's; at least the chunk)." };
         var report = BenchmarkLog.ReportOption();
-        foreach (var o in new Option[] { model, device, frames, size, steps, batchSizes, rounds, itemFrames, blobRoot, report }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, device, frames, size, steps, batchSizes, rounds, itemFrames, blobRoot, chunk, lease, report }) command.Options.Add(o);
         command.SetAction((r, ct) => BenchCommands.RunAsync(async () =>
         {
             string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value));
             var sizes = r.GetValue(batchSizes) is { } list ? BenchCommands.ParseList(list, "--batch-sizes", DeviceKindOptions.MaxComputeChunk) : null;
             var bench = new P2GpuBench(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(frames), r.GetValue(size), r.GetValue(steps), sizes, r.GetValue(rounds),
-                r.GetValue(itemFrames), r.GetValue(blobRoot)!, r.GetValue(report)!, commandLine);
+                r.GetValue(itemFrames), r.GetValue(blobRoot)!, r.GetValue(report)!, commandLine, r.GetValue(chunk), r.GetValue(lease));
             await bench.RunAsync(r.InvocationConfiguration.Output, ct);
-        }));
+        }, r.InvocationConfiguration.Error));
         return command;
     }
 
@@ -77,12 +79,17 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         if (ItemFrames is < 1 or > DeviceKindOptions.MaxLeaseFrames) throw new CliException($"--item-frames must be in [1, {DeviceKindOptions.MaxLeaseFrames}].");
         if (!File.Exists(ModelCard)) throw new CliException($"--model: '{ModelCard}' not found.");
         var device = BenchCommands.ParseDevice(Device);
-        var kind = new DeviceOptions().KindOf(Device);
+        var production = new DeviceOptions().KindOf(Device);
+        var kind = new DeviceKindOptions { ComputeChunk = ComputeChunk ?? production.ComputeChunk, LeaseFrames = LeaseFrames ?? Math.Max(production.LeaseFrames, ComputeChunk ?? 0) };
+        if (kind.ComputeChunk is < 1 or > DeviceKindOptions.MaxComputeChunk)
+            throw new CliException($"--compute-chunk must be in [1, {DeviceKindOptions.MaxComputeChunk}]; got {kind.ComputeChunk}.");
+        if (kind.LeaseFrames is < 1 or > DeviceKindOptions.MaxLeaseFrames)
+            throw new CliException($"--lease-frames must be in [1, {DeviceKindOptions.MaxLeaseFrames}]; got {kind.LeaseFrames}.");
         int[] batches = BatchSizes ?? [.. BatchMultiples.Select(m => Math.Min(m * kind.ComputeChunk, DeviceKindOptions.MaxComputeChunk)).Distinct()];
         string loadBefore = BenchmarkLog.LoadAverage();
 
         output.WriteLine($"P2-GPU on {Device}: a {Frames}-frame video job at {OutputSize}x{OutputSize} PNG, {Steps} step(s), local blobs under {BlobRoot}; model {ModelCard}");
-        await using var host = await ClusterBenchHost.StartAsync(new ClusterBenchSetup(ModelCard, Device, LeaseFrames: null, Frames, ItemFrames ?? 1, OutputSize, BlobRoot), ct);
+        await using var host = await ClusterBenchHost.StartAsync(new ClusterBenchSetup(ModelCard, Device, LeaseFrames: null, Frames, ItemFrames ?? 1, OutputSize, BlobRoot, kind), ct);
         var spec = new JobSpec
         {
             Kind = JobKind.Video, ModelId = ClusterBenchHost.ModelId, Classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0], Frames = Frames, Seed = 12, Steps = Steps,

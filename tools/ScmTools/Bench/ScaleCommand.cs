@@ -30,7 +30,7 @@ public static class ScaleCommand
                 r.GetValue(jobFrames), r.GetValue(modelCard)!);
             var rows = await bench.RunAsync(Console.Out, ct);
             Summarize(bench, rows, r.GetValue(report)!, Console.Out);
-        }));
+        }, r.InvocationConfiguration.Error));
         return command;
     }
 
