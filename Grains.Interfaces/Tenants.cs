@@ -74,11 +74,17 @@ public sealed class TenantOptions : IValidatedOptions
     /// keep working while the key's grain is unreachable; a revocation takes effect on every silo within this time.
     /// </summary>
     public int KeyCacheSeconds { get; set; } = 10;
+    /// <summary>
+    /// A reservation with no progress and no stored job after this long is a leak (its submit died between reserving and
+    /// storing the job) and is released when a quota it holds would refuse another job. Longer than any submit takes.
+    /// </summary>
+    public int LeakedReservationSeconds { get; set; } = 300;
 
     public IEnumerable<string> Problems()
     {
         foreach (var problem in DefaultQuota.Validate()) yield return $"{Section}:DefaultQuota:{problem.Message}";
         if (KeyCacheSeconds is < 0 or > 300) yield return $"{Section}:KeyCacheSeconds must be in [0, 300], got {KeyCacheSeconds}";
+        if (LeakedReservationSeconds is < 1 or > 86_400) yield return $"{Section}:LeakedReservationSeconds must be in [1, 86400], got {LeakedReservationSeconds}";
         string? keyProblem = null;
         try { ApiKeys.ParseHashLine(AdminKeyHash); }
         catch (FormatException e) { keyProblem = e.Message; }
@@ -214,10 +220,11 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>Checks the tenant's quotas and reserves the job's share of them; null when admitted.</summary>
     Task<Rejection?> Admit(string jobId, JobSpec spec);
     /// <summary>
-    /// Whether this job id holds a reservation admitted for this very spec: a retry of the same submit may take it over
-    /// (its first attempt reserved and then failed); another spec under the same id may not (it was never checked).
+    /// Whether this job id holds a reservation admitted for this very spec, which the caller then takes over: a retry of
+    /// the same submit may (its first attempt reserved and then failed); another spec under the same id may not (it was
+    /// never checked). A claimed reservation counts as new for <see cref="TenantOptions.LeakedReservationSeconds"/>.
     /// </summary>
-    Task<bool> HoldsReservationFor(string jobId, JobSpec spec);
+    Task<bool> ClaimReservation(string jobId, JobSpec spec);
     /// <summary>
     /// A job is terminal (or its submit failed): accounts its final progress and releases its reservation.
     /// Idempotent: a job that holds no reservation is ignored.

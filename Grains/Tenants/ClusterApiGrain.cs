@@ -53,7 +53,7 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
         // A reservation without a job is what a submit leaves when its coordinator call and the check below both failed
         // (the coordinator's silo had just died): the client's retry of the same spec takes it over instead of being
         // refused as a conflict. Another spec under that id was never checked against the quotas, so it may not.
-        bool takenOver = refused?.Kind == RejectionKind.Conflict && await tenant.HoldsReservationFor(jobId, spec) && await coordinator.GetStatus() is null;
+        bool takenOver = refused?.Kind == RejectionKind.Conflict && await tenant.ClaimReservation(jobId, spec) && await coordinator.GetStatus() is null;
         if (refused is not null && !takenOver) return SubmitResult.Rejected(refused);
         try
         {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Grains.Hosting;
 using Grains.Interfaces;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Grains.Tenants;
 
@@ -33,6 +34,8 @@ public sealed class JobReservation
     [Id(2)] public double DeviceSeconds { get; set; }
     /// <summary>The admitted spec's fingerprint (<see cref="TenantGrain.Fingerprint"/>): only a retry of this very spec may take the reservation over.</summary>
     [Id(3)] public string? SpecFingerprint { get; set; }
+    /// <summary>When it was admitted or last claimed by a retry (MinValue in records stored before it existed).</summary>
+    [Id(4)] public DateTime ReservedAt { get; set; }
 }
 
 [GenerateSerializer]
@@ -50,8 +53,11 @@ public sealed class UsageBucket
 /// </summary>
 public sealed class TenantGrain(
     [PersistentState("tenant", "jobs")] IPersistentState<TenantRecord> tenant,
+    IOptions<TenantOptions> options, TimeProvider time,
     ILogger<TenantGrain> logger) : Grain, ITenantGrain
 {
+    /// <summary>Most coordinators one admission asks about possibly leaked reservations (each is one grain call).</summary>
+    const int MaxLeakChecks = 16;
     static readonly TimeSpan Window = TimeSpan.FromHours(24);
     TenantRecord T => tenant.State;
     string Id => this.GetPrimaryKeyString();
@@ -78,6 +84,21 @@ public sealed class TenantGrain(
         // Invalid, not NotFound: the caller's own key named this tenant, so the submit as a whole is refused (400).
         if (!T.Exists) return Reject(Rejection.Invalid("tenant", $"'{Id}' does not exist"));
         if (T.Active.ContainsKey(jobId)) return Reject(Rejection.Conflict("jobId", $"'{jobId}' already exists"));
+        var quotas = QuotaRefusals(spec);
+        // Only a reservation can be a leak, and only one that stands in this job's way is worth a grain call.
+        if (quotas.Any(q => q.Field is "maxRunningJobs" or "maxQueuedFrames" or "framesPerDay") && await ReleaseLeakedReservationsAsync() > 0)
+            quotas = QuotaRefusals(spec);
+        if (quotas.Count > 0) return Reject(Rejection.QuotaExceeded(quotas));
+
+        T.Active[jobId] = new JobReservation { Frames = spec.Frames, SpecFingerprint = Fingerprint(spec), ReservedAt = time.GetUtcNow().UtcDateTime };
+        T.JobsSubmitted++;
+        await tenant.WriteOwnStateAsync();
+        return null;
+    }
+
+    /// <summary>Every quota the job would exceed, each naming the quota, the limit and the usage.</summary>
+    List<FieldError> QuotaRefusals(JobSpec spec)
+    {
         var q = T.Quota;
         var u = Usage();
         var quotas = new List<FieldError>();
@@ -93,20 +114,51 @@ public sealed class TenantGrain(
             quotas.Add(Quota("deviceSecondsPerDay", $"{u.DeviceSeconds24h:F1} of {q.DeviceSecondsPerDay:F1} device-seconds used in the last 24 h"));
         if (q.FramesPerDay > 0 && u.Frames24h + u.QueuedFrames + spec.Frames > q.FramesPerDay)
             quotas.Add(Quota("framesPerDay", $"{u.Frames24h} frames rendered in the last 24 h + {u.QueuedFrames} queued + {spec.Frames} would exceed {q.FramesPerDay}"));
-        if (quotas.Count > 0) return Reject(Rejection.QuotaExceeded(quotas));
+        return quotas;
+    }
 
-        T.Active[jobId] = new JobReservation { Frames = spec.Frames, SpecFingerprint = Fingerprint(spec) };
-        T.JobsSubmitted++;
-        await tenant.WriteOwnStateAsync();
-        return null;
+    /// <summary>
+    /// Releases reservations that no job will ever release: admitted, no progress, older than
+    /// <see cref="TenantOptions.LeakedReservationSeconds"/>, and no job stored under the id (the submit's silo died
+    /// between reserving and the coordinator storing the job, and the client never retried). Such a reservation would
+    /// hold a running-job slot and its frames for good. A job that exists, terminal or not, releases its own.
+    /// </summary>
+    async Task<int> ReleaseLeakedReservationsAsync()
+    {
+        var cutoff = time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(options.Value.LeakedReservationSeconds);
+        var suspects = T.Active.Where(a => a.Value.FramesDone == 0 && a.Value.DeviceSeconds == 0 && a.Value.ReservedAt <= cutoff)
+            .Select(a => a.Key).Take(MaxLeakChecks).ToList();
+        int released = 0;
+        foreach (var jobId in suspects)
+        {
+            try
+            {
+                if (await GrainFactory.GetGrain<IJobCoordinatorGrain>(JobKey.Of(Id, jobId)).GetStatus() is not null) continue;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Tenant {Tenant}: could not check job {Job} for a leaked reservation; kept", Id, jobId);
+                continue;
+            }
+            T.Active.Remove(jobId);
+            released++;
+            logger.LogWarning("Tenant {Tenant}: released the reservation of job {Job}: no job was stored for it", Id, jobId);
+        }
+        if (released > 0) await tenant.WriteOwnStateAsync();
+        return released;
     }
 
     /// <remarks>A reservation stored before fingerprints existed is matched by its frame count alone.</remarks>
-    public Task<bool> HoldsReservationFor(string jobId, JobSpec spec) =>
-        Task.FromResult(T.Exists && T.Active.TryGetValue(jobId, out var reservation) && reservation.Frames == spec.Frames
-                        && (reservation.SpecFingerprint is null || reservation.SpecFingerprint == Fingerprint(spec)));
+    public async Task<bool> ClaimReservation(string jobId, JobSpec spec)
+    {
+        if (!T.Exists || !T.Active.TryGetValue(jobId, out var reservation) || reservation.Frames != spec.Frames
+            || reservation.SpecFingerprint is not null && reservation.SpecFingerprint != Fingerprint(spec)) return false;
+        reservation.ReservedAt = time.GetUtcNow().UtcDateTime; // a takeover in flight is not a leak
+        await tenant.WriteOwnStateAsync();
+        return true;
+    }
 
-    /// <summary>A spec's identity for <see cref="HoldsReservationFor"/>: SHA-256 of its JSON form.</summary>
+    /// <summary>A spec's identity for <see cref="ClaimReservation"/>: SHA-256 of its JSON form.</summary>
     internal static string Fingerprint(JobSpec spec) => Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(spec)));
 
     /// <summary>"quota maxRunningJobs: ...": on its own (a log, a CLI line) the message still says a quota refused the job, not the spec.</summary>

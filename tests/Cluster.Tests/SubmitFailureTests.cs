@@ -99,6 +99,38 @@ public class SubmitFailureTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal((0, 8L), (usage.RunningJobs, usage.FramesRendered));
     }
 
+    /// <summary>
+    /// A failed submit whose client never retries leaves a reservation no job will release. Once it is older than
+    /// Tenants:LeakedReservationSeconds, the next submit it stands in the way of (here: the tenant's one running-job slot)
+    /// releases it and is admitted; a fresh reservation is not touched.
+    /// </summary>
+    [Fact]
+    public async Task A_reservation_left_by_a_submit_never_retried_is_released_when_it_blocks_another_job()
+    {
+        CoordinatorOutage.Down = false;
+        await using var harness = await ClusterHarness.StartAsync(silos: 1, settings: new Dictionary<string, string?> { ["Tenants:LeakedReservationSeconds"] = "2" },
+            configure: silo => silo.AddIncomingGrainCallFilter<CoordinatorOutage>());
+        var api = harness.Client.GetGrain<IClusterApiGrain>(0);
+        var acme = await api.CreateTenant(harness.AdminKey, "acme", quota: new QuotaPatch { MaxRunningJobs = 1 });
+        var spec = new JobSpec { Kind = JobKind.ImageSet, ModelId = "tiny", Classes = [1, 2], Frames = 8, OutputSize = 8 };
+
+        CoordinatorOutage.Down = true;
+        try { await Assert.ThrowsAnyAsync<Exception>(() => api.Submit(acme.ApiKey, "orphan-3", spec)); } // reserved the one slot
+        finally { CoordinatorOutage.Down = false; }
+
+        var early = await api.Submit(acme.ApiKey, "next", spec); // within the grace: the reservation may still be a submit in flight
+        Assert.Equal(RejectionKind.QuotaExceeded, early.Rejection?.Kind);
+        Assert.Equal(1, (await api.Usage(acme.ApiKey)).Usage.RunningJobs);
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var later = await api.Submit(acme.ApiKey, "next", spec);
+        Assert.True(later.Accepted, later.Rejection?.ToString());
+        var status = await JobWaiter.UntilTerminalAsync(harness.Client, "next", TimeSpan.FromSeconds(60), output.WriteLine, tenant: "acme");
+        Assert.Equal(JobState.Completed, status.State);
+        var usage = (await api.Usage(acme.ApiKey)).Usage;
+        Assert.Equal((0, 0, 8L), (usage.RunningJobs, usage.QueuedFrames, usage.FramesRendered)); // the leak is gone, not counted
+    }
+
     [Fact]
     public async Task A_job_stored_before_a_later_submit_step_failed_still_runs_to_completion()
     {
