@@ -11,6 +11,8 @@ public interface IJobCoordinatorGrain : IGrainWithStringKey
     Task<SubmitResult> Submit(JobSpec spec, string tenant);
     /// <summary>Interleaves with long work (finalization) so status stays responsive.</summary>
     [AlwaysInterleave] Task<JobStatus?> GetStatus();
+    /// <summary>Whether the job exists or a submit of it is under way (a quota reservation for it is then not a leak).</summary>
+    [AlwaysInterleave] Task<bool> ExistsOrIsSubmitting();
     Task<bool> Cancel();
     /// <summary>
     /// Soft progress (no await inside), so it may run between the awaits of a completion's state write instead of

@@ -30,6 +30,8 @@ public sealed class JobCoordinatorGrain(
     bool finalizing;
     /// <summary>Whether this activation has seen the job in its tenant's index (the submit's Add, or a heartbeat's retry of it).</summary>
     bool indexed;
+    /// <summary>A Submit call is running (it is not interleaved, so at most one): see <see cref="ExistsOrIsSubmitting"/>.</summary>
+    bool submitting;
     string? siloName;
     CoalescedWriter? persistence;
     DoneItemStore? doneItems;
@@ -75,6 +77,15 @@ public sealed class JobCoordinatorGrain(
     }
 
     public async Task<SubmitResult> Submit(JobSpec spec, string tenant)
+    {
+        submitting = true;
+        try { return await SubmitAsync(spec, tenant); }
+        finally { submitting = false; }
+    }
+
+    public Task<bool> ExistsOrIsSubmitting() => Task.FromResult(Job.Exists || submitting);
+
+    async Task<SubmitResult> SubmitAsync(JobSpec spec, string tenant)
     {
         if (Job.Exists)
             return SubmitResult.Rejected(Rejection.Conflict("jobId", $"'{JobId}' already exists"));

@@ -53,7 +53,14 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
         // A reservation without a job is what a submit leaves when its coordinator call and the check below both failed
         // (the coordinator's silo had just died): the client's retry of the same spec takes it over instead of being
         // refused as a conflict. Another spec under that id was never checked against the quotas, so it may not.
-        bool takenOver = refused?.Kind == RejectionKind.Conflict && await tenant.ClaimReservation(jobId, spec) && await coordinator.GetStatus() is null;
+        bool claimed = false;
+        if (refused?.Kind == RejectionKind.Conflict)
+        {
+            claimed = await tenant.ClaimReservation(jobId, spec);
+            // Another submit's admission may have released that reservation as a leak since: then the id is free again.
+            if (!claimed) refused = await tenant.Admit(jobId, spec);
+        }
+        bool takenOver = claimed && await coordinator.GetStatus() is null;
         if (refused is not null && !takenOver) return SubmitResult.Rejected(refused);
         try
         {
@@ -68,8 +75,9 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
             logger.LogWarning(e, "Submit of {Job} for {Tenant} failed", jobId, principal.Tenant);
             try
             {
-                var status = await coordinator.GetStatus();
-                if (status is null) await tenant.JobEnded(jobId, 0, 0);
+                // Not GetStatus: after a timeout the coordinator may still be validating the spec, and a job stored
+                // after its reservation was released would run unmetered.
+                if (!await coordinator.ExistsOrIsSubmitting()) await tenant.JobEnded(jobId, 0, 0);
             }
             catch (Exception inner) { logger.LogWarning(inner, "Could not check job {Job} after a failed submit", jobId); }
             throw;

@@ -58,6 +58,18 @@ public sealed class TenantGrain(
 {
     /// <summary>Most coordinators one admission asks about possibly leaked reservations (each is one grain call).</summary>
     const int MaxLeakChecks = 16;
+    /// <summary>Quotas that only a released reservation can make room in.</summary>
+    static readonly string[] ReservationQuotas = ["maxRunningJobs", "maxQueuedFrames", "framesPerDay"];
+    /// <summary>Ids of reserved jobs seen to exist in this activation: not leaks (see <see cref="ReleaseLeakedReservationsAsync"/>).</summary>
+    readonly HashSet<string> knownJobs = [];
+
+    /// <summary>Reservations stored before they carried a time count from this activation, not as infinitely old.</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        foreach (var reservation in T.Active.Values.Where(r => r.ReservedAt == default)) reservation.ReservedAt = now;
+        return Task.CompletedTask;
+    }
     static readonly TimeSpan Window = TimeSpan.FromHours(24);
     TenantRecord T => tenant.State;
     string Id => this.GetPrimaryKeyString();
@@ -85,8 +97,8 @@ public sealed class TenantGrain(
         if (!T.Exists) return Reject(Rejection.Invalid("tenant", $"'{Id}' does not exist"));
         if (T.Active.ContainsKey(jobId)) return Reject(Rejection.Conflict("jobId", $"'{jobId}' already exists"));
         var quotas = QuotaRefusals(spec);
-        // Only a reservation can be a leak, and only one that stands in this job's way is worth a grain call.
-        if (quotas.Any(q => q.Field is "maxRunningJobs" or "maxQueuedFrames" or "framesPerDay") && await ReleaseLeakedReservationsAsync() > 0)
+        // Only a reservation can be a leak, and only a refusal that releasing one could lift is worth the grain calls.
+        if (quotas.Count > 0 && quotas.All(q => ReservationQuotas.Contains(q.Field)) && await ReleaseLeakedReservationsAsync() > 0)
             quotas = QuotaRefusals(spec);
         if (quotas.Count > 0) return Reject(Rejection.QuotaExceeded(quotas));
 
@@ -119,28 +131,32 @@ public sealed class TenantGrain(
 
     /// <summary>
     /// Releases reservations that no job will ever release: admitted, no progress, older than
-    /// <see cref="TenantOptions.LeakedReservationSeconds"/>, and no job stored under the id (the submit's silo died
-    /// between reserving and the coordinator storing the job, and the client never retried). Such a reservation would
-    /// hold a running-job slot and its frames for good. A job that exists, terminal or not, releases its own.
+    /// <see cref="TenantOptions.LeakedReservationSeconds"/>, and neither a stored job nor a submit under way for the id
+    /// (the submit's silo died between reserving and the coordinator storing the job, and the client never retried).
+    /// Such a reservation would hold a running-job slot and its frames for good. A job that exists releases its own
+    /// when it ends, so an id once seen to exist is not asked about again in this activation. The oldest suspects are
+    /// asked first, all at once.
     /// </summary>
     async Task<int> ReleaseLeakedReservationsAsync()
     {
         var cutoff = time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(options.Value.LeakedReservationSeconds);
-        var suspects = T.Active.Where(a => a.Value.FramesDone == 0 && a.Value.DeviceSeconds == 0 && a.Value.ReservedAt <= cutoff)
-            .Select(a => a.Key).Take(MaxLeakChecks).ToList();
-        int released = 0;
-        foreach (var jobId in suspects)
+        var suspects = T.Active.Where(a => a.Value.FramesDone == 0 && a.Value.DeviceSeconds == 0 && a.Value.ReservedAt <= cutoff && !knownJobs.Contains(a.Key))
+            .OrderBy(a => a.Value.ReservedAt).Select(a => a.Key).Take(MaxLeakChecks).ToList();
+        var answers = await Task.WhenAll(suspects.Select(async jobId =>
         {
-            try
-            {
-                if (await GrainFactory.GetGrain<IJobCoordinatorGrain>(JobKey.Of(Id, jobId)).GetStatus() is not null) continue;
-            }
+            try { return (jobId, Exists: (bool?)await GrainFactory.GetGrain<IJobCoordinatorGrain>(JobKey.Of(Id, jobId)).ExistsOrIsSubmitting()); }
             catch (Exception e)
             {
                 logger.LogWarning(e, "Tenant {Tenant}: could not check job {Job} for a leaked reservation; kept", Id, jobId);
-                continue;
+                return (jobId, Exists: (bool?)null);
             }
-            T.Active.Remove(jobId);
+        }));
+        int released = 0;
+        foreach (var (jobId, exists) in answers)
+        {
+            if (exists is true) knownJobs.Add(jobId);
+            // Still reserved and still unclaimed: the calls above interleaved with nothing (this grain is not reentrant).
+            if (exists is not false || !T.Active.Remove(jobId)) continue;
             released++;
             logger.LogWarning("Tenant {Tenant}: released the reservation of job {Job}: no job was stored for it", Id, jobId);
         }

@@ -19,7 +19,9 @@ public static class NoiseBank
     {
         int perSample = checked((int)sampleShape.Aggregate(1L, (a, b) => a * b));
         var data = new float[specs.Count * perSample];
-        Parallel.ForEach(Partitioner.Create(0, specs.Count, SamplesPerTask), range =>
+        if (specs.Count == 0) return tensor(data, [0, .. sampleShape]);
+        // The default scheduler, not the caller's: from a grain turn the ranges would otherwise queue on one thread.
+        Parallel.ForEach(Partitioner.Create(0, specs.Count, SamplesPerTask), new ParallelOptions { TaskScheduler = TaskScheduler.Default }, range =>
         {
             var from = new float[perSample];
             var to = new float[perSample];

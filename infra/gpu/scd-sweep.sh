@@ -16,7 +16,7 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 LANE_SECONDS="${LANE_SECONDS:-300}"
 DEVICE="${DEVICE:-cuda}"
 if [ -n "${W:-}" ]; then
-  read -ra tools <<< "$W"; tools[0]="$(realpath "${tools[0]}")"; workdir="$PWD"
+  read -ra tools <<< "$W"; [ -e "${tools[0]}" ] && tools[0]="$(realpath "${tools[0]}")"; workdir="$PWD"
 else
   dir=/tmp/scm-bundle   # the bundle as bench.sh unpacks it (once; parallel lanes must not unpack it again)
   if [ ! -x "$dir/scm-tools" ]; then
@@ -33,11 +33,11 @@ else batch=(--batch-size 256); samples=(--validation-samples 1000 --evaluate-eve
 hardware="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
 start=$SECONDS
 # CUDA training smoke, fresh then resumed (the first step used to crash on CUDA), beside the lanes.
-( "${tools[@]}" train teacher --device "$DEVICE" --run $R/smoke-teacher --iterations 10 --checkpoint-every 5 --batch-size 8 --threads 1 &&
+{ ( "${tools[@]}" train teacher --device "$DEVICE" --run $R/smoke-teacher --iterations 10 --checkpoint-every 5 --batch-size 8 --threads 1 &&
   "${tools[@]}" train teacher --device "$DEVICE" --run $R/smoke-teacher --iterations 20 --checkpoint-every 5 --batch-size 8 --threads 1 &&
   "${tools[@]}" train scd --device "$DEVICE" --teacher $T --run $R/smoke-scd --iterations 10 --checkpoint-every 5 --evaluate-every 5 --validation-samples 100 --batch-size 8 --threads 1 &&
   "${tools[@]}" train scd --device "$DEVICE" --teacher $T --run $R/smoke-scd --iterations 20 --checkpoint-every 5 --evaluate-every 5 --validation-samples 100 --batch-size 8 --threads 1
-) > $L/smoke.log 2>&1; echo "smoke exit $? after $((SECONDS - start)) s" >> $L/smoke.log &
+) > $L/smoke.log 2>&1; echo "smoke exit $? after $((SECONDS - start)) s" >> $L/smoke.log; } &
 lane() { # name, extra arguments... (the teacher: $T)
   local name=$1; shift
   timeout -k 30 -s TERM "$LANE_SECONDS" "${tools[@]}" train scd --device "$DEVICE" --teacher "$T" --run $R/$name --iterations 100000 \

@@ -24,4 +24,11 @@ public class NoiseBankTests
         Philox.FillNormal(stream, 7, 1, 1);
         Assert.Equal(stream, all.Skip(64).Take(64).ToArray());
     }
+
+    [Fact]
+    public void An_empty_batch_is_an_empty_tensor()
+    {
+        using var none = NoiseBank.StandardNormal([], step: 0, [1, 8, 8]);
+        Assert.Equal([0L, 1, 8, 8], none.shape);
+    }
 }

@@ -55,7 +55,7 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
             DefaultValueFactory = _ => Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(),
         };
         var chunk = new Option<int?>("--compute-chunk") { Description = "The worker's compute chunk (default: the device kind's, Devices:Cuda:ComputeChunk or Devices:Cpu:ComputeChunk)." };
-        var lease = new Option<int?>("--lease-frames") { Description = "The worker's lease size (default: the device kind's; at least the chunk)." };
+        var lease = new Option<int?>("--lease-frames") { Description = "The worker's lease size (default: the device kind's, raised to the chunk if smaller)." };
         var report = BenchmarkLog.ReportOption();
         foreach (var o in new Option[] { model, device, frames, size, steps, batchSizes, rounds, itemFrames, blobRoot, chunk, lease, report }) command.Options.Add(o);
         command.SetAction((r, ct) => BenchCommands.RunAsync(async () =>
