@@ -61,4 +61,6 @@ public interface IJobIndexGrain : IGrainWithStringKey
 {
     Task Add(string jobId);
     Task<string[]> List();
+    /// <summary>At most <paramref name="count"/> ids after <paramref name="after"/> (null: from the first); null when <paramref name="after"/> is not indexed.</summary>
+    Task<string[]?> After(string? after, int count);
 }

@@ -190,7 +190,11 @@ public interface IClusterApiGrain : IGrainWithIntegerKey
     Task<SubmitResult> Submit(string apiKey, string jobId, JobSpec spec);
     Task<JobStatus?> GetStatus(string apiKey, string jobId);
     Task<bool> Cancel(string apiKey, string jobId);
-    Task<JobStatus[]> List(string apiKey);
+    /// <summary>
+    /// A page of the caller's jobs in submission order: at most <paramref name="limit"/> (1..<see cref="JobPage.MaxLimit"/>)
+    /// after the job <paramref name="after"/> (null: from the first). Bounded, so no request fans out over every job.
+    /// </summary>
+    Task<JobPage> List(string apiKey, string? after, int limit);
     /// <summary>The scheduler's view; a non-admin sees only its own tenant's queue row.</summary>
     Task<SchedulerSnapshot> Snapshot(string apiKey);
     /// <summary>Silos (from Orleans' management grain, which clients cannot call) and <see cref="Snapshot"/>.</summary>
@@ -254,4 +258,14 @@ public interface IApiKeyGrain : IGrainWithStringKey
     /// <summary>The principal, or an <see cref="ApiAuthException"/> naming the problem.</summary>
     Task<Principal> Verify(string secret);
     Task<bool> Revoke();
+}
+
+/// <summary>One page of a tenant's jobs; <see cref="Next"/> is the <c>after</c> of the next page, null on the last.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobPage
+{
+    public const int DefaultLimit = 100, MaxLimit = 1000;
+
+    [Id(0)] public required JobStatus[] Jobs { get; init; }
+    [Id(1)] public string? Next { get; init; }
 }

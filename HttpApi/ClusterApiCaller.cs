@@ -39,7 +39,7 @@ public sealed class ClusterApiCaller(IGrainFactory grains, IOptions<HttpApiOptio
     /// <summary>Null when the job does not exist or belongs to another tenant (the grain does not tell them apart).</summary>
     public Task<JobStatus?> Status(HttpContext http, string jobId) => Call(http, (api, key) => api.GetStatus(key, jobId));
     public Task<bool> Cancel(HttpContext http, string jobId) => Call(http, (api, key) => api.Cancel(key, jobId));
-    public Task<JobStatus[]> List(HttpContext http) => Call(http, (api, key) => api.List(key));
+    public Task<JobPage> List(HttpContext http, string? after, int limit) => Call(http, (api, key) => api.List(key, after, limit));
     public Task<TenantInfo> Usage(HttpContext http, string? tenant = null) => Call(http, (api, key) => api.Usage(key, tenant));
     public Task<SchedulerSnapshot> Snapshot(HttpContext http) => Call(http, (api, key) => api.Snapshot(key));
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using BlobStorage;
 using Grains.Interfaces;
@@ -40,7 +41,10 @@ public static class JobEndpoints
             .Produces<JobResource>(StatusCodes.Status202Accepted).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status429TooManyRequests);
-        jobs.MapGet("", List).WithName("ListJobs").WithSummary("The caller's jobs, oldest first");
+        jobs.MapGet("", List).WithName("ListJobs").WithSummary("The caller's jobs, oldest first, a page at a time")
+            .WithDescription($"Query limit: jobs per page, 1-{JobPage.MaxLimit} (default {JobPage.DefaultLimit}); after: the 'next' of the previous page " +
+                "(absent: the first page). 'next' is null on the last page.")
+            .ProducesValidationProblem();
         jobs.MapGet("/{id}", Get).WithName("GetJob").WithSummary("A job's status").ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapPost("/{id}:cancel", Cancel).WithName("CancelJob").WithSummary("Cancel a queued or running job")
             .WithDescription("Idempotent for a cancelled job; 409 for a completed or failed one.")
@@ -81,8 +85,14 @@ public static class JobEndpoints
         return Problems.Rejected(rejection, rejection.Kind == RejectionKind.QuotaExceeded ? await api.Usage(http) : null, invalidTitle);
     }
 
-    static async Task<Ok<JobList>> List(HttpContext http, ClusterApiCaller api) =>
-        TypedResults.Ok(new JobList((await api.List(http)).Select(JobResource.From).ToArray()));
+    static async Task<Results<Ok<JobList>, ValidationProblem>> List(HttpContext http, ClusterApiCaller api, string? limit, string? after)
+    {
+        int size = JobPage.DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > JobPage.MaxLimit))
+            return Problems.Invalid("limit", $"must be an integer in [1, {JobPage.MaxLimit}], got {JobSpecValidator.Echo(limit)}");
+        var page = await api.List(http, after, size);
+        return TypedResults.Ok(new JobList(page.Jobs.Select(JobResource.From).ToArray(), page.Next));
+    }
 
     static async Task<Results<Ok<JobResource>, ProblemHttpResult>> Get(HttpContext http, ClusterApiCaller api, string id) =>
         await api.Status(http, id) is { } status ? TypedResults.Ok(JobResource.From(status)) : Problems.JobNotFound(id);

@@ -63,5 +63,5 @@ public sealed record JobLinks
     }
 }
 
-/// <summary>The caller's jobs, oldest first.</summary>
-public sealed record JobList(JobResource[] Jobs);
+/// <summary>A page of the caller's jobs, oldest first; <paramref name="Next"/> is the next page's <c>after</c>, null on the last page.</summary>
+public sealed record JobList(JobResource[] Jobs, string? Next);

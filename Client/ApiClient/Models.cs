@@ -59,7 +59,8 @@ public sealed record JobLinks
     public string? Video { get; init; }
 }
 
-public sealed record JobList(JobView[] Jobs);
+/// <summary>A page of GET /v1/jobs: <paramref name="Next"/> is the next page's <c>after</c>, null on the last page.</summary>
+public sealed record JobList(JobView[] Jobs, string? Next);
 
 public sealed record QuotaView
 {

@@ -73,8 +73,21 @@ public sealed partial class ScmApiClient : IDisposable
         }
     }
 
-    public async Task<IReadOnlyList<JobView>> ListJobsAsync(CancellationToken cancellationToken = default) =>
-        (await GetAsync<JobList>("v1/jobs", cancellationToken)).Jobs;
+    /// <summary>All the caller's jobs, oldest first, read a page of <paramref name="pageSize"/> (1-1000) at a time.</summary>
+    public async Task<IReadOnlyList<JobView>> ListJobsAsync(int pageSize = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var jobs = new List<JobView>();
+        string? after = null;
+        do
+        {
+            string query = $"v1/jobs?limit={pageSize}" + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
+            var page = await GetAsync<JobList>(query, cancellationToken);
+            jobs.AddRange(page.Jobs);
+            after = page.Next;
+        } while (after is not null);
+        return jobs;
+    }
 
     /// <summary>The cancelled job; 409 (Conflict) once it completed or failed. Idempotent, so retried.</summary>
     public async Task<JobView> CancelAsync(string jobId, CancellationToken cancellationToken = default)

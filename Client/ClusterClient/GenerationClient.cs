@@ -40,8 +40,19 @@ public sealed class GenerationClient(IClusterClient client, ClientConnectionOpti
     public Task<bool> CancelAsync(string jobId, CancellationToken cancellationToken = default) =>
         Deadline(Api.Cancel(Key, jobId), cancellationToken);
 
-    public async Task<IReadOnlyList<JobStatus>> ListAsync(CancellationToken cancellationToken = default) =>
-        await Deadline(Api.List(Key), cancellationToken);
+    /// <summary>All the caller's jobs, oldest first, read a page of <see cref="JobPage.MaxLimit"/> at a time.</summary>
+    public async Task<IReadOnlyList<JobStatus>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var jobs = new List<JobStatus>();
+        string? after = null;
+        do
+        {
+            var page = await Deadline(Api.List(Key, after, JobPage.MaxLimit), cancellationToken);
+            jobs.AddRange(page.Jobs);
+            after = page.Next;
+        } while (after is not null);
+        return jobs;
+    }
 
     public Task<TenantInfo> UsageAsync(string? tenant = null, CancellationToken cancellationToken = default) =>
         Deadline(Api.Usage(Key, tenant), cancellationToken);

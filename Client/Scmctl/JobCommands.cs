@@ -72,7 +72,7 @@ public static class JobCommands
         var command = new Command("list", "List your jobs, oldest first.");
         command.SetAction((r, ct) => CliContext.Run(r, ct, async client =>
         {
-            var jobs = await client.ListJobsAsync(ct);
+            var jobs = await client.ListJobsAsync(cancellationToken: ct);
             Console.WriteLine($"{"JOB",-28} {"STATE",-10} {"FRAMES",-11} {"MODEL",-12} {"COORDINATOR",-16} CREATED");
             foreach (var job in jobs)
                 Console.WriteLine($"{job.JobId,-28} {job.State,-10} {job.FramesDone + "/" + job.FramesTotal,-11} {job.Spec?.ModelId,-12} {job.CoordinatorSilo ?? "-",-16} {job.CreatedAt:u}");

@@ -20,4 +20,11 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
     }
 
     public Task<string[]> List() => Task.FromResult(index.State.JobIds.ToArray());
+
+    public Task<string[]?> After(string? after, int count)
+    {
+        var ids = index.State.JobIds;
+        int start = after is null ? 0 : ids.IndexOf(after) + 1;
+        return Task.FromResult(start == 0 && after is not null ? null : ids.Skip(start).Take(count).ToArray());
+    }
 }

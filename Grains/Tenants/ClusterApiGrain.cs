@@ -97,12 +97,17 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
         return await GrainFactory.GetGrain<IJobCoordinatorGrain>(JobKey.Of(principal.Tenant, jobId)).Cancel();
     }
 
-    public async Task<JobStatus[]> List(string apiKey)
+    public async Task<JobPage> List(string apiKey, string? after, int limit)
     {
         var principal = await Authenticate(apiKey);
-        var ids = await GrainFactory.GetGrain<IJobIndexGrain>(principal.Tenant).List();
-        var statuses = await Task.WhenAll(ids.Select(id => OwnStatus(principal, id)));
-        return statuses.Where(s => s is not null).Select(s => s!).ToArray();
+        if (limit is < 1 or > JobPage.MaxLimit)
+            throw new RejectedException(Rejection.Invalid("limit", $"must be in [1, {JobPage.MaxLimit}], got {limit}"));
+        // One more than the page: whether a next page exists, without a second call.
+        var ids = await GrainFactory.GetGrain<IJobIndexGrain>(principal.Tenant).After(after, limit + 1)
+                  ?? throw new RejectedException(Rejection.Invalid("after", $"no job {JobSpecValidator.Echo(after!)} to continue after"));
+        var page = ids.Take(limit).ToArray();
+        var statuses = await Task.WhenAll(page.Select(id => OwnStatus(principal, id)));
+        return new JobPage { Jobs = statuses.Where(s => s is not null).Select(s => s!).ToArray(), Next = ids.Length > limit ? page[^1] : null };
     }
 
     public async Task<SchedulerSnapshot> Snapshot(string apiKey)

@@ -42,6 +42,28 @@ public class HttpApiRequestTests(HttpApiSilo silo)
     }
 
     [Fact]
+    public async Task The_job_list_comes_a_bounded_page_at_a_time_and_bad_paging_arguments_are_named()
+    {
+        using var admin = silo.Http(silo.AdminKey);
+        var issued = await JsonOf(await admin.PostAsync("v1/admin/tenants", Json($$"""{"tenant":"pages-{{Guid.NewGuid():N}}"}""")));
+        using var http = silo.Http(issued.GetProperty("apiKey").GetString());
+        foreach (var id in new[] { "p1", "p2", "p3" })
+            Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsync($"v1/jobs?jobId={id}", Json("""{"modelId":"tiny","frames":1,"outputSize":16}"""))).StatusCode);
+
+        var first = await JsonOf(await http.GetAsync("v1/jobs?limit=2"));
+        Assert.Equal(["p1", "p2"], first.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("jobId").GetString()));
+        Assert.Equal("p2", first.GetProperty("next").GetString());
+        var last = await JsonOf(await http.GetAsync("v1/jobs?limit=2&after=p2"));
+        Assert.Equal(["p3"], last.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("jobId").GetString()));
+        Assert.Equal(JsonValueKind.Null, last.GetProperty("next").ValueKind);
+        Assert.Equal(3, (await JsonOf(await http.GetAsync("v1/jobs"))).GetProperty("jobs").GetArrayLength()); // default page: 100
+
+        foreach (var bad in new[] { "0", "1001", "-1", "ten", "2.5" })
+            Assert.NotEmpty(FieldErrors(await ProblemOf(await http.GetAsync($"v1/jobs?limit={bad}"), HttpStatusCode.BadRequest), "limit"));
+        Assert.NotEmpty(FieldErrors(await ProblemOf(await http.GetAsync("v1/jobs?after=nope"), HttpStatusCode.BadRequest), "after"));
+    }
+
+    [Fact]
     public async Task Validation_errors_name_each_field_with_the_validators_message_and_limit()
     {
         using var http = silo.Http(silo.KeyA);

@@ -101,7 +101,7 @@ public class OperabilityChaosTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.True(unexpected.Count == 0, "runs with a non-retryable error:\n" + string.Join("\n", unexpected.Take(5)));
 
             // No duplicate: each client-chosen id once in the tenant's jobs; every accepted id there; nothing we did not submit.
-            var jobs = await tenant.ListJobsAsync(ct);
+            var jobs = await tenant.ListJobsAsync(cancellationToken: ct);
             var attempted = runs.Where(r => r.Operation == "submit").Select(r => JobIdOf(r.Arguments)).ToHashSet();
             Assert.Empty(jobs.GroupBy(j => j.JobId).Where(g => g.Count() > 1).Select(g => g.Key));
             Assert.Subset(jobs.Select(j => j.JobId).ToHashSet(), accepted.ToHashSet());

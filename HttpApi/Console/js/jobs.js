@@ -21,7 +21,13 @@ export async function renderJobs(main, query, signal) {
 
   let shownBefore = null;
   const refresh = async () => {
-    const { jobs } = await api('/v1/jobs', { signal });
+    const jobs = [];
+    let after = null;
+    do { // a page at a time (the API bounds each); the view shows them all
+      const page = await api(`/v1/jobs?limit=1000${after === null ? '' : `&after=${encodeURIComponent(after)}`}`, { signal });
+      jobs.push(...page.jobs);
+      after = page.next;
+    } while (after);
     const shown = jobs.filter(job => !state || job.state === state).reverse();
     // Rebuilt only when something changed, so a refresh does not take the keyboard focus away from a link.
     const signature = JSON.stringify(shown.map(job => [job.jobId, job.state, job.framesDone]));
