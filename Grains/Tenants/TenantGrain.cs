@@ -58,8 +58,6 @@ public sealed class TenantGrain(
 {
     /// <summary>Most coordinators one admission asks about possibly leaked reservations (each is one grain call).</summary>
     const int MaxLeakChecks = 16;
-    /// <summary>Quotas that only a released reservation can make room in.</summary>
-    static readonly string[] ReservationQuotas = ["maxRunningJobs", "maxQueuedFrames", "framesPerDay"];
     /// <summary>Ids of reserved jobs seen to exist in this activation: not leaks (see <see cref="ReleaseLeakedReservationsAsync"/>).</summary>
     readonly HashSet<string> knownJobs = [];
 
@@ -96,37 +94,16 @@ public sealed class TenantGrain(
         // Invalid, not NotFound: the caller's own key named this tenant, so the submit as a whole is refused (400).
         if (!T.Exists) return Reject(Rejection.Invalid("tenant", $"'{Id}' does not exist"));
         if (T.Active.ContainsKey(jobId)) return Reject(Rejection.Conflict("jobId", $"'{jobId}' already exists"));
-        var quotas = QuotaRefusals(spec);
+        var quotas = Admission.QuotaRefusals(T.Quota, Usage(), spec);
         // Only a reservation can be a leak, and only a refusal that releasing one could lift is worth the grain calls.
-        if (quotas.Count > 0 && quotas.All(q => ReservationQuotas.Contains(q.Field)) && await ReleaseLeakedReservationsAsync() > 0)
-            quotas = QuotaRefusals(spec);
+        if (quotas.Count > 0 && quotas.All(q => Admission.ReservationQuotas.Contains(q.Field)) && await ReleaseLeakedReservationsAsync() > 0)
+            quotas = Admission.QuotaRefusals(T.Quota, Usage(), spec);
         if (quotas.Count > 0) return Reject(Rejection.QuotaExceeded(quotas));
 
         T.Active[jobId] = new JobReservation { Frames = spec.Frames, SpecFingerprint = Fingerprint(spec), ReservedAt = time.GetUtcNow().UtcDateTime };
         T.JobsSubmitted++;
         await tenant.WriteOwnStateAsync();
         return null;
-    }
-
-    /// <summary>Every quota the job would exceed, each naming the quota, the limit and the usage.</summary>
-    List<FieldError> QuotaRefusals(JobSpec spec)
-    {
-        var q = T.Quota;
-        var u = Usage();
-        var quotas = new List<FieldError>();
-        if (spec.Frames > q.MaxFramesPerJob)
-            quotas.Add(Quota("maxFramesPerJob", $"the job has {spec.Frames} frames, the limit is {q.MaxFramesPerJob}"));
-        if (spec.OutputSize > q.MaxOutputSize)
-            quotas.Add(Quota("maxOutputSize", $"the job asks for {spec.OutputSize} px, the limit is {q.MaxOutputSize}"));
-        if (u.RunningJobs + 1 > q.MaxRunningJobs)
-            quotas.Add(Quota("maxRunningJobs", $"{u.RunningJobs} of {q.MaxRunningJobs} jobs are queued or running"));
-        if (u.QueuedFrames + spec.Frames > q.MaxQueuedFrames)
-            quotas.Add(Quota("maxQueuedFrames", $"{u.QueuedFrames} frames queued + {spec.Frames} would exceed {q.MaxQueuedFrames}"));
-        if (q.DeviceSecondsPerDay > 0 && u.DeviceSeconds24h >= q.DeviceSecondsPerDay)
-            quotas.Add(Quota("deviceSecondsPerDay", $"{u.DeviceSeconds24h:F1} of {q.DeviceSecondsPerDay:F1} device-seconds used in the last 24 h"));
-        if (q.FramesPerDay > 0 && u.Frames24h + u.QueuedFrames + spec.Frames > q.FramesPerDay)
-            quotas.Add(Quota("framesPerDay", $"{u.Frames24h} frames rendered in the last 24 h + {u.QueuedFrames} queued + {spec.Frames} would exceed {q.FramesPerDay}"));
-        return quotas;
     }
 
     /// <summary>
@@ -176,9 +153,6 @@ public sealed class TenantGrain(
 
     /// <summary>A spec's identity for <see cref="ClaimReservation"/>: SHA-256 of its JSON form.</summary>
     internal static string Fingerprint(JobSpec spec) => Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(spec)));
-
-    /// <summary>"quota maxRunningJobs: ...": on its own (a log, a CLI line) the message still says a quota refused the job, not the spec.</summary>
-    static FieldError Quota(string quota, string detail) => new(quota, $"quota {quota}: {detail}");
 
     public async Task JobProgress(string jobId, int framesDone, double deviceSeconds)
     {
