@@ -34,6 +34,9 @@ public sealed class HttpApiOptions : IValidatedOptions
     /// </summary>
     public TimeSpan EventOutageLimit { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Most event streams one API key may hold open on this silo (each polls the cluster while open).</summary>
+    public int MaxEventStreamsPerKey { get; set; } = 32;
+
     /// <summary>Sent as Retry-After with every 503 and as the reconnection time of a cut event stream.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -49,6 +52,8 @@ public sealed class HttpApiOptions : IValidatedOptions
         if (EventKeepAlive < EventPollInterval)
             yield return $"{Section}:EventKeepAlive must be at least EventPollInterval (got {EventKeepAlive}).";
         if (EventOutageLimit < TimeSpan.Zero) yield return $"{Section}:EventOutageLimit must not be negative (got {EventOutageLimit}).";
+        if (MaxEventStreamsPerKey is < 1 or > 10_000)
+            yield return $"{Section}:MaxEventStreamsPerKey must be in [1, 10000] (got {MaxEventStreamsPerKey}).";
         if (RetryAfter < TimeSpan.FromSeconds(1) || RetryAfter > TimeSpan.FromMinutes(10))
             yield return $"{Section}:RetryAfter must be in [00:00:01, 00:10:00] (got {RetryAfter}).";
     }

@@ -52,8 +52,9 @@ public static class JobEndpoints
         jobs.MapGet("/{id}/events", Events).WithName("WatchJob").WithSummary("Progress as server-sent events")
             .WithDescription("text/event-stream of 'status' events (data: the job; id: state.framesDone.retries) whenever progress changes; " +
                 "the last one is terminal, then the stream ends. Reconnect with Last-Event-ID to skip what was seen. A stream the silo must cut " +
-                "ends with an 'unavailable' event (reason, retryAfterSeconds; reconnect), a revoked key with an 'error' event.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+                "ends with an 'unavailable' event (reason, retryAfterSeconds; reconnect), a revoked key with an 'error' event. " +
+                "A key holds at most HttpApi:MaxEventStreamsPerKey open streams per silo (default 32); one more is 429 with Retry-After.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
         jobs.MapGet("/{id}/frames/{index:int}", Frame).WithName("GetFrame").WithSummary("One rendered frame (PNG)")
             .Produces<Stream>(StatusCodes.Status200OK, "image/png").ProducesProblem(StatusCodes.Status404NotFound);
         // Any index the int route refuses ("abc", "1e3", "99999999999"): a 400 naming the field rather than routing's
@@ -110,10 +111,19 @@ public static class JobEndpoints
     }
 
     static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Events(HttpContext http, ClusterApiCaller api,
-        IHostApplicationLifetime lifetime, string id)
+        IHostApplicationLifetime lifetime, EventStreamSlots slots, string id)
     {
         var first = await api.Status(http, id);
         if (first is null) return Problems.JobNotFound(id);
+        // Authenticated above, so the key parses; its id (not the secret) names the slots.
+        int limit = api.Options.MaxEventStreamsPerKey;
+        var slot = slots.TryAcquire(ApiKeys.Parse(ClusterApiCaller.ApiKeyOf(http.Request)).KeyId, limit);
+        if (slot is null)
+        {
+            http.Response.Headers.RetryAfter = ((int)api.Options.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return Problems.TooManyStreams(limit);
+        }
+        http.Response.RegisterForDispose(slot); // released when the response ends, however it ends
         // EventSource and scmctl send the id of the last event they saw when they reconnect.
         var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
         var stream = JobEventStream.Watch(api, ClusterApiCaller.ApiKeyOf(http.Request), first, lastEventId, lifetime.ApplicationStopping, http.RequestAborted);

@@ -61,6 +61,10 @@ public static class Problems
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);
 
+    public static ProblemHttpResult TooManyStreams(int limit) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many event streams",
+            detail: $"this API key holds {limit} open event streams on this silo (HttpApi:MaxEventStreamsPerKey); close one, or poll GET /v1/jobs/{{id}}");
+
     public static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
             detail: $"the body may have at most {limit} bytes (HttpApi:MaxRequestBodyBytes)");
