@@ -21,12 +21,6 @@ public sealed class EventStreamSlots
         return new Slot(this, keyId);
     }
 
-    /// <summary>Streams open for <paramref name="keyId"/> now.</summary>
-    public int OpenFor(string keyId)
-    {
-        lock (open) return open.GetValueOrDefault(keyId);
-    }
-
     void Release(string keyId)
     {
         lock (open)
