@@ -19,7 +19,7 @@ namespace Grains.Jobs;
 /// frame is stored writes the MP4 (if asked) and then the manifest. A reminder re-activates it after its silo
 /// dies; every heartbeat it re-offers whatever is still pending (the scheduler drops duplicates).
 /// </summary>
-public sealed class JobCoordinatorGrain(
+public sealed partial class JobCoordinatorGrain(
     [PersistentState("job", "jobs")] IPersistentState<JobRecord> job,
     ModelCatalog catalog, IBlobStore blobs,
     IOptions<SchedulerOptions> schedulerOptions, IOptions<JobLimits> limits,
@@ -262,37 +262,6 @@ public sealed class JobCoordinatorGrain(
     {
         try { await write; }
         catch (Exception e) { logger.Failure(e, withStack: true, "Job {Job}: storing progress failed; the next beat retries (if lost, pending items re-run)", JobId); }
-    }
-
-    /// <summary>Usage accounting on the tenant grain: cumulative, so a repeated report adds nothing. Best effort.</summary>
-    async Task ReportProgressAsync()
-    {
-        Progress.Reporting();
-        try { await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobProgress(JobId, Job.FramesDone, Job.DeviceSeconds); }
-        catch (Exception e) { logger.Failure(e, withStack: true, "Job {Job}: could not report progress to tenant {Tenant}", JobId, Job.Tenant); }
-    }
-
-    /// <summary>
-    /// A terminal job releases its tenant reservation (idempotent on the tenant grain). Until that succeeded the
-    /// keep-alive reminder stays, and each tick tries again.
-    /// </summary>
-    async Task EndedAsync()
-    {
-        if (!Job.TenantReleased)
-        {
-            try
-            {
-                await GrainFactory.GetGrain<ITenantGrain>(Job.Tenant).JobEnded(JobId, Job.FramesDone, Job.DeviceSeconds);
-                Job.TenantReleased = true;
-                await Writer.PersistAsync();
-            }
-            catch (Exception e)
-            {
-                logger.Failure(e, withStack: true, "Job {Job}: could not release its reservation on tenant {Tenant}; the reminder retries", JobId, Job.Tenant);
-                return;
-            }
-        }
-        await StopKeepAliveAsync();
     }
 
     async Task StopKeepAliveAsync()
