@@ -131,8 +131,8 @@ public static class HttpApiExtensions
         http.RequestServices.GetService<ILoggerFactory>()?.CreateLogger("HttpApi").LogError(e, "{Method} {Path} failed (request {TraceId})",
             http.Request.Method, http.Request.Path, http.TraceIdentifier);
 
-    /// <summary>Every 503 says when to come back (clients' retry policies honour it).</summary>
-    static void SetRetryAfter(HttpContext http)
+    /// <summary>Every 503 (and a refused event stream's 429) says when to come back (clients' retry policies honour it).</summary>
+    internal static void SetRetryAfter(HttpContext http)
     {
         var seconds = http.RequestServices.GetService<IOptions<HttpApiOptions>>()?.Value.RetryAfter.TotalSeconds ?? 5;
         http.Response.Headers.RetryAfter = ((int)Math.Ceiling(seconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -120,7 +120,7 @@ public static class JobEndpoints
         var slot = slots.TryAcquire(ApiKeys.Parse(ClusterApiCaller.ApiKeyOf(http.Request)).KeyId, limit);
         if (slot is null)
         {
-            http.Response.Headers.RetryAfter = ((int)api.Options.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            HttpApiExtensions.SetRetryAfter(http);
             return Problems.TooManyStreams(limit);
         }
         http.Response.RegisterForDispose(slot); // released when the response ends, however it ends
