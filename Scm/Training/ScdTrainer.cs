@@ -17,6 +17,8 @@ public sealed record ScdOptions
     public TangentNorm TangentNorm { get; init; } = TangentNorm.L2;
     /// <summary>How the JVP is computed (exact double backward, or a central finite difference at about half the cost).</summary>
     public JvpMethod Jvp { get; init; } = JvpMethod.DoubleBackward;
+    /// <summary>h of <see cref="JvpMethod.BackwardDifference"/>, in units of the JVP's tangents (t moves back by h cos t sin t).</summary>
+    public double BackwardStep { get; init; } = 0.05;
     /// <summary>Use sCM's prior weighting w(t) = 1 / (sigma_data tan t); off by default (see docs/MODEL.md).</summary>
     public bool PriorWeighting { get; init; }
     /// <summary>
@@ -42,6 +44,7 @@ public sealed record ScdOptions
 
     public void Validate()
     {
+        if (!(BackwardStep > 0 && BackwardStep <= 1)) throw new ArgumentOutOfRangeException(nameof(BackwardStep), $"--jvp-step must be in (0, 1]; got {BackwardStep}.");
         if (TangentWarmup < 0) throw new ArgumentOutOfRangeException(nameof(TangentWarmup), "--tangent-warmup must be >= 0.");
         if (!(TangentNormalizationConstant >= 0)) throw new ArgumentOutOfRangeException(nameof(TangentNormalizationConstant), "--tangent-c must be >= 0.");
         if (!(TeacherGuidance >= 0 && TeacherGuidance <= 100))
@@ -88,7 +91,7 @@ public sealed class ScdTrainer : Trainer
         scd.Validate();
         if (teacher.Card.Kind != ModelCard.DiffusionKind)
             throw new ArgumentException($"{scd.TeacherCardPath} is a '{teacher.Card.Kind}' model; sCD needs a diffusion teacher.");
-        if (scd.Jvp == JvpMethod.FiniteDifference && teacher.Card.Network.Dropout > 0)
+        if (scd.Jvp != JvpMethod.DoubleBackward && teacher.Card.Network.Dropout > 0)
             throw new ArgumentException("A finite-difference JVP needs a deterministic network; this one has dropout. Use the double-backward JVP.");
         if (scd.TeacherGuidance != 1.0 && teacher.Card.Network.NumClasses == 0)
             throw new ArgumentException($"--teacher-guidance {scd.TeacherGuidance}: classifier-free guidance needs a class-conditional teacher; {scd.TeacherCardPath} is unconditional.");
@@ -133,6 +136,7 @@ public sealed class ScdTrainer : Trainer
         h["tangent_norm_rms"] = scd.TangentNorm == TangentNorm.Rms ? 1 : 0;
         h["prior_weighting"] = scd.PriorWeighting ? 1 : 0;
         h["jvp_finite_difference"] = scd.Jvp == JvpMethod.FiniteDifference ? 1 : 0;
+        if (scd.Jvp == JvpMethod.BackwardDifference) h["jvp_backward_step"] = scd.BackwardStep;
         if (scd.EmaTargetFrom is { } from) h["ema_target_from"] = from;
         if (scd.TargetEmaDecay is { } targetDecay) h["target_ema_decay"] = targetDecay;
         if (scd.TeacherGuidance != 1.0) h["teacher_guidance"] = scd.TeacherGuidance;
@@ -159,11 +163,12 @@ public sealed class ScdTrainer : Trainer
         var tIn = TrigFlow.CNoise(t).detach().requires_grad_(exact);
         var tangents = JvpTangents(t, dxtDt);
         var target = iteration >= scd.EmaTargetFrom ? targetNetwork ?? EmaNetwork : Online;
-        var jvp = exact ? null : Jvp.FiniteDifference(inputs => target.forward(inputs[0], inputs[1], labels, null), [xIn, tIn], tangents);
+        Tensor TargetAt(Tensor[] inputs) => target.forward(inputs[0], inputs[1], labels, null);
+        var jvp = scd.Jvp == JvpMethod.FiniteDifference ? Jvp.FiniteDifference(TargetAt, [xIn, tIn], tangents) : null;
         var fTheta = Online.forward(xIn, tIn, labels, null);
         var fTarget = ReferenceEquals(target, Online) ? fTheta : target.forward(xIn, tIn, labels, null);
         var fMinus = fTarget.detach();
-        jvp ??= Jvp.Compute(fTarget, [xIn, tIn], tangents);
+        jvp ??= exact ? Jvp.Compute(fTarget, [xIn, tIn], tangents) : Jvp.Backward(TargetAt, [xIn, tIn], tangents, fMinus, scd.BackwardStep);
 
         double r = scd.TangentWarmup == 0 ? 1.0 : Math.Min(1.0, (double)iteration / scd.TangentWarmup);
         var g = Tangent(xt, t, fMinus, dxtDt, jvp, r);

@@ -92,6 +92,30 @@ public class JvpTests(ITestOutputHelper output)
         Assert.True(error < 5e-3, $"relative error {error}");
     }
 
+    /// <summary>The upwind difference is first order: its error against the exact JVP falls about in proportion to h.</summary>
+    [Fact]
+    public void Backward_difference_jvp_approaches_the_exact_jvp_at_first_order()
+    {
+        using var scope = NewDisposeScope();
+        var network = NewNetwork(Tiny() with { TimeEmbeddingMaxFrequency = 4 }, seed: 23).to(float64);
+        manual_seed(24);
+        var x = randn(4, 1, 8, 8, dtype: float64);
+        var t = tensor(new[] { 0.1, 0.6, 1.1, 1.5 });
+        var labels = eye(3, dtype: float64)[tensor(new long[] { 0, 1, 2, 1 })];
+        Tensor[] tangents = [randn(4, 1, 8, 8, dtype: float64), tensor(new[] { 0.5, -0.2, 0.3, 0.05 })];
+        var (xIn, tIn) = (x.requires_grad_(true), t.requires_grad_(true));
+        var exact = Jvp.Compute(network.forward(xIn, tIn, labels, null), [xIn, tIn], tangents);
+        Tensor F(Tensor[] inputs) => network.forward(inputs[0], inputs[1], labels, null);
+        using var noGrad = no_grad();
+        var atInputs = F([x.detach(), t.detach()]);
+        double Error(double h) => ((Jvp.Backward(F, [x.detach(), t.detach()], tangents, atInputs, h) - exact).norm() / exact.norm()).item<double>();
+        var (coarse, fine) = (Error(0.04), Error(0.01));
+        output.WriteLine($"backward-difference vs exact JVP (float64): relative error {coarse:E2} at h = 0.04, {fine:E2} at h = 0.01");
+        Assert.True(fine < 0.05, $"relative error {fine} at h = 0.01");
+        Assert.InRange(coarse / fine, 2.5, 6); // first order: 4x the step, ~4x the error (a central difference gives ~16x)
+        Assert.Throws<ArgumentOutOfRangeException>(() => Jvp.Backward(F, [x, t], tangents, atInputs, 0));
+    }
+
     [Fact]
     public void Jvp_of_a_linear_map_is_the_map_applied_to_the_tangent()
     {

@@ -180,12 +180,14 @@ public partial class TrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("another architecture", e.Message);
     }
 
-    [Fact]
-    public void Scd_with_a_finite_difference_jvp_trains_and_refuses_a_network_with_dropout()
+    [Theory]
+    [InlineData(JvpMethod.FiniteDifference)]
+    [InlineData(JvpMethod.BackwardDifference)]
+    public void Scd_with_a_finite_difference_jvp_trains_and_refuses_a_network_with_dropout(JvpMethod method)
     {
         string teacherCard = TrainTeacher("teacher", 2);
-        var fd = Scd(teacherCard) with { Jvp = JvpMethod.FiniteDifference };
-        var trainer = new ScdTrainer(Options("scd-fd", 3, 1e-3), fd, Synthetic());
+        var fd = Scd(teacherCard) with { Jvp = method };
+        var trainer = new ScdTrainer(Options($"scd-{method}", 3, 1e-3), fd, Synthetic());
         trainer.Run(TextWriter.Null, CancellationToken.None);
         Assert.True(double.IsFinite(FixedDrawLoss(trainer)));
 

@@ -22,9 +22,10 @@ public static class TrainCommands
     sealed record Common(Option<string> Run, Option<string> Data, Option<long> Iterations, Option<int> Batch, Option<double> Lr,
         Option<ulong> Seed, Option<int> Every, Option<int> Threads, Option<string> Device, Option<double> EmaDecay,
         Option<double> PMean, Option<double> PStd, Option<bool> Float64, Option<string?> Hardware,
-        Option<long?> FineTuneAt, Option<double> FineTuneLr, Option<bool> AnnealLr);
+        Option<long?> FineTuneAt, Option<double> FineTuneLr, Option<bool> AnnealLr, Option<double> LabelDropout);
 
-    static Common AddCommon(Command command, string defaultRun, long iterations, int batch, double lr, double emaDecay, double pMean, double pStd)
+    static Common AddCommon(Command command, string defaultRun, long iterations, int batch, double lr, double emaDecay, double pMean, double pStd,
+        double labelDropout)
     {
         var common = new Common(
             new Option<string>("--run") { Description = "Run directory (resumes if it holds a checkpoint).", DefaultValueFactory = _ => Path.Combine(RepoPaths.Runs, defaultRun) },
@@ -43,12 +44,13 @@ public static class TrainCommands
             new Option<string?>("--hardware") { Description = "Hardware recorded in the model card (default: core count and device)." },
             new Option<long?>("--fine-tune-at") { Description = "Second phase: from this iteration on, train at --fine-tune-lr, starting from the EMA weights." },
             new Option<double>("--fine-tune-lr") { Description = "Learning rate of the second phase.", DefaultValueFactory = _ => 1e-5 },
-            new Option<bool>("--anneal-lr") { Description = "The last phase's rate falls linearly to 0 at --iterations (the schedule follows --iterations)." });
+            new Option<bool>("--anneal-lr") { Description = "The last phase's rate falls linearly to 0 at --iterations (the schedule follows --iterations)." },
+            new Option<double>("--label-dropout") { Description = "Fraction of samples trained without their class (the unconditional model).", DefaultValueFactory = _ => labelDropout });
         foreach (var option in new Option[]
                  {
                      common.Run, common.Data, common.Iterations, common.Batch, common.Lr, common.Seed, common.Every, common.Threads, common.Device,
                      common.EmaDecay, common.PMean, common.PStd, common.Float64, common.Hardware, common.FineTuneAt, common.FineTuneLr,
-                     common.AnnealLr
+                     common.AnnealLr, common.LabelDropout
                  })
             command.Options.Add(option);
         return common;
@@ -64,14 +66,14 @@ public static class TrainCommands
             CheckpointEvery = r.GetValue(c.Every), Threads = r.GetValue(c.Threads), Device = r.GetValue(c.Device)!,
             PMean = r.GetValue(c.PMean), PStd = r.GetValue(c.PStd), EmaDecay = r.GetValue(c.EmaDecay),
             Float64 = r.GetValue(c.Float64), Hardware = r.GetValue(c.Hardware), FineTuneAt = r.GetValue(c.FineTuneAt), FineTuneLearningRate = r.GetValue(c.FineTuneLr),
-            AnnealLearningRate = r.GetValue(c.AnnealLr),
+            AnnealLearningRate = r.GetValue(c.AnnealLr), LabelDropout = r.GetValue(c.LabelDropout),
         };
     }
 
     static Command Teacher()
     {
         var command = new Command("teacher", "Train the TrigFlow diffusion teacher on MNIST.");
-        var common = AddCommon(command, "teacher", iterations: 5000, batch: 64, lr: 5e-4, emaDecay: 0.999, pMean: -0.8, pStd: 1.6);
+        var common = AddCommon(command, "teacher", iterations: 5000, batch: 64, lr: 5e-4, emaDecay: 0.999, pMean: -0.8, pStd: 1.6, labelDropout: 0.1);
         var frequency = new Option<double>("--time-embedding-max-frequency")
         {
             Description = "Highest frequency of the positional time embedding (frequencies 1..this, on c_noise(t) = t).",
@@ -113,7 +115,7 @@ public static class TrainCommands
     static Command Scd()
     {
         var command = new Command("scd", "Distil the teacher into a continuous-time consistency model (sCD).");
-        var common = AddCommon(command, "scd", iterations: 2000, batch: 32, lr: 1e-4, emaDecay: 0.995, pMean: -1.0, pStd: 1.4);
+        var common = AddCommon(command, "scd", iterations: 2000, batch: 32, lr: 1e-4, emaDecay: 0.995, pMean: -1.0, pStd: 1.4, labelDropout: 0.1);
         var teacher = new Option<string>("--teacher")
         {
             Description = "Teacher model card (default: the output of `train teacher`; the shipped one is models/mnist-teacher/model.json).",
@@ -128,8 +130,13 @@ public static class TrainCommands
         };
         var jvp = new Option<JvpMethod>("--jvp")
         {
-            Description = "JVP of the tangent: DoubleBackward (exact) or FiniteDifference (central, h = 3e-3; cheaper).",
+            Description = "JVP of the tangent: DoubleBackward (exact), FiniteDifference (central, h = 3e-3; cheaper) or BackwardDifference (upwind, step --jvp-step).",
             DefaultValueFactory = _ => JvpMethod.DoubleBackward
+        };
+        var jvpStep = new Option<double>("--jvp-step")
+        {
+            Description = "Step h of --jvp BackwardDifference, in units of the JVP's tangents (t moves back by h cos t sin t).",
+            DefaultValueFactory = _ => 0.05
         };
         var emaTargetFrom = new Option<long?>("--ema-target-from")
         {
@@ -152,7 +159,7 @@ public static class TrainCommands
         };
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
         var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
-        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, emaTargetFrom, targetEmaDecay, guidance, c, every, samples, classifier })
+        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, jvpStep, emaTargetFrom, targetEmaDecay, guidance, c, every, samples, classifier })
             command.Options.Add(option);
         command.SetAction((r, ct) => Run(() =>
         {
@@ -163,7 +170,7 @@ public static class TrainCommands
             var scd = new ScdOptions
             {
                 TeacherCardPath = r.GetValue(teacher)!, TangentWarmup = r.GetValue(warmup), PriorWeighting = r.GetValue(prior),
-                TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp),
+                TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp), BackwardStep = r.GetValue(jvpStep),
                 EmaTargetFrom = r.GetValue(emaTargetFrom), TargetEmaDecay = r.GetValue(targetEmaDecay), TeacherGuidance = r.GetValue(guidance),
             };
             var trainer = new ScdTrainer(options, scd, data);
