@@ -20,7 +20,8 @@ public sealed partial class EvalCommandTests : IDisposable
     {
         Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
         string report = Path.Combine(directory, "QUALITY.md");
-        var (exit, errors) = await Invoke("eval", "--samples", "20", "--batch-size", "10", "--threads", "1", "--noise-seeds", "3", "--output", report);
+        string grid = Path.Combine(directory, "samples.png");
+        var (exit, errors) = await Invoke("eval", "--samples", "20", "--batch-size", "10", "--threads", "1", "--noise-seeds", "3", "--output", report, "--grid", grid);
 
         Assert.True(exit == 0, errors);
         string text = File.ReadAllText(report);
@@ -35,6 +36,8 @@ public sealed partial class EvalCommandTests : IDisposable
         Assert.InRange(tableFd, fdMin, fdMax);
         Assert.True(fdMin < fdMax, "other seeds must give other digits");
         Assert.Contains("with the 2-step's mean FD over 3 noise seeds", text);
+        using var png = SkiaSharp.SKBitmap.Decode(grid); // held-out | teacher | 2-step | 1-step, 10 class rows of 64-px digits
+        Assert.Equal((4 * SampleGrid.Columns * 64 + 3 * 8, 10 * 64), (png.Width, png.Height));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public static class EvalCommands
     static readonly int[] TeacherNfes = [2, 8, 63];
 
     sealed record Settings(string Student, string Teacher, string Classifier, bool RetrainClassifier, string Data, int Samples,
-        int BatchSize, int Threads, string? Output, ulong Seed, int NoiseSeeds, double Guidance, string Device);
+        int BatchSize, int Threads, string? Output, ulong Seed, int NoiseSeeds, double Guidance, string Device, string? Grid);
 
     public static Command Create()
     {
@@ -56,16 +56,21 @@ public static class EvalCommands
             DefaultValueFactory = _ => 1.0
         };
         var device = new Option<string>("--device") { Description = "Torch device: cpu, cuda, ...", DefaultValueFactory = _ => "cpu" };
+        var grid = new Option<string?>("--grid")
+        {
+            Description = $"PNG of sample digits to write, e.g. docs/img/samples.png: held-out digits, teacher 63 NFE, sCM 2-step, sCM 1-step, " +
+                          $"one row per class, the first {SampleGrid.Columns} of each (default: none).",
+        };
 
         var command = new Command("eval", "Compare sCM 1/2-step sampling with the teacher's PF-ODE at 2, 8 and 63 NFE; write docs/QUALITY.md.");
-        foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, noiseSeeds, guidance, device })
+        foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, noiseSeeds, guidance, device, grid })
             command.Options.Add(option);
         command.SetAction((r, ct) => Task.Run(() =>
         {
             try
             {
                 var settings = new Settings(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(retrain), r.GetValue(data)!,
-                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds), r.GetValue(guidance), r.GetValue(device)!);
+                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds), r.GetValue(guidance), r.GetValue(device)!, r.GetValue(grid));
                 Run(settings, Console.Out, ct);
                 return 0;
             }
@@ -121,6 +126,8 @@ public static class EvalCommands
         var (specs, classes) = DigitQuality.ClassBalancedSpecs(s.Seed, s.Samples);
         var teacherSpecs = specs.Select(spec => spec with { Guidance = s.Guidance }).ToList();
         var requested = tensor(classes);
+        var gridIndex = tensor(SampleGrid.FirstOfEachClass(Classes, s.Samples / Classes));
+        var gridPanels = new Dictionary<string, Tensor>();
 
         Warmup(studentNet, s.BatchSize, device);
         Warmup(teacherNet, s.BatchSize, device);
@@ -192,6 +199,13 @@ public static class EvalCommands
         log.Write(report.SpreadTable());
         log.WriteLine($"FD ratio sCM 2-step / teacher 63: {report.FdRatio:F2} (2-step mean over {s.NoiseSeeds} seeds: {report.MeanFdRatio:F2}); " +
                       $" time ratio teacher 63 / sCM 2-step: {report.SpeedRatio:F1}x");
+        if (s.Grid is { } gridPath)
+        {
+            var real = cat(Enumerable.Range(0, Classes).Select(c =>
+                data.HeldOutImages.index_select(0, nonzero(data.HeldOutLabels.eq(c)).flatten().narrow(0, 0, SampleGrid.Columns))).ToList());
+            SampleGrid.Save(gridPath, [real, gridPanels[teacher63!.Sampler], gridPanels[scm2.Sampler], gridPanels[scm1.Sampler]], Classes);
+            log.WriteLine($"Sample grid written to {gridPath} (held-out digits | teacher 63 NFE | sCM 2-step | sCM 1-step; one row per class)");
+        }
         if (s.Output is { } reportPath)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
@@ -218,6 +232,7 @@ public static class EvalCommands
             }
             using var all = cat(images);
             foreach (var t in images) t.Dispose();
+            if (s.Grid is not null) gridPanels[name] = all.index_select(0, gridIndex).cpu();
             double secondsPerImage = clock.Elapsed.TotalSeconds / rowSpecs.Count;
             var (accuracy, fd) = DigitQuality.Judge(classifier, all, requested, heldOutMean, heldOutCovariance);
             log.WriteLine($"{name}: class accuracy {accuracy:P1}, FD {fd:F3}, {Measure.Rate(1 / secondsPerImage)} images/s (batch {s.BatchSize})");
