@@ -117,13 +117,17 @@ public sealed class ScmUNet : nn.Module<Tensor, Tensor, Tensor?, Tensor?, Tensor
     /// <param name="guidance">[B] guidance scale; required when the config has a guidance embedding.</param>
     public override Tensor forward(Tensor xScaled, Tensor cNoise, Tensor? labels, Tensor? guidance)
     {
-        var emb = time_embedding.forward(time_features.forward(cNoise));
+        // A network converted to another precision (RunAt) takes and returns the caller's dtype: the cast happens here.
+        var dtype = Dtype;
+        if (xScaled.dtype != dtype) return forward(xScaled.to(dtype), cNoise, labels, guidance).to(xScaled.dtype);
+
+        var emb = time_embedding.forward(time_features.forward(cNoise).to(dtype));
         if (class_embedding is not null && labels is not null)
             emb = emb + class_embedding.forward(labels.to(xScaled.dtype));
         if (guidance_embedding is not null)
         {
             if (guidance is null) throw new ArgumentException("This network was trained with a guidance embedding: pass a guidance scale.", nameof(guidance));
-            emb = emb + guidance_embedding.forward(guidance_features!.forward(guidance));
+            emb = emb + guidance_embedding.forward(guidance_features!.forward(guidance).to(dtype));
         }
         emb = nn.functional.silu(emb);
 
@@ -148,8 +152,21 @@ public sealed class ScmUNet : nn.Module<Tensor, Tensor, Tensor?, Tensor?, Tensor
     public Tensor LogVariance(Tensor cNoise)
     {
         if (logvar is null) return zeros_like(cNoise);
-        return logvar.forward(time_features.forward(cNoise)).squeeze(1);
+        return logvar.forward(time_features.forward(cNoise).to(Dtype)).squeeze(1);
     }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    /// <summary>The dtype of the weights (and of every activation inside the network).</summary>
+    public ScalarType Dtype => input.weight!.dtype;
+
+    /// <summary>
+    /// Converts the weights to <paramref name="precision"/> (in place; returns this). Inputs of another dtype are then cast
+    /// in and the output cast back, so samplers keep their float32 arithmetic around the network.
+    /// </summary>
+    public ScmUNet RunAt(NetworkPrecision precision)
+    {
+        this.to(precision.ScalarType());
+        return this;
+    }
 }

@@ -22,7 +22,7 @@ public static class EvalCommands
     static readonly int[] TeacherNfes = [2, 8, 63];
 
     sealed record Settings(string Student, string Teacher, string Classifier, bool RetrainClassifier, string Data, int Samples,
-        int BatchSize, int Threads, string? Output, ulong Seed, int NoiseSeeds, double Guidance, string Device, string? Grid);
+        int BatchSize, int Threads, string? Output, ulong Seed, int NoiseSeeds, double Guidance, string Device, string? Grid, NetworkPrecision Precision);
 
     public static Command Create()
     {
@@ -63,14 +63,15 @@ public static class EvalCommands
         };
 
         var command = new Command("eval", "Compare sCM 1/2-step sampling with the teacher's PF-ODE at 2, 8 and 63 NFE; write docs/QUALITY.md.");
-        foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, noiseSeeds, guidance, device, grid })
+        var precision = BenchCommands.PrecisionOption();
+        foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, noiseSeeds, guidance, device, grid, precision })
             command.Options.Add(option);
         command.SetAction((r, ct) => Task.Run(() =>
         {
             try
             {
                 var settings = new Settings(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(retrain), r.GetValue(data)!,
-                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds), r.GetValue(guidance), r.GetValue(device)!, r.GetValue(grid));
+                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds), r.GetValue(guidance), r.GetValue(device)!, r.GetValue(grid), r.GetValue(precision));
                 Run(settings, Console.Out, ct);
                 return 0;
             }
@@ -116,6 +117,8 @@ public static class EvalCommands
 
         var (studentNet, studentCard) = Checkpoint.Load(s.Student, device);
         var (teacherNet, teacherCard) = Checkpoint.Load(s.Teacher, device);
+        studentNet.RunAt(s.Precision);
+        teacherNet.RunAt(s.Precision);
         if (studentCard.Kind != ModelCard.ConsistencyKind)
             warnings.Add($"the student card {Relative(s.Student)} is a '{studentCard.Kind}' model, not a consistency model: its sCM rows are not meaningful.");
         if (teacherCard.Kind != ModelCard.DiffusionKind)
@@ -170,7 +173,7 @@ public static class EvalCommands
         {
             CommandLine = BenchmarkLog.CommandLine(),
             Machine = $"{Environment.ProcessorCount} CPU cores ({RuntimeInformation.ProcessArchitecture}), {RuntimeInformation.OSDescription}, " +
-                      $"{RuntimeInformation.FrameworkDescription}, device {s.Device}, torch threads: {s.Threads}" +
+                      $"{RuntimeInformation.FrameworkDescription}, device {s.Device}, networks in {s.Precision}, torch threads: {s.Threads}" +
                       $"; load average (1 min) {loadAtStart} at start, {BenchmarkLog.LoadAverage()} at end (timings are wall clock: other jobs inflate them)",
             Date = DateTimeOffset.UtcNow,
             Samples = s.Samples,

@@ -56,7 +56,8 @@ public static class BenchCommands
         var profile = new Option<bool>("--profile") { Description = "Also time one forward pass against its convolutions alone, per thread count." };
         var report = BenchmarkLog.ReportOption();
         var device = DeviceOption();
-        foreach (var option in new Option[] { model, batchSizes, threads, steps, computeBatch, rounds, pngSize, memoryBatches, profile, report, device })
+        var precision = PrecisionOption();
+        foreach (var option in new Option[] { model, batchSizes, threads, steps, computeBatch, rounds, pngSize, memoryBatches, profile, report, device, precision })
             command.Options.Add(option);
 
         command.SetAction((r, ct) => RunAsync(() => Task.Run(() =>
@@ -64,7 +65,7 @@ public static class BenchCommands
             var settings = new SamplerBench(
                 r.GetValue(model), ParseList(r.GetValue(batchSizes)!, "--batch-sizes", 4096), ParseList(r.GetValue(threads)!, "--threads", 1024),
                 r.GetValue(steps), r.GetValue(computeBatch), r.GetValue(rounds), r.GetValue(pngSize), r.GetValue(memoryBatches),
-                r.GetValue(profile), r.GetValue(report)!, r.GetValue(device)!);
+                r.GetValue(profile), r.GetValue(report)!, r.GetValue(device)!, r.GetValue(precision));
             settings.Run(Console.Out, ct);
         }, ct), r.InvocationConfiguration.Error));
         return command;
@@ -109,14 +110,15 @@ public static class BenchCommands
         };
         var report = BenchmarkLog.ReportOption();
         var device = DeviceOption();
-        foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, guidance, against, report, device })
+        var precision = PrecisionOption();
+        foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, guidance, against, report, device, precision })
             command.Options.Add(option);
 
         command.SetAction((r, ct) => RunAsync(() => Task.Run(() =>
         {
             var settings = new ConsistencyVsDiffusionBench(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(data)!,
                 r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps),
-                ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!, r.GetValue(device)!, r.GetValue(guidance), r.GetValue(against));
+                ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!, r.GetValue(device)!, r.GetValue(guidance), r.GetValue(against), r.GetValue(precision));
             settings.Run(Console.Out, ct);
         }, ct), r.InvocationConfiguration.Error));
         return command;
@@ -124,6 +126,13 @@ public static class BenchCommands
 
     /// <summary>`--device`: where a bench runs its network (its clocks wait for the device before they are read).</summary>
     internal static Option<string> DeviceOption() => new("--device") { Description = "Torch device: cpu, cuda, cuda:1 ...", DefaultValueFactory = _ => "cpu" };
+
+    /// <summary>`--precision`: the dtype the networks run in (the samplers' arithmetic around them stays float32).</summary>
+    internal static Option<Scm.Network.NetworkPrecision> PrecisionOption() => new("--precision")
+    {
+        Description = "Network precision: Float32, BFloat16 or Float16 (16-bit: half the memory traffic on a GPU; measure its quality with eval).",
+        DefaultValueFactory = _ => Scm.Network.NetworkPrecision.Float32
+    };
 
     internal static TorchSharp.torch.Device ParseDevice(string name)
     {

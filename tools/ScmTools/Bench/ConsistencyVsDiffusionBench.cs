@@ -26,7 +26,7 @@ namespace ScmTools;
 /// </summary>
 sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string Classifier, string Data, int Samples, int BatchSize,
     int Threads, int TeacherNfe, int StudentSteps, double[]? StudentTimes, ulong Seed, string Report, string Device = "cpu",
-    double TeacherGuidance = 1, JudgedAgainst Against = JudgedAgainst.HeldOut)
+    double TeacherGuidance = 1, JudgedAgainst Against = JudgedAgainst.HeldOut, NetworkPrecision Precision = NetworkPrecision.Float32)
 {
     public const string Section = "## P3 consistency vs diffusion";
     public const double TimeGoal = 25;
@@ -72,6 +72,8 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         var device = BenchCommands.ParseDevice(Device);
         var (studentNet, studentCard) = Checkpoint.Load(Student, device);
         var (teacherNet, teacherCard) = Checkpoint.Load(Teacher, device);
+        studentNet.RunAt(Precision);
+        teacherNet.RunAt(Precision);
         if (studentCard.Kind != ModelCard.ConsistencyKind) output.WriteLine($"warning: {Student} is a '{studentCard.Kind}' model, not a consistency model.");
         if (teacherCard.Kind != ModelCard.DiffusionKind) output.WriteLine($"warning: {Teacher} is a '{teacherCard.Kind}' model, not a diffusion model.");
         foreach (var (card, path) in new[] { (studentCard, Student), (teacherCard, Teacher) })
@@ -91,7 +93,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         output.WriteLine($"teacher:  {Teacher} ({teacherName}, DPM-Solver++(2M), chunks of {BatchSize})");
         output.WriteLine($"judged against the {judge} digits");
         output.WriteLine($"samples:  {Samples} per sampler ({Samples / Classes} per class, noise seed {Seed}), batch {BatchSize}, " +
-                         $"{Threads} torch thread(s), {Device}, fp32 (the device is synchronised before each clock read)");
+                         $"{Threads} torch thread(s), {Device}, networks in {Precision} (the device is synchronised before each clock read)");
 
         var (specs, classes) = DigitQuality.ClassBalancedSpecs(Seed, Samples);
         var teacherSpecs = specs.Select(spec => spec with { Guidance = TeacherGuidance }).ToList();
@@ -153,7 +155,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         string? written = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
             DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), ScmTools.Measure.MachineAndLoad(loadAtStart),
-            $"{Samples}, {teacherName} vs {studentName} (batch {BatchSize}, {Threads} thread(s), {Device}; FD to the {judge} digits)",
+            $"{Samples}, {teacherName} vs {studentName} (batch {BatchSize}, {Threads} thread(s), {Device}{(Precision == NetworkPrecision.Float32 ? "" : $", {Precision}")}; FD to the {judge} digits)",
             $"{ScmTools.Measure.Rate(studentRate)} / {ScmTools.Measure.Rate(teacherRate)}", $"{timeRatio:F1}x ({Verdict(timeMet)})",
             $"{studentFd:F3} / {teacherFd:F3} / {floor:F3}", $"{fdRatio:F2} ({Verdict(fdMet)})",
             !protocol ? "no verdict" : timeMet && fdMet ? "both met" : timeMet ? "time met, FD missed" : fdMet ? "FD met, time missed" : "both missed",

@@ -25,7 +25,7 @@ namespace ScmTools;
 /// </para>
 /// </summary>
 sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCounts, int Steps, int? ComputeBatch, int Rounds,
-    int? PngSize, int MemoryBatches, bool Profile, string Report, string Device = "cpu")
+    int? PngSize, int MemoryBatches, bool Profile, string Report, string Device = "cpu", NetworkPrecision Precision = NetworkPrecision.Float32)
 {
     public const string Section = "## P1 sampler efficiency";
     public const double Goal = 0.50;
@@ -53,12 +53,13 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
         try
         {
             var (network, description) = LoadNetwork(device);
+            network.RunAt(Precision);
             var config = network.Config;
             var flops = FlopCounter.PerSample(config);
             var samplers = BatchSizes.Distinct().ToDictionary(b => b, b => new ConsistencySampler(network, device, ComputeBatchFor(b, device)));
             double sampleFlops = (double)Steps * flops.Total; // useful work only: padded rows are not counted
 
-            output.WriteLine($"model:    {description}");
+            output.WriteLine($"model:    {description}, network in {Precision}");
             output.WriteLine($"network:  {config.Resolution}x{config.Resolution}x{config.ImageChannels}, {network.ParameterCount():N0} parameters, " +
                              $"{flops.Total / 1e9:F3} GFLOP per sample per evaluation (conv {flops.Convolutions / 1e9:F3}, " +
                              $"linear {flops.Linears / 1e9:F4}, attention {flops.AttentionMatmuls / 1e9:F3})");
