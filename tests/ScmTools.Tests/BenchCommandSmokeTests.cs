@@ -29,6 +29,19 @@ public sealed class BenchCommandSmokeTests : IDisposable
         Assert.StartsWith("`scm-tools ", row[^1], StringComparison.Ordinal);
     }
 
+    /// <summary>The network in bfloat16 (slow on a CPU without bf16 units: one image, one round); the row keeps the command.</summary>
+    [Fact]
+    public async Task Bench_sampler_runs_the_network_in_bfloat16_when_asked()
+    {
+        int exit = await Invoke("bench", "sampler", "--batch-sizes", "1", "--threads", "1", "--rounds", "1", "--precision", "BFloat16", "--report", Report);
+
+        Assert.Equal(0, exit);
+        var row = SingleRow("## P1 sampler efficiency");
+        Assert.True(double.Parse(row[3], CultureInfo.InvariantCulture) > 0, $"sampler GFLOP/s cell: {row[3]}");
+        Assert.EndsWith(", BFloat16)", row[2]);
+        Assert.NotEqual(0, await Invoke("bench", "sampler", "--precision", "Float8"));
+    }
+
     [Fact]
     public async Task Bench_consistency_vs_diffusion_appends_a_P3_row_with_time_and_FD_ratios()
     {

@@ -59,14 +59,14 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
             var samplers = BatchSizes.Distinct().ToDictionary(b => b, b => new ConsistencySampler(network, device, ComputeBatchFor(b, device)));
             double sampleFlops = (double)Steps * flops.Total; // useful work only: padded rows are not counted
 
-            output.WriteLine($"model:    {description}, network in {Precision}");
+            output.WriteLine($"model:    {description}");
             output.WriteLine($"network:  {config.Resolution}x{config.Resolution}x{config.ImageChannels}, {network.ParameterCount():N0} parameters, " +
                              $"{flops.Total / 1e9:F3} GFLOP per sample per evaluation (conv {flops.Convolutions / 1e9:F3}, " +
                              $"linear {flops.Linears / 1e9:F4}, attention {flops.AttentionMatmuls / 1e9:F3})");
             int? chunk = ComputeBatch ?? (device.type == DeviceType.CPU ? ConsistencySampler.DefaultComputeBatch : null);
             string chunking = chunk is { } c ? $"compute batch {c} (requests are padded to a multiple of it)" : "each request in one network call";
             output.WriteLine($"sampler:  {Steps} step(s), {chunking}, " +
-                             $"{device}, fp32; {Rounds} interleaved rounds per thread count, rates from the best round, device synchronised before each clock read");
+                             $"{device}, network in {Precision}; {Rounds} interleaved rounds per thread count, rates from the best round, device synchronised before each clock read");
             var cells = new List<Cell>();
             foreach (int threads in ThreadCounts)
             {
@@ -84,7 +84,7 @@ sealed record SamplerBench(string? ModelPath, int[] BatchSizes, int[] ThreadCoun
             string? written = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
             [
                 DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), Measure.MachineAndLoad(loadAtStart),
-                $"batch {best.Batch} / {best.Threads} thread(s) ({Steps} steps, compute batch {best.ComputeBatch}, {device})",
+                $"batch {best.Batch} / {best.Threads} thread(s) ({Steps} steps, compute batch {best.ComputeBatch}, {device}{(Precision == NetworkPrecision.Float32 ? "" : $", {Precision}")})",
                 best.Gflops.ToString("F1", CultureInfo.InvariantCulture), best.Ceiling.ToString("F1", CultureInfo.InvariantCulture),
                 best.Ratio.ToString("F2", CultureInfo.InvariantCulture), met ? "met" : "missed",
                 $"`{BenchmarkLog.CommandLine()}`",
