@@ -28,7 +28,8 @@ public static class HttpApiExtensions
 
         builder.Services.AddValidatedOptions<HttpApiOptions>(section);
         builder.Services.AddSingleton<ClusterApiCaller>();
-        builder.Services.AddSingleton<EventStreamSlots>();
+        builder.Services.AddKeyedSingleton<KeySlots>(KeySlots.EventStreams);
+        builder.Services.AddKeyedSingleton<KeySlots>(KeySlots.Downloads);
         builder.Services.AddProblemDetails();
         // Enums as names ("Completed", "Video") in responses, events and the OpenAPI schemas alike; numbers as
         // numbers, so the published schemas match JobSpecReader's strict parsing (no "8" for 8).

@@ -37,6 +37,9 @@ public sealed class HttpApiOptions : IValidatedOptions
     /// <summary>Most event streams one API key may hold open on this silo (each polls the cluster while open).</summary>
     public int MaxEventStreamsPerKey { get; set; } = 32;
 
+    /// <summary>Most video and manifest downloads one API key may have in flight on this silo (each holds a blob stream or the manifest until read).</summary>
+    public int MaxDownloadsPerKey { get; set; } = 8;
+
     /// <summary>Sent as Retry-After with every 503 and as the reconnection time of a cut event stream.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -54,6 +57,8 @@ public sealed class HttpApiOptions : IValidatedOptions
         if (EventOutageLimit < TimeSpan.Zero) yield return $"{Section}:EventOutageLimit must not be negative (got {EventOutageLimit}).";
         if (MaxEventStreamsPerKey is < 1 or > 10_000)
             yield return $"{Section}:MaxEventStreamsPerKey must be in [1, 10000] (got {MaxEventStreamsPerKey}).";
+        if (MaxDownloadsPerKey is < 1 or > 10_000)
+            yield return $"{Section}:MaxDownloadsPerKey must be in [1, 10000] (got {MaxDownloadsPerKey}).";
         if (RetryAfter < TimeSpan.FromSeconds(1) || RetryAfter > TimeSpan.FromMinutes(10))
             yield return $"{Section}:RetryAfter must be in [00:00:01, 00:10:00] (got {RetryAfter}).";
     }

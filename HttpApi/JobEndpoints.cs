@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
@@ -60,10 +61,13 @@ public static class JobEndpoints
         // Any index the int route refuses ("abc", "1e3", "99999999999"): a 400 naming the field rather than routing's
         // bodiless 404. The constrained route above takes precedence for every int.
         jobs.MapGet("/{id}/frames/{index}", BadFrameIndex).ExcludeFromDescription();
-        jobs.MapGet("/{id}/video", Video).WithName("GetVideo").WithSummary("The job's MP4 (when the spec asked for mp4)")
-            .Produces<Stream>(StatusCodes.Status200OK, "video/mp4").ProducesProblem(StatusCodes.Status404NotFound);
+        const string downloadLimit = "A key has at most HttpApi:MaxDownloadsPerKey video and manifest downloads in flight per silo (default 8); " +
+            "one more is 429 with Retry-After.";
+        jobs.MapGet("/{id}/video", Video).WithName("GetVideo").WithSummary("The job's MP4 (when the spec asked for mp4)").WithDescription(downloadLimit)
+            .Produces<Stream>(StatusCodes.Status200OK, "video/mp4").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
         jobs.MapGet("/{id}/manifest", Manifest).WithName("GetManifest").WithSummary("The completed job's manifest (frames, SHA-256, seeds, timings)")
-            .Produces<Stream>(StatusCodes.Status200OK, "application/json").ProducesProblem(StatusCodes.Status404NotFound);
+            .WithDescription(downloadLimit)
+            .Produces<Stream>(StatusCodes.Status200OK, "application/json").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return jobs;
     }
 
@@ -111,23 +115,32 @@ public static class JobEndpoints
     }
 
     static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Events(HttpContext http, ClusterApiCaller api,
-        IHostApplicationLifetime lifetime, EventStreamSlots slots, string id)
+        IHostApplicationLifetime lifetime, [FromKeyedServices(KeySlots.EventStreams)] KeySlots slots, string id)
     {
         var first = await api.Status(http, id);
         if (first is null) return Problems.JobNotFound(id);
-        // Authenticated above, so the key parses; its id (not the secret) names the slots.
-        int limit = api.Options.MaxEventStreamsPerKey;
-        var slot = slots.TryAcquire(ApiKeys.Parse(ClusterApiCaller.ApiKeyOf(http.Request)).KeyId, limit);
-        if (slot is null)
-        {
-            HttpApiExtensions.SetRetryAfter(http);
-            return Problems.TooManyStreams(limit);
-        }
-        http.Response.RegisterForDispose(slot); // released when the response ends, however it ends
+        if (TakeSlot(http, slots, api.Options.MaxEventStreamsPerKey, Problems.TooManyStreams) is { } refused) return refused;
         // EventSource and scmctl send the id of the last event they saw when they reconnect.
         var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
         var stream = JobEventStream.Watch(api, ClusterApiCaller.ApiKeyOf(http.Request), first, lastEventId, lifetime.ApplicationStopping, http.RequestAborted);
         return TypedResults.ServerSentEvents(stream);
+    }
+
+    /// <summary>
+    /// A slot of <paramref name="slots"/> for the caller's key, held until the response ends however it ends; null when
+    /// taken, else the 429 (with Retry-After) to answer. Call it after authentication: the key then parses, and its id
+    /// (not the secret) names the slots.
+    /// </summary>
+    static ProblemHttpResult? TakeSlot(HttpContext http, KeySlots slots, int limit, Func<int, ProblemHttpResult> refusal)
+    {
+        var slot = slots.TryAcquire(ApiKeys.Parse(ClusterApiCaller.ApiKeyOf(http.Request)).KeyId, limit);
+        if (slot is null)
+        {
+            HttpApiExtensions.SetRetryAfter(http);
+            return refusal(limit);
+        }
+        http.Response.RegisterForDispose(slot);
+        return null;
     }
 
     static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Frame(
@@ -148,7 +161,8 @@ public static class JobEndpoints
         return Problems.Invalid("index", $"must be a frame number (an integer from 0), got {JobSpecValidator.Echo(index)}");
     }
 
-    static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Video(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)
+    static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Video(HttpContext http, ClusterApiCaller api, IBlobStore blobs,
+        [FromKeyedServices(KeySlots.Downloads)] KeySlots slots, string id)
     {
         var status = await api.Status(http, id);
         if (status is null) return Problems.JobNotFound(id);
@@ -159,6 +173,7 @@ public static class JobEndpoints
                 : string.Join("; ", status.Warnings.DefaultIfEmpty("none was stored"));
             return Problems.NotFound($"job '{id}' has no video: {why}");
         }
+        if (TakeSlot(http, slots, api.Options.MaxDownloadsPerKey, Problems.TooManyDownloads) is { } refused) return refused;
         // Streamed from the store, not read into memory: a video can be large and many may be downloaded at once.
         // Its SHA-256 (the ETag) comes from the manifest, which is written after the video.
         var sha256 = status.ManifestBlob is null ? null : await VideoSha256(blobs, status.ManifestBlob, http.RequestAborted);
@@ -177,11 +192,13 @@ public static class JobEndpoints
                video.TryGetProperty("sha256", out var sha) ? sha.GetString() : null;
     }
 
-    static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Manifest(HttpContext http, ClusterApiCaller api, IBlobStore blobs, string id)
+    static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Manifest(HttpContext http, ClusterApiCaller api, IBlobStore blobs,
+        [FromKeyedServices(KeySlots.Downloads)] KeySlots slots, string id)
     {
         var status = await api.Status(http, id);
         if (status is null) return Problems.JobNotFound(id);
         if (status.ManifestBlob is null) return Problems.NotFound($"job '{id}' is {status.State}; its manifest is written when it completes");
+        if (TakeSlot(http, slots, api.Options.MaxDownloadsPerKey, Problems.TooManyDownloads) is { } refused) return refused;
         var bytes = await blobs.GetAsync(status.ManifestBlob, http.RequestAborted);
         return bytes is null ? Problems.NotFound($"the manifest of job '{id}' is missing from blob storage") : File(bytes, "application/json", null);
     }

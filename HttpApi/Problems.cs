@@ -65,6 +65,10 @@ public static class Problems
         TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many event streams",
             detail: $"this API key holds {limit} open event streams on this silo (HttpApi:MaxEventStreamsPerKey); close one, or poll GET /v1/jobs/{{id}}");
 
+    public static ProblemHttpResult TooManyDownloads(int limit) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many downloads",
+            detail: $"this API key has {limit} video or manifest downloads in flight on this silo (HttpApi:MaxDownloadsPerKey); retry when one has finished");
+
     public static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
             detail: $"the body may have at most {limit} bytes (HttpApi:MaxRequestBodyBytes)");

@@ -1,12 +1,18 @@
 namespace HttpApi;
 
 /// <summary>
-/// Open event streams per API key on this silo. Each stream polls the cluster every EventPollInterval for as long as it
-/// is open, so without a bound one key could hold thousands and turn them into a steady load on the cluster; at
-/// <see cref="HttpApiOptions.MaxEventStreamsPerKey"/> a further stream is refused (429) until one closes.
+/// Long-lived responses per API key on this silo, one counter per kind (keyed services <see cref="EventStreams"/> and
+/// <see cref="Downloads"/>). An event stream polls the cluster every EventPollInterval while it is open; a video or
+/// manifest download holds a blob stream or the whole manifest in memory until the client has read it. Without a bound
+/// one key could hold thousands of either; at the limit a further one is refused (429) until one ends.
 /// </summary>
-public sealed class EventStreamSlots
+public sealed class KeySlots
 {
+    /// <summary>Open event streams (HttpApi:MaxEventStreamsPerKey).</summary>
+    public const string EventStreams = "event-streams";
+    /// <summary>Video and manifest downloads in flight (HttpApi:MaxDownloadsPerKey).</summary>
+    public const string Downloads = "downloads";
+
     readonly Dictionary<string, int> open = new(StringComparer.Ordinal);
 
     /// <summary>A slot for <paramref name="keyId"/>, released when disposed; null when the key holds <paramref name="limit"/> already.</summary>
@@ -30,7 +36,7 @@ public sealed class EventStreamSlots
         }
     }
 
-    sealed class Slot(EventStreamSlots owner, string keyId) : IDisposable
+    sealed class Slot(KeySlots owner, string keyId) : IDisposable
     {
         int released;
 
