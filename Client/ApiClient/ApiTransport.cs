@@ -12,7 +12,8 @@ namespace ApiClient;
 /// Polly retries: exponential backoff with jitter, a server's Retry-After honoured, every attempt bounded by
 /// <see cref="ScmApiClientOptions.AttemptTimeout"/>, all within the deadline. Transient means: the connection failed
 /// or was reset, the attempt timed out, or the answer was 408/502/503/504 (a silo that lost its cluster, or whose
-/// call into a dying silo timed out). Everything else is the answer. A call that is not idempotent is retried only
+/// call into a dying silo timed out), or a GET's 429 with Retry-After (the key's streams or downloads are all in use).
+/// Everything else is the answer. A call that is not idempotent is retried only
 /// when the connection could not be made (the request never left), so it never runs twice.
 /// Failures come out as <see cref="ScmApiException"/> with a one-line message naming the cause.
 /// </summary>
@@ -95,7 +96,7 @@ sealed class ApiTransport(HttpClient http, ScmApiClientOptions options)
                     case { Exception: TimeoutRejectedException }:
                         log.LastCause = $"no answer within {options.AttemptTimeout.TotalSeconds:0.#} s";
                         return idempotent;
-                    case { Result: { } r } when idempotent && IsTransient(r.StatusCode):
+                    case { Result: { } r } when idempotent && (IsTransient(r.StatusCode) || IsBusyRead(r)):
                         var problem = await ReadProblemAsync(r, args.Context.CancellationToken);
                         log.LastCause = $"{(int)r.StatusCode} {ScmApiException.Describe((int)r.StatusCode, problem)}";
                         return true;
@@ -103,7 +104,7 @@ sealed class ApiTransport(HttpClient http, ScmApiClientOptions options)
                         return false;
                 }
             },
-            // A 503's Retry-After is the server's estimate of when the cluster is back; never wait past MaxDelay.
+            // A 503's or 429's Retry-After is the server's estimate of when to ask again; never wait past MaxDelay.
             DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.Headers.RetryAfter?.Delta is { } after
                 ? (TimeSpan?)(after < options.RetryMaxDelay ? after : options.RetryMaxDelay)
                 : null),
@@ -118,6 +119,13 @@ sealed class ApiTransport(HttpClient http, ScmApiClientOptions options)
 
     static bool IsTransient(HttpStatusCode status) => status is HttpStatusCode.RequestTimeout or HttpStatusCode.BadGateway
         or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+
+    /// <summary>
+    /// A read refused for the key's concurrent slots (429 with Retry-After on a GET: too many event streams or downloads in
+    /// flight) clears when one of them ends. A 429 on a submit is a tenant quota: that is the answer, not retried.
+    /// </summary>
+    static bool IsBusyRead(HttpResponseMessage response) => response.StatusCode == HttpStatusCode.TooManyRequests
+        && response.RequestMessage?.Method == HttpMethod.Get && response.Headers.RetryAfter is not null;
 
     static string Cause(Exception e) => e switch
     {

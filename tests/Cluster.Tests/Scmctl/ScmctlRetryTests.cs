@@ -21,6 +21,26 @@ public sealed class ScmctlRetryTests
         Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1.8), "Retry-After: 1 was not honoured"); // two waits of 1 s
     }
 
+    /// <summary>A read refused because the key's downloads are all in flight (429 + Retry-After) is retried; a submit's 429 (a quota) is not.</summary>
+    [Fact]
+    public async Task A_busy_read_is_retried_after_its_Retry_After_and_a_quota_refusal_is_the_answer()
+    {
+        var busy = new FakeApiServer.Answer(429, """{"status":429,"title":"Too many downloads","detail":"HttpApi:MaxDownloadsPerKey"}""", RetryAfter: "1");
+        await using (var server = new FakeApiServer(busy, new(200, JobJson, ContentType: "application/json")))
+        {
+            using var client = new ScmApiClient(new ScmApiClientOptions { BaseAddress = server.Url, ApiKey = "scm_0123456789abcdef_x", CallTimeout = TimeSpan.FromSeconds(20) });
+            var job = await client.GetJobAsync("j1");
+            Assert.Equal((2, "silo-2"), (server.Requests, job!.CoordinatorSilo));
+        }
+        var quota = new FakeApiServer.Answer(429, """{"status":429,"title":"Quota exceeded","detail":"running jobs: 2 of 2"}""", RetryAfter: "1");
+        await using (var server = new FakeApiServer(quota))
+        {
+            using var client = new ScmApiClient(new ScmApiClientOptions { BaseAddress = server.Url, ApiKey = "scm_0123456789abcdef_x", CallTimeout = TimeSpan.FromSeconds(20) });
+            var e = await Assert.ThrowsAsync<ScmApiException>(() => client.SubmitAsync(new JobRequest { Frames = 4 }, "j1"));
+            Assert.Equal((ApiErrorKind.Quota, 1), (e.Kind, server.Requests));
+        }
+    }
+
     [Fact]
     public async Task Retries_stop_at_the_deadline_with_one_line_naming_the_cause()
     {
