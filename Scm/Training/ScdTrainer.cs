@@ -41,6 +41,11 @@ public sealed record ScdOptions
     /// teacher the same way); each iteration costs one more teacher pass.
     /// </summary>
     public double TeacherGuidance { get; init; } = 1.0;
+    /// <summary>
+    /// Dropout rate of the student (null: the teacher's). Dropout has no weights, so the student still starts as the
+    /// teacher; it needs the exact JVP, which sees the same dropout mask as F_theta (one forward pass).
+    /// </summary>
+    public double? StudentDropout { get; init; }
 
     public void Validate()
     {
@@ -52,6 +57,7 @@ public sealed record ScdOptions
         if (EmaTargetFrom is < 0) throw new ArgumentOutOfRangeException(nameof(EmaTargetFrom), "--ema-target-from (the first iteration with the EMA as target) must be >= 0.");
         if (TargetEmaDecay is { } decay && !(decay >= 0 && decay < 1))
             throw new ArgumentOutOfRangeException(nameof(TargetEmaDecay), $"--target-ema-decay must be in [0, 1); got {decay}.");
+        if (StudentDropout is { } p && !(p >= 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(StudentDropout), $"--dropout must be in [0, 1); got {p}.");
         if (TargetEmaDecay is not null && EmaTargetFrom is null)
             throw new ArgumentException("--target-ema-decay needs --ema-target-from (it is the decay of that target network).", nameof(TargetEmaDecay));
     }
@@ -86,12 +92,11 @@ public sealed class ScdTrainer : Trainer
         : this(options, scd, data, Checkpoint.Load(scd.TeacherCardPath, torch.device(options.Device))) { }
 
     ScdTrainer(TrainingOptions options, ScdOptions scd, MnistDigits data, (ScmUNet Network, ModelCard Card) teacher)
-        : base(options, teacher.Card.Network, data)
+        : base(options, StudentConfig(scd, teacher.Card.Network), data)
     {
-        scd.Validate();
         if (teacher.Card.Kind != ModelCard.DiffusionKind)
             throw new ArgumentException($"{scd.TeacherCardPath} is a '{teacher.Card.Kind}' model; sCD needs a diffusion teacher.");
-        if (scd.Jvp != JvpMethod.DoubleBackward && teacher.Card.Network.Dropout > 0)
+        if (scd.Jvp != JvpMethod.DoubleBackward && Online.Config.Dropout > 0)
             throw new ArgumentException("A finite-difference JVP needs a deterministic network; this one has dropout. Use the double-backward JVP.");
         if (scd.TeacherGuidance != 1.0 && teacher.Card.Network.NumClasses == 0)
             throw new ArgumentException($"--teacher-guidance {scd.TeacherGuidance}: classifier-free guidance needs a class-conditional teacher; {scd.TeacherCardPath} is unconditional.");
@@ -105,6 +110,13 @@ public sealed class ScdTrainer : Trainer
             targetNetwork.eval();
             targetEma = new Ema(Online, targetNetwork, decay);
         }
+    }
+
+    /// <summary>The teacher's architecture, with the student's own dropout rate if one is asked for (validated first).</summary>
+    static NetworkConfig StudentConfig(ScdOptions scd, NetworkConfig teacher)
+    {
+        scd.Validate();
+        return teacher with { Dropout = scd.StudentDropout ?? teacher.Dropout };
     }
 
     const string TargetStateName = "target-ema";

@@ -197,6 +197,22 @@ public partial class TrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("deterministic", e.Message);
     }
 
+    /// <summary>`--dropout`: the student gets its own dropout rate (the teacher's weights still fit); the card records it.</summary>
+    [Fact]
+    public void Scd_student_with_its_own_dropout_trains_with_the_exact_jvp_only()
+    {
+        string teacherCard = TrainTeacher("teacher", 2);
+        var withDropout = Scd(teacherCard) with { StudentDropout = 0.2 };
+        var trainer = new ScdTrainer(Options("scd-dropout", 2, 1e-3), withDropout, Synthetic());
+        string card = trainer.Run(TextWriter.Null, CancellationToken.None);
+        Assert.Equal(0.2, Checkpoint.ReadCard(card).Network.Dropout);
+        Assert.Equal(0, Checkpoint.ReadCard(teacherCard).Network.Dropout);
+        Assert.True(double.IsFinite(FixedDrawLoss(trainer)));
+        var e = Assert.Throws<ArgumentException>(() => new ScdTrainer(Options("scd-dropout-fd", 1), withDropout with { Jvp = JvpMethod.FiniteDifference }, Synthetic()));
+        Assert.Contains("deterministic", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ScdTrainer(Options("scd-dropout-bad", 1), withDropout with { StudentDropout = 1.0 }, Synthetic()));
+    }
+
     [Fact]
     public void Validation_curve_keeps_points_and_the_best_checkpoint_and_drops_points_past_a_resume()
     {
