@@ -71,7 +71,8 @@ public static class EvalCommands
             try
             {
                 var settings = new Settings(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(retrain), r.GetValue(data)!,
-                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds), r.GetValue(guidance), r.GetValue(device)!, r.GetValue(grid), r.GetValue(precision));
+                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds),
+                    r.GetValue(guidance), r.GetValue(device)!, r.GetValue(grid), r.GetValue(precision));
                 Run(settings, Console.Out, ct);
                 return 0;
             }
