@@ -52,11 +52,38 @@ public static class TestEnvironment
         return null;
     }
 
-    /// <summary>A loopback port the OS says is free now (another process could take it before it is bound; rare).</summary>
+    static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A port free now on every address (silos bind [::]), never handed out before in this process. Drawn from below the
+    /// OS's ephemeral range (Linux: 32768-60999): a port the OS picks (bind to port 0) comes from that range, where any
+    /// outgoing connection (to Redis, to another silo) can take it between this check and the silo's bind; CI saw a silo
+    /// die on "address already in use" that way.
+    /// </summary>
     public static int FreeLoopbackPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (int attempt = 0; attempt < 1000; attempt++)
+        {
+            int port = Random.Shared.Next(20_000, 32_000);
+            lock (HandedOut)
+                if (!HandedOut.Add(port)) continue;
+            if (IsFree(port)) return port;
+        }
+        throw new InvalidOperationException("no free port in 20000-31999 after 1000 tries");
+    }
+
+    static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.IPv6Any, port);
+            listener.Server.DualMode = true; // IPv4 too
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }
