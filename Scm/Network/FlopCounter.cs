@@ -74,6 +74,12 @@ public static class FlopCounter
             selfAttention(outChannels, (long)resolution * resolution);
         }
 
+        void StageWithExtras(int inChannels, int outChannels, int resolution, bool withAttention)
+        {
+            Stage(inChannels, outChannels, resolution, withAttention);
+            for (int i = 0; i < config.ExtraBlocksPerStage; i++) Stage(outChannels, outChannels, resolution, withAttention: false);
+        }
+
         int levels = config.ChannelMultipliers.Length, channels = c0, size = config.Resolution;
         Conv(config.ImageChannels, c0, 3, size);
         var skips = new Stack<int>();
@@ -83,7 +89,7 @@ public static class FlopCounter
             int outChannels = c0 * config.ChannelMultipliers[level];
             for (int i = 0; i < config.BlocksPerLevel; i++)
             {
-                Stage(channels, outChannels, size, config.AttentionResolutions.Contains(size));
+                StageWithExtras(channels, outChannels, size, config.AttentionResolutions.Contains(size));
                 channels = outChannels;
                 skips.Push(channels);
             }
@@ -95,15 +101,15 @@ public static class FlopCounter
             }
         }
 
-        Stage(channels, channels, size, withAttention: true);
-        Stage(channels, channels, size, withAttention: false);
+        StageWithExtras(channels, channels, size, withAttention: true);
+        StageWithExtras(channels, channels, size, withAttention: false);
 
         for (int level = levels - 1; level >= 0; level--)
         {
             int outChannels = c0 * config.ChannelMultipliers[level];
             for (int i = 0; i <= config.BlocksPerLevel; i++)
             {
-                Stage(channels + skips.Pop(), outChannels, size, config.AttentionResolutions.Contains(size));
+                StageWithExtras(channels + skips.Pop(), outChannels, size, config.AttentionResolutions.Contains(size));
                 channels = outChannels;
             }
             if (level > 0)

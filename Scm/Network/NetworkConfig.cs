@@ -14,6 +14,12 @@ public sealed record NetworkConfig
     public int ModelChannels { get; init; } = 32;
     public int[] ChannelMultipliers { get; init; } = [1, 2, 2];
     public int BlocksPerLevel { get; init; } = 1;
+    /// <summary>
+    /// Residual blocks (same channels, no attention) appended to every stage, each with its last convolution starting
+    /// at zero: a network grown from a trained one this way computes the same function at first. sCD uses it to give
+    /// the student more capacity than its teacher while starting from the teacher's weights.
+    /// </summary>
+    public int ExtraBlocksPerStage { get; init; }
     /// <summary>Resolutions (in pixels) at which self-attention follows each residual block.</summary>
     public int[] AttentionResolutions { get; init; } = [8];
     public int AttentionHeadChannels { get; init; } = 32;
@@ -50,6 +56,7 @@ public sealed record NetworkConfig
         Require(Resolution % (1 << (ChannelMultipliers.Length - 1)) == 0, nameof(Resolution),
             $"must be divisible by 2^(levels-1) = {1 << (ChannelMultipliers.Length - 1)}");
         Require(BlocksPerLevel >= 1, nameof(BlocksPerLevel), "must be >= 1");
+        Require(ExtraBlocksPerStage is >= 0 and <= 8, nameof(ExtraBlocksPerStage), "must be in [0, 8]");
         Require(NumClasses >= 0, nameof(NumClasses), "must be >= 0");
         Require(Dropout is >= 0 and < 1, nameof(Dropout), "must be in [0, 1)");
         Require(GroupNormGroups >= 1 && ChannelMultipliers.All(m => ModelChannels * m % GroupNormGroups == 0),

@@ -30,6 +30,15 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Zeroes the last convolution: the block then returns its input (its skip is the identity).</summary>
+    public void ZeroResidual()
+    {
+        if (skip is not null) throw new InvalidOperationException("A block that changes the channel count cannot start as the identity.");
+        using var noGrad = no_grad();
+        conv2.weight!.zero_();
+        conv2.bias?.zero_();
+    }
+
     public override Tensor forward(Tensor x, Tensor emb)
     {
         var h = conv1.forward(nn.functional.silu(norm1.forward(x)));

@@ -4,23 +4,36 @@ using static TorchSharp.torch;
 
 namespace Scm.Network;
 
-/// <summary>One residual block, optionally followed by self-attention.</summary>
+/// <summary>
+/// One residual block, optionally followed by self-attention, then <see cref="NetworkConfig.ExtraBlocksPerStage"/>
+/// residual blocks that start as the identity.
+/// </summary>
 public sealed class UNetStage : nn.Module<Tensor, Tensor, Tensor>
 {
     readonly ResidualBlock block;
     readonly SelfAttention? attention;
+    readonly ModuleList<ResidualBlock> extra;
 
     public UNetStage(int inChannels, int outChannels, NetworkConfig config, bool withAttention) : base(nameof(UNetStage))
     {
         block = new ResidualBlock(inChannels, outChannels, config.EmbeddingChannels, config.GroupNormGroups, config.Dropout);
         attention = withAttention ? new SelfAttention(outChannels, config.AttentionHeadChannels, config.GroupNormGroups) : null;
+        extra = new ModuleList<ResidualBlock>();
+        for (int i = 0; i < config.ExtraBlocksPerStage; i++)
+        {
+            var identity = new ResidualBlock(outChannels, outChannels, config.EmbeddingChannels, config.GroupNormGroups, config.Dropout);
+            identity.ZeroResidual();
+            extra.Add(identity);
+        }
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x, Tensor emb)
     {
         var h = block.forward(x, emb);
-        return attention?.forward(h) ?? h;
+        h = attention?.forward(h) ?? h;
+        foreach (var e in extra) h = e.forward(h, emb);
+        return h;
     }
 }
 

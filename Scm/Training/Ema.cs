@@ -18,6 +18,7 @@ public sealed class Ema(ScmUNet online, ScmUNet average, double decay)
         }
     }
 
+    /// <summary>Copies every tensor of <paramref name="from"/> into the same-named one of <paramref name="to"/>, which may have more (a student's extra blocks).</summary>
     public static void Copy(ScmUNet from, ScmUNet to)
     {
         using var noGrad = no_grad();

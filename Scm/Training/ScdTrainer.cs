@@ -46,6 +46,12 @@ public sealed record ScdOptions
     /// teacher; it needs the exact JVP, which sees the same dropout mask as F_theta (one forward pass).
     /// </summary>
     public double? StudentDropout { get; init; }
+    /// <summary>
+    /// Residual blocks added to every stage of the student beyond the teacher's (<see cref="NetworkConfig.ExtraBlocksPerStage"/>):
+    /// more capacity for the consistency map, which must turn noise into a digit in one evaluation where the teacher only
+    /// denoises. They start as the identity, so the student still starts as the teacher.
+    /// </summary>
+    public int StudentExtraBlocks { get; init; }
 
     public void Validate()
     {
@@ -57,6 +63,7 @@ public sealed record ScdOptions
         if (EmaTargetFrom is < 0) throw new ArgumentOutOfRangeException(nameof(EmaTargetFrom), "--ema-target-from (the first iteration with the EMA as target) must be >= 0.");
         if (TargetEmaDecay is { } decay && !(decay >= 0 && decay < 1))
             throw new ArgumentOutOfRangeException(nameof(TargetEmaDecay), $"--target-ema-decay must be in [0, 1); got {decay}.");
+        if (StudentExtraBlocks is < 0 or > 8) throw new ArgumentOutOfRangeException(nameof(StudentExtraBlocks), $"--extra-blocks must be in [0, 8]; got {StudentExtraBlocks}.");
         if (StudentDropout is { } p && !(p >= 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(StudentDropout), $"--dropout must be in [0, 1); got {p}.");
         if (TargetEmaDecay is not null && EmaTargetFrom is null)
             throw new ArgumentException("--target-ema-decay needs --ema-target-from (it is the decay of that target network).", nameof(TargetEmaDecay));
@@ -106,17 +113,21 @@ public sealed class ScdTrainer : Trainer
         foreach (var p in this.teacher.parameters()) p.requires_grad = false;
         if (scd.TargetEmaDecay is { } decay)
         {
-            targetNetwork = Place(new ScmUNet(teacher.Card.Network));
+            targetNetwork = Place(new ScmUNet(Online.Config));
             targetNetwork.eval();
             targetEma = new Ema(Online, targetNetwork, decay);
         }
     }
 
-    /// <summary>The teacher's architecture, with the student's own dropout rate if one is asked for (validated first).</summary>
+    /// <summary>The teacher's architecture, with the student's own dropout rate and extra blocks if asked for (validated first).</summary>
     static NetworkConfig StudentConfig(ScdOptions scd, NetworkConfig teacher)
     {
         scd.Validate();
-        return teacher with { Dropout = scd.StudentDropout ?? teacher.Dropout };
+        return teacher with
+        {
+            Dropout = scd.StudentDropout ?? teacher.Dropout,
+            ExtraBlocksPerStage = teacher.ExtraBlocksPerStage + scd.StudentExtraBlocks,
+        };
     }
 
     const string TargetStateName = "target-ema";
@@ -152,6 +163,7 @@ public sealed class ScdTrainer : Trainer
         if (scd.EmaTargetFrom is { } from) h["ema_target_from"] = from;
         if (scd.TargetEmaDecay is { } targetDecay) h["target_ema_decay"] = targetDecay;
         if (scd.TeacherGuidance != 1.0) h["teacher_guidance"] = scd.TeacherGuidance;
+        if (scd.StudentExtraBlocks > 0) h["student_extra_blocks"] = scd.StudentExtraBlocks;
         return h;
     }
 

@@ -55,7 +55,7 @@ public class FlopCounterTests
     {
         // The network's own modules cross-check the walk: every Linear runs once per sample (the log-variance head
         // is not part of F).
-        var config = name switch { "tiny" => Tiny(), "guided" => Tiny() with { GuidanceEmbedding = true }, _ => Mnist };
+        var config = ConfigNamed(name);
         var network = NewNetwork(config);
         long weights = network.named_modules()
             .Where(m => m.module is TorchSharp.Modules.Linear && m.name != "logvar")
@@ -63,7 +63,15 @@ public class FlopCounterTests
         Assert.Equal(2 * weights, FlopCounter.PerSample(config).Linears);
     }
 
-    public static TheoryData<string> Configs => ["tiny", "guided", "mnist"];
+    public static TheoryData<string> Configs => ["tiny", "guided", "extra-blocks", "mnist"];
+
+    static NetworkConfig ConfigNamed(string name) => name switch
+    {
+        "tiny" => Tiny(),
+        "guided" => Tiny() with { GuidanceEmbedding = true },
+        "extra-blocks" => Tiny() with { ExtraBlocksPerStage = 2 },
+        _ => Mnist,
+    };
 
     [Fact]
     public void Flops_scale_with_resolution_squared_for_convolutions()
@@ -89,7 +97,7 @@ public class FlopCounterTests
     public void The_convolution_list_matches_the_networks_conv_layers(string name)
     {
         // Benchmarks time these shapes in isolation, so they must be the network's own layers (as a multiset).
-        var config = name switch { "tiny" => Tiny(), "guided" => Tiny() with { GuidanceEmbedding = true }, _ => Mnist };
+        var config = ConfigNamed(name);
         var network = NewNetwork(config);
         var layers = network.named_modules().Select(m => m.module).OfType<TorchSharp.Modules.Conv2d>()
             .Select(c => $"{c.weight!.shape[1]}->{c.weight.shape[0]} k{c.weight.shape[2]} s{c.stride[0]}").Order().ToList();

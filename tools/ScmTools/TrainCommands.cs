@@ -152,6 +152,10 @@ public static class TrainCommands
             DefaultValueFactory = _ => 1.0
         };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout rate of the student (default: the teacher's); needs --jvp DoubleBackward." };
+        var extraBlocks = new Option<int>("--extra-blocks")
+        {
+            Description = "Residual blocks added to every stage of the student beyond the teacher's (more capacity; they start as the identity).",
+        };
         var c = new Option<double>("--tangent-c") { Description = "c of the tangent normalisation.", DefaultValueFactory = _ => 0.1 };
         var every = new Option<int>("--evaluate-every")
         {
@@ -160,7 +164,7 @@ public static class TrainCommands
         };
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
         var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
-        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, jvpStep, emaTargetFrom, targetEmaDecay, guidance, dropout, c, every, samples, classifier })
+        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, jvpStep, emaTargetFrom, targetEmaDecay, guidance, dropout, extraBlocks, c, every, samples, classifier })
             command.Options.Add(option);
         command.SetAction((r, ct) => Run(() =>
         {
@@ -173,7 +177,7 @@ public static class TrainCommands
                 TeacherCardPath = r.GetValue(teacher)!, TangentWarmup = r.GetValue(warmup), PriorWeighting = r.GetValue(prior),
                 TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp), BackwardStep = r.GetValue(jvpStep),
                 EmaTargetFrom = r.GetValue(emaTargetFrom), TargetEmaDecay = r.GetValue(targetEmaDecay), TeacherGuidance = r.GetValue(guidance),
-                StudentDropout = r.GetValue(dropout),
+                StudentDropout = r.GetValue(dropout), StudentExtraBlocks = r.GetValue(extraBlocks),
             };
             var trainer = new ScdTrainer(options, scd, data);
             if (evaluateEvery == 0) return trainer.Run(Console.Out, ct);
