@@ -56,10 +56,12 @@ public sealed record FrameResult
     [Id(1)] public required string Blob { get; init; }
     [Id(2)] public required string Sha256 { get; init; }
     [Id(3)] public int Bytes { get; init; }
-    /// <summary><see cref="DeviceKinds"/>: frames are reproducible bit for bit on the same device kind and compute chunk.</summary>
+    /// <summary><see cref="DeviceKinds"/>: frames are reproducible bit for bit on the same device kind, compute chunk and precision.</summary>
     [Id(4)] public string? DeviceKind { get; init; }
     /// <summary>Images per network call when this frame was sampled (0: simulated or not recorded).</summary>
     [Id(5)] public int ComputeChunk { get; init; }
+    /// <summary>The dtype the network ran in ("Float32", "BFloat16", "Float16"; null: simulated or not recorded).</summary>
+    [Id(6)] public string? Precision { get; init; }
 }
 
 [GenerateSerializer, Immutable]

@@ -22,8 +22,8 @@ public sealed record JobManifest
     public string[] DeviceKinds { get; init; } = [];
 }
 
-/// <summary>One frame; <c>DeviceKind</c> and <c>ComputeChunk</c> say under what its bits are reproducible.</summary>
+/// <summary>One frame; <c>DeviceKind</c>, <c>ComputeChunk</c> and <c>Precision</c> say under what its bits are reproducible.</summary>
 public sealed record ManifestFrame(int Index, string Blob, string Sha256, int Bytes, ulong Seed, float[] Label, string NoiseFrom, string NoiseTo, double NoiseBlend,
-    string? DeviceKind = null, int ComputeChunk = 0);
+    string? DeviceKind = null, int ComputeChunk = 0, string? Precision = null);
 
 public sealed record ManifestVideo(string Blob, string Sha256, long Bytes, int Fps);

@@ -137,7 +137,7 @@ public sealed class JobRecord
             return CompletionOutcome.WrongFrames;
         var frames = new FrameRecord[item.FrameCount];
         foreach (var frame in result.Frames)
-            frames[frame.Index - item.FirstFrame] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes, frame.DeviceKind, frame.ComputeChunk);
+            frames[frame.Index - item.FirstFrame] = new FrameRecord(frame.Blob, frame.Sha256, frame.Bytes, frame.DeviceKind, frame.ComputeChunk, frame.Precision);
         Apply(new DoneItem { ItemIndex = result.ItemIndex, Frames = frames, DeviceSeconds = result.DeviceSeconds, Worker = result.WorkerId });
         if (State == JobState.Queued)
         {
@@ -295,4 +295,4 @@ public sealed class ItemRecord
 
 [GenerateSerializer]
 public sealed record FrameRecord([property: Id(0)] string Blob, [property: Id(1)] string Sha256, [property: Id(2)] int Bytes,
-    [property: Id(3)] string? DeviceKind = null, [property: Id(4)] int ComputeChunk = 0);
+    [property: Id(3)] string? DeviceKind = null, [property: Id(4)] int ComputeChunk = 0, [property: Id(5)] string? Precision = null);

@@ -22,7 +22,8 @@ public static class ManifestWriter
             var record = job.Frames[i] ?? throw new InvalidOperationException($"frame {i} of job {jobId} has no record");
             var plan = FramePlanner.Frame(spec, i, job.NumClasses);
             return new ManifestFrame(i, record.Blob, record.Sha256, record.Bytes, spec.Seed, plan.Label,
-                $"{plan.From.Seed}:{plan.From.Frame}", $"{plan.To.Seed}:{plan.To.Frame}", plan.Blend, record.DeviceKind, record.ComputeChunk);
+                $"{plan.From.Seed}:{plan.From.Frame}", $"{plan.To.Seed}:{plan.To.Frame}", plan.Blend, record.DeviceKind, record.ComputeChunk,
+                record.Precision);
         }).ToArray();
         return new JobManifest
         {

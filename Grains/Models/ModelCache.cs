@@ -42,10 +42,13 @@ public sealed class ModelCache(ModelCatalog catalog, IOptions<DeviceOptions> dev
             var (network, card) = Checkpoint.Load(cardPath, torchDevice);
             if (card.Kind != ModelCard.ConsistencyKind)
                 throw new CheckpointException($"{cardPath}: model '{modelId}' is a '{card.Kind}' model; workers serve '{ModelCard.ConsistencyKind}' models.");
-            int chunk = devices.Value.KindOf(device).ComputeChunk;
-            logger.LogInformation("Loaded model {Model} on {Device} (compute chunk {Chunk}) from {Card} in {Ms} ms", modelId, device, chunk, cardPath, clock.ElapsedMilliseconds);
+            var kind = devices.Value.KindOf(device);
+            network.RunAt(kind.Precision);
+            logger.LogInformation("Loaded model {Model} on {Device} (compute chunk {Chunk}, {Precision}) from {Card} in {Ms} ms",
+                modelId, device, kind.ComputeChunk, kind.Precision, cardPath, clock.ElapsedMilliseconds);
             metrics.ModelLoaded(modelId, device, clock.Elapsed);
-            return new LoadedModel(modelId, device, network, card, new ConsistencySampler(network, torchDevice, chunk), clock.Elapsed);
+            var sampler = new ConsistencySampler(network, torchDevice, kind.ComputeChunk);
+            return new LoadedModel(modelId, device, network, card, sampler, kind.Precision, clock.Elapsed);
         }, cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using Grains.Interfaces;
+using Scm.Network;
 
 namespace Grains.Options;
 
@@ -62,9 +63,9 @@ public sealed class DeviceOptions : IValidatedOptions
 }
 
 /// <summary>
-/// Work sizes of one device kind. Sections "Devices:Cpu" and "Devices:Cuda". A frame's bits depend on the device kind
-/// and on <see cref="ComputeChunk"/> (the network always runs on chunks of exactly that many images), never on the
-/// lease or job it was sampled in; the manifest records both for every frame.
+/// Work sizes and precision of one device kind. Sections "Devices:Cpu" and "Devices:Cuda". A frame's bits depend on the
+/// device kind, on <see cref="ComputeChunk"/> (the network always runs on chunks of exactly that many images) and on
+/// <see cref="Precision"/>, never on the lease or job it was sampled in; the manifest records all three for every frame.
 /// </summary>
 public sealed class DeviceKindOptions
 {
@@ -75,9 +76,16 @@ public sealed class DeviceKindOptions
     public int ComputeChunk { get; set; }
     /// <summary>Most frames a worker of this kind takes in one lease (sampled in one pass, chunk by chunk).</summary>
     public int LeaseFrames { get; set; }
+    /// <summary>
+    /// The dtype the network runs in (Float32, BFloat16, Float16); the noise and the consistency function stay float32.
+    /// 16-bit halves the memory traffic that bounds this small network on a GPU; on a CPU without 16-bit units it is
+    /// much slower. `scm-tools eval --precision` measures what it does to quality before a node serves it.
+    /// </summary>
+    public NetworkPrecision Precision { get; set; } = NetworkPrecision.Float32;
 
     public IEnumerable<string> Problems(string section)
     {
+        if (!Enum.IsDefined(Precision)) yield return $"{section}:Precision must be one of {string.Join(", ", Enum.GetNames<NetworkPrecision>())}, got {(int)Precision}";
         if (ComputeChunk is < 1 or > MaxComputeChunk) yield return $"{section}:ComputeChunk must be in [1, {MaxComputeChunk}], got {ComputeChunk}";
         if (LeaseFrames is < 1 or > MaxLeaseFrames) yield return $"{section}:LeaseFrames must be in [1, {MaxLeaseFrames}], got {LeaseFrames}";
     }

@@ -29,9 +29,9 @@ public sealed class SampledBatch : IDisposable
 {
     Tensor? images;
 
-    SampledBatch(List<WorkItem> items, Tensor? images, byte[][][]? pngs, double seconds, string model, long startedTimestamp, int computeChunk)
+    SampledBatch(List<WorkItem> items, Tensor? images, byte[][][]? pngs, double seconds, string model, long startedTimestamp, SamplingSetup? setup)
     {
-        ComputeChunk = computeChunk;
+        Setup = setup;
         Items = items;
         this.images = images;
         Pngs = pngs;
@@ -40,16 +40,16 @@ public sealed class SampledBatch : IDisposable
         StartedTimestamp = startedTimestamp;
     }
 
-    public static SampledBatch Sampled(List<WorkItem> items, Tensor images, double seconds, string model, long startedTimestamp, int computeChunk) =>
-        new(items, images, null, seconds, model, startedTimestamp, computeChunk);
+    public static SampledBatch Sampled(List<WorkItem> items, Tensor images, double seconds, string model, long startedTimestamp, SamplingSetup? setup) =>
+        new(items, images, null, seconds, model, startedTimestamp, setup);
 
     /// <summary>Frames that come already encoded (a simulated device's placeholders), no tensors.</summary>
     public static SampledBatch Encoded(List<WorkItem> items, byte[][][] pngs, double seconds, string model, long startedTimestamp) =>
-        new(items, null, pngs, seconds, model, startedTimestamp, 0);
+        new(items, null, pngs, seconds, model, startedTimestamp, null);
 
     public List<WorkItem> Items { get; }
-    /// <summary>Images per network call of the sampler that made these frames (0 for simulated placeholders).</summary>
-    public int ComputeChunk { get; }
+    /// <summary>How the sampler that made these frames ran (null for simulated placeholders).</summary>
+    public SamplingSetup? Setup { get; }
     public double Seconds { get; }
     public string Model { get; }
     public long StartedTimestamp { get; }
@@ -63,6 +63,12 @@ public sealed class SampledBatch : IDisposable
         images = null;
     }
 }
+
+/// <summary>
+/// What a frame's bits depend on besides its spec and the device kind: images per network call, and the dtype the
+/// network ran in (a <see cref="Scm.Network.NetworkPrecision"/> name).
+/// </summary>
+public sealed record SamplingSetup(int ComputeChunk, string Precision);
 
 /// <summary>What a worker reports about itself (<see cref="WorkerInfo"/>); updated by both of its stages.</summary>
 public sealed class WorkerCounters

@@ -39,7 +39,7 @@ public sealed class SimulatedDevices(IOptions<DeviceOptions> options) : IDeviceR
         await Task.Delay(simulated.CostOf(items.Sum(i => i.FrameCount)), cancellationToken);
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return simulated.Output == SimulatedOutput.Images
-            ? SampledBatch.Sampled(items, DigitLikeFrames(items), seconds, ModelLabel, started, computeChunk: 0)
+            ? SampledBatch.Sampled(items, DigitLikeFrames(items), seconds, ModelLabel, started, setup: null)
             : SampledBatch.Encoded(items, PlaceholderFrames(items), seconds, ModelLabel, started);
     }
 

@@ -104,7 +104,7 @@ public sealed class StoreAndReportStage(
     {
         try
         {
-            var frames = await StoreAsync(item, pngs, batch.ComputeChunk, cancellationToken);
+            var frames = await StoreAsync(item, pngs, batch.Setup, cancellationToken);
             await Coordinator(item).ItemCompleted(new ItemResult
             {
                 ItemIndex = item.ItemIndex, Attempt = item.Attempt, WorkerId = workerId, Frames = frames, DeviceSeconds = share,
@@ -136,7 +136,7 @@ public sealed class StoreAndReportStage(
         return pngs;
     }
 
-    async Task<FrameResult[]> StoreAsync(WorkItem item, byte[][] pngs, int computeChunk, CancellationToken cancellationToken)
+    async Task<FrameResult[]> StoreAsync(WorkItem item, byte[][] pngs, SamplingSetup? setup, CancellationToken cancellationToken)
     {
         var frames = new FrameResult[pngs.Length];
         await Parallel.ForEachAsync(Enumerable.Range(0, pngs.Length),
@@ -149,7 +149,7 @@ public sealed class StoreAndReportStage(
                 frames[k] = new FrameResult
                 {
                     Index = index, Blob = blob, Sha256 = Convert.ToHexStringLower(SHA256.HashData(pngs[k])), Bytes = pngs[k].Length,
-                    DeviceKind = deviceKind, ComputeChunk = computeChunk,
+                    DeviceKind = deviceKind, ComputeChunk = setup?.ComputeChunk ?? 0, Precision = setup?.Precision,
                 };
             });
         return frames;

@@ -30,6 +30,7 @@ public sealed class TorchDeviceRunner(ModelCache models) : IDeviceRunner
             .Select(frame => FramePlanner.Frame(item.Spec, frame, numClasses))).ToList();
         long started = Stopwatch.GetTimestamp();
         var images = model.Sampler.Sample(specs, FramePlanner.Schedule(items[0].Spec), cancellationToken);
-        return SampledBatch.Sampled(items, images, Stopwatch.GetElapsedTime(started).TotalSeconds, model.Id, started, model.Sampler.ComputeBatch);
+        return SampledBatch.Sampled(items, images, Stopwatch.GetElapsedTime(started).TotalSeconds, model.Id, started,
+            new SamplingSetup(model.Sampler.ComputeBatch, model.Precision.ToString()));
     }
 }
