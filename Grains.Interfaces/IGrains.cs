@@ -13,6 +13,8 @@ public interface IJobCoordinatorGrain : IGrainWithStringKey
     [AlwaysInterleave] Task<JobStatus?> GetStatus();
     /// <summary>Whether the job exists or a submit of it is under way (a quota reservation for it is then not a leak).</summary>
     [AlwaysInterleave] Task<bool> ExistsOrIsSubmitting();
+    /// <summary>The job's position in its tenant's index (<see cref="IJobIndexGrain"/>); null when there is no such job.</summary>
+    Task<long?> IndexPosition();
     Task<bool> Cancel();
     /// <summary>
     /// Soft progress (no await inside), so it may run between the awaits of a completion's state write instead of
@@ -56,11 +58,36 @@ public interface IWorkerGrain : IGrainWithStringKey
     [AlwaysInterleave] Task<WorkerInfo> GetInfo();
 }
 
-/// <summary>The jobs of one tenant (key = tenant id), newest last.</summary>
+/// <summary>
+/// The jobs of one tenant (key = tenant id) in submission order. A submit reserves a position, the job records it, then
+/// places itself there: each costs a write of constant size (a counter, one page), whatever the tenant's job count, and a
+/// job is never listed twice. A position reserved by a submit that failed before its job was stored stays empty.
+/// </summary>
 public interface IJobIndexGrain : IGrainWithStringKey
 {
-    Task Add(string jobId);
+    /// <summary>The next position (persisted before it is returned).</summary>
+    Task<long> Reserve();
+    /// <summary>Puts the job at the position it reserved; idempotent.</summary>
+    Task Place(long position, string jobId);
+    /// <summary>At most <paramref name="count"/> ids at positions after <paramref name="after"/> (null: from the first), empty positions skipped.</summary>
+    Task<string[]> After(long? after, int count);
+    /// <summary>The position of a job indexed before positions were recorded (a scan, once per such job); placed at the end if absent.</summary>
+    Task<long> PositionOf(string jobId);
+    /// <summary>Every id (reads every page: for tests and tools, not for the API).</summary>
     Task<string[]> List();
-    /// <summary>At most <paramref name="count"/> ids after <paramref name="after"/> (null: from the first); null when <paramref name="after"/> is not indexed.</summary>
-    Task<string[]?> After(string? after, int count);
+}
+
+/// <summary>
+/// One page of a tenant's job index (key "{tenant}/{page}"): <see cref="PageSize"/> positions. Internal to
+/// <see cref="IJobIndexGrain"/>.
+/// </summary>
+public interface IJobIndexPageGrain : IGrainWithStringKey
+{
+    public const int PageSize = 1000;
+
+    Task Put(int offset, string jobId);
+    /// <summary>The ids at offsets from <paramref name="from"/> on (empty positions skipped), at most <paramref name="count"/>.</summary>
+    Task<string[]> Read(int from, int count);
+    /// <summary>The offset of <paramref name="jobId"/>, or -1.</summary>
+    Task<int> OffsetOf(string jobId);
 }

@@ -85,6 +85,16 @@ public sealed partial class JobCoordinatorGrain(
 
     public Task<bool> ExistsOrIsSubmitting() => Task.FromResult(Job.Exists || submitting);
 
+    public async Task<long?> IndexPosition()
+    {
+        if (!Job.Exists) return null;
+        // A job stored before the index had positions: found by a scan (it was indexed then) and remembered; stored with the next write.
+        Job.IndexPosition ??= await Index(Job.Tenant).PositionOf(JobId);
+        return Job.IndexPosition;
+    }
+
+    IJobIndexGrain Index(string tenant) => GrainFactory.GetGrain<IJobIndexGrain>(tenant);
+
     async Task<SubmitResult> SubmitAsync(JobSpec spec, string tenant)
     {
         if (Job.Exists)
@@ -94,12 +104,15 @@ public sealed partial class JobCoordinatorGrain(
         var (model, errors) = await JobSpecChecks.ValidateAsync(spec, limits.Value, catalog);
         if (errors.Count > 0) return SubmitResult.Rejected(Rejection.Invalid(errors));
 
+        // The index position first: a submit that fails from here on leaves an empty position, never a job listed twice.
+        long position = await Index(tenant).Reserve();
         Job.Open(JobId, spec, tenant, spec.ItemFrames ?? model!.DefaultItemFrames, model!.NumClasses, DateTime.UtcNow);
+        Job.IndexPosition = position;
         await Writer.PersistAsync();
         // The job exists from here on (a retried submit finds it), so the heartbeat that offers its items starts now:
         // a call below that fails (its grain's silo was just killed) must not leave a live Queued job nobody offers.
         StartHeartbeat();
-        await GrainFactory.GetGrain<IJobIndexGrain>(tenant).Add(JobId);
+        await Index(tenant).Place(position, JobId);
         indexed = true;
         await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         await Scheduler.Offer(Job.PendingWorkItems(JobId));
@@ -203,12 +216,13 @@ public sealed partial class JobCoordinatorGrain(
     async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         // A submit whose index call failed (that grain's silo was just killed) left a job `list` would not show; the
-        // client's retry then found the job and never submitted again. Add is idempotent, so each activation retries it once.
+        // client's retry then found the job and never submitted again. Placing is idempotent, so each activation does it once.
         if (!indexed)
         {
             try
             {
-                await GrainFactory.GetGrain<IJobIndexGrain>(Job.Tenant).Add(JobId);
+                if (Job.IndexPosition is { } position) await Index(Job.Tenant).Place(position, JobId);
+                else await IndexPosition();
                 indexed = true;
             }
             catch (Exception e) when (e is not OperationCanceledException)

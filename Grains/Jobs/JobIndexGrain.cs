@@ -6,25 +6,67 @@ namespace Grains.Jobs;
 [GenerateSerializer]
 public sealed class JobIndex
 {
+    /// <summary>
+    /// The index as it was stored before pages: every id in one list, rewritten on every submit. Moved into pages when
+    /// such a grain activates (idempotently: a move cut short is done again from the start).
+    /// </summary>
     [Id(0)] public List<string> JobIds { get; set; } = new();
+    /// <summary>Positions reserved so far: the next submit's position.</summary>
+    [Id(1)] public long Count { get; set; }
 }
 
-/// <summary>The job ids of one tenant, in submission order.</summary>
+/// <summary>A tenant's job ids in submission order, in pages of <see cref="IJobIndexPageGrain.PageSize"/> (see <see cref="IJobIndexGrain"/>).</summary>
 public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistentState<JobIndex> index) : Grain, IJobIndexGrain
 {
-    public async Task Add(string jobId)
+    const int PageSize = IJobIndexPageGrain.PageSize;
+    string Tenant => this.GetPrimaryKeyString();
+
+    IJobIndexPageGrain Page(long page) => GrainFactory.GetGrain<IJobIndexPageGrain>($"{Tenant}/{page}");
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (index.State.JobIds.Contains(jobId)) return;
-        index.State.JobIds.Add(jobId);
+        var legacy = index.State.JobIds;
+        if (legacy.Count == 0) return;
+        for (int i = 0; i < legacy.Count; i++) await Page(i / PageSize).Put(i % PageSize, legacy[i]);
+        index.State.Count = legacy.Count;
+        index.State.JobIds = new();
         await index.WriteOwnStateAsync();
     }
 
-    public Task<string[]> List() => Task.FromResult(index.State.JobIds.ToArray());
-
-    public Task<string[]?> After(string? after, int count)
+    public async Task<long> Reserve()
     {
-        var ids = index.State.JobIds;
-        int start = after is null ? 0 : ids.IndexOf(after) + 1;
-        return Task.FromResult(start == 0 && after is not null ? null : ids.Skip(start).Take(count).ToArray());
+        long position = index.State.Count;
+        index.State.Count = position + 1; // kept if the write fails: a position is never handed out twice
+        await index.WriteOwnStateAsync();
+        return position;
     }
+
+    public Task Place(long position, string jobId)
+    {
+        if (position < 0 || position >= index.State.Count)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"tenant '{Tenant}' has reserved positions 0..{index.State.Count - 1}");
+        return Page(position / PageSize).Put((int)(position % PageSize), jobId);
+    }
+
+    public async Task<string[]> After(long? after, int count)
+    {
+        var ids = new List<string>();
+        for (long position = after + 1 ?? 0; ids.Count < count && position < index.State.Count; position += PageSize - position % PageSize)
+            ids.AddRange(await Page(position / PageSize).Read((int)(position % PageSize), count - ids.Count));
+        return ids.ToArray();
+    }
+
+    public async Task<long> PositionOf(string jobId)
+    {
+        for (long page = 0; page * PageSize < index.State.Count; page++)
+        {
+            int offset = await Page(page).OffsetOf(jobId);
+            if (offset >= 0) return page * PageSize + offset;
+        }
+        long position = await Reserve();
+        await Place(position, jobId);
+        return position;
+    }
+
+    public Task<string[]> List() => After(null, int.MaxValue);
 }

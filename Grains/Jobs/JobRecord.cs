@@ -67,6 +67,11 @@ public sealed class JobRecord
     /// <summary>The tenant grain has been told that this (terminal) job ended and released its reservation.</summary>
     [Id(16)] public bool TenantReleased { get; set; }
     /// <summary>
+    /// The job's position in its tenant's index (<see cref="IJobIndexGrain"/>), reserved before the job is stored; null for a
+    /// job stored before the index had positions (looked up once per activation when needed).
+    /// </summary>
+    [Id(17)] public long? IndexPosition { get; set; }
+    /// <summary>
     /// Kinds of the devices that made the done items' frames (<see cref="Interfaces.DeviceKinds"/>), in order of first use;
     /// like <see cref="Frames"/>, rebuilt from the done items' records on activation.
     /// </summary>

@@ -103,8 +103,14 @@ public sealed class ClusterApiGrain(IOptions<TenantOptions> tenantOptions, IOpti
         if (limit is < 1 or > JobPage.MaxLimit)
             throw new RejectedException(Rejection.Invalid("limit", $"must be in [1, {JobPage.MaxLimit}], got {limit}"));
         // One more than the page: whether a next page exists, without a second call.
-        var ids = await GrainFactory.GetGrain<IJobIndexGrain>(principal.Tenant).After(after, limit + 1)
-                  ?? throw new RejectedException(Rejection.Invalid("after", $"no job {JobSpecValidator.Echo(after!)} to continue after"));
+        long? position = null;
+        if (after is not null)
+        {
+            // The cursor is the previous page's last job id; its coordinator (the caller's own tenant's) knows its position.
+            position = (IsValidId(after) ? await GrainFactory.GetGrain<IJobCoordinatorGrain>(JobKey.Of(principal.Tenant, after)).IndexPosition() : null)
+                       ?? throw new RejectedException(Rejection.Invalid("after", $"no job {JobSpecValidator.Echo(after)} to continue after"));
+        }
+        var ids = await GrainFactory.GetGrain<IJobIndexGrain>(principal.Tenant).After(position, limit + 1);
         var page = ids.Take(limit).ToArray();
         var statuses = await Task.WhenAll(page.Select(id => OwnStatus(principal, id)));
         return new JobPage { Jobs = statuses.Where(s => s is not null).Select(s => s!).ToArray(), Next = ids.Length > limit ? page[^1] : null };
