@@ -3,10 +3,10 @@
 # minutes on one GPU (at most 9.75 min: the steps' timeouts), one step after the other (timings must not overlap), the most
 # wanted first: doctor, direct sampling at batch >= 1,000 (bench sampler), P2-GPU (bench p2-gpu: a 10,000-frame
 # video job at 64 px through the in-process cluster / the best direct images/s; at the production chunk of 512, then
-# at 2,048 with leases of 8,192), P3 (bench consistency-vs-diffusion), then direct sampling and P3 with the network in
-# bfloat16 (--precision BFloat16: speed, and whether the quality table moves).
+# at 2,048 with leases of 8,192), P3 (bench consistency-vs-diffusion), then direct sampling, P3 and P2-GPU with the
+# network in bfloat16 (--precision BFloat16: speed, whether the quality table moves, the cluster serving it).
 # Reports (markdown rows in BENCHMARKS.md's format) go to $OUT/gpu-rows.md, logs to $OUT/*.log, the ratios to
-# $OUT/summary.txt: 9 files.
+# $OUT/summary.txt: 10 files.
 #   usage (repository root; OUT = folder for the results):
 #     OUT=/tmp/out bash infra/gpu/bench.sh
 #       runs the bundle .gpu/bundle.tar.xz (BUNDLE=...; made by `make-bundle.sh . .gpu/bundle.tar.xz tools/ScmTools` of the developers' GPU kit: a
@@ -59,13 +59,15 @@ step() { # name, seconds, scm-tools arguments...
 }
 { command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; nproc; } 2>&1 | tee "$summary"
 step doctor 45 doctor
-step sampler 90 bench sampler --device "$DEVICE" "${sampler[@]}" --report "$report"
-step p2-gpu 120 bench p2-gpu --device "$DEVICE" "${p2[@]}" --report "$report"
-[ "${TINY:-0}" = 1 ] || step p2-gpu-2048 90 bench p2-gpu --device "$DEVICE" "${p2[@]}" --compute-chunk 2048 --lease-frames 8192 --report "$report"
+step sampler 80 bench sampler --device "$DEVICE" "${sampler[@]}" --report "$report"
+step p2-gpu 100 bench p2-gpu --device "$DEVICE" "${p2[@]}" --report "$report"
+[ "${TINY:-0}" = 1 ] || step p2-gpu-2048 75 bench p2-gpu --device "$DEVICE" "${p2[@]}" --compute-chunk 2048 --lease-frames 8192 --report "$report"
 step p3 90 bench consistency-vs-diffusion --device "$DEVICE" "${p3[@]}" --report "$report"
 # The network in bfloat16 (the sampler's arithmetic around it stays float32): its speed, then its quality and P3 on the
 # held-out digits (the same 2,000 samples as the float32 P3 row above: the FD columns compare directly).
 step sampler-bf16 60 bench sampler --device "$DEVICE" "${sampler[@]}" --precision BFloat16 --report "$report"
-step p3-bf16 90 bench consistency-vs-diffusion --device "$DEVICE" "${p3[@]}" --precision BFloat16 --report "$report"
+step p3-bf16 75 bench consistency-vs-diffusion --device "$DEVICE" "${p3[@]}" --precision BFloat16 --report "$report"
+# The cluster serving bfloat16 (Devices:Cuda:Precision): P2-GPU against direct sampling in the same precision.
+step p2-gpu-bf16 60 bench p2-gpu --device "$DEVICE" "${p2[@]}" --precision BFloat16 --report "$report"
 echo "done after $((SECONDS - start)) s" | tee -a "$summary"
 ls -la "$OUT"

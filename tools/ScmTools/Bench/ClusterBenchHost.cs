@@ -86,6 +86,7 @@ sealed class ClusterBenchHost : IAsyncDisposable
             string section = $"{DeviceOptions.Section}:{(DeviceKinds.Of(setup.Device) == DeviceKinds.Cuda ? nameof(DeviceOptions.Cuda) : nameof(DeviceOptions.Cpu))}";
             settings[$"{section}:{nameof(DeviceKindOptions.ComputeChunk)}"] = $"{kind.ComputeChunk}";
             settings[$"{section}:{nameof(DeviceKindOptions.LeaseFrames)}"] = $"{kind.LeaseFrames}";
+            settings[$"{section}:{nameof(DeviceKindOptions.Precision)}"] = $"{kind.Precision}";
         }
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         // No default configuration sources (appsettings, SCM_ variables): the bench runs on exactly the settings above.

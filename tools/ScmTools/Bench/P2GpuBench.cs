@@ -16,10 +16,12 @@ namespace ScmTools;
 /// best images/s of the same network sampled directly on the same device (sampling only, no PNG) over a few batch
 /// sizes from the compute chunk up. The denominator is what the device can do, so the ratio is the share of it the
 /// cluster delivers. It runs on a CPU too (small sizes: the smoke test), where it says little: there the network,
-/// not the host, is the bottleneck.
+/// not the host, is the bottleneck. `--precision` runs the worker's network (and so the direct sampling, the same
+/// network object) in that dtype (Devices:Cuda:Precision).
 /// </summary>
 sealed record P2GpuBench(string ModelCard, string Device, int Frames, int OutputSize, int Steps, int[]? BatchSizes, int Rounds, int? ItemFrames,
-    string BlobRoot, string Report, string CommandLine, int? ComputeChunk = null, int? LeaseFrames = null)
+    string BlobRoot, string Report, string CommandLine, int? ComputeChunk = null, int? LeaseFrames = null,
+    Scm.Network.NetworkPrecision Precision = Scm.Network.NetworkPrecision.Float32)
 {
     public const string Section = "## P2-GPU: cluster frames/s / best direct images/s on the same device";
     public const double Goal = 0.80;
@@ -57,13 +59,16 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         var chunk = new Option<int?>("--compute-chunk") { Description = "The worker's compute chunk (default: the device kind's, Devices:Cuda:ComputeChunk or Devices:Cpu:ComputeChunk)." };
         var lease = new Option<int?>("--lease-frames") { Description = "The worker's lease size (default: the device kind's, raised to the chunk if smaller)." };
         var report = BenchmarkLog.ReportOption();
-        foreach (var o in new Option[] { model, device, frames, size, steps, batchSizes, rounds, itemFrames, blobRoot, chunk, lease, report }) command.Options.Add(o);
+        var precision = BenchCommands.PrecisionOption();
+        foreach (var o in new Option[] { model, device, frames, size, steps, batchSizes, rounds, itemFrames, blobRoot, chunk, lease, precision, report })
+            command.Options.Add(o);
         command.SetAction((r, ct) => BenchCommands.RunAsync(async () =>
         {
             string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value));
             var sizes = r.GetValue(batchSizes) is { } list ? BenchCommands.ParseList(list, "--batch-sizes", DeviceKindOptions.MaxComputeChunk) : null;
             var bench = new P2GpuBench(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(frames), r.GetValue(size), r.GetValue(steps), sizes, r.GetValue(rounds),
-                r.GetValue(itemFrames), r.GetValue(blobRoot)!, r.GetValue(report)!, commandLine, r.GetValue(chunk), r.GetValue(lease));
+                r.GetValue(itemFrames), r.GetValue(blobRoot)!, r.GetValue(report)!, commandLine, r.GetValue(chunk), r.GetValue(lease),
+                r.GetValue(precision));
             await bench.RunAsync(r.InvocationConfiguration.Output, ct);
         }, r.InvocationConfiguration.Error));
         return command;
@@ -80,7 +85,11 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         if (!File.Exists(ModelCard)) throw new CliException($"--model: '{ModelCard}' not found.");
         var device = BenchCommands.ParseDevice(Device);
         var production = new DeviceOptions().KindOf(Device);
-        var kind = new DeviceKindOptions { ComputeChunk = ComputeChunk ?? production.ComputeChunk, LeaseFrames = LeaseFrames ?? Math.Max(production.LeaseFrames, ComputeChunk ?? 0) };
+        var kind = new DeviceKindOptions
+        {
+            ComputeChunk = ComputeChunk ?? production.ComputeChunk, LeaseFrames = LeaseFrames ?? Math.Max(production.LeaseFrames, ComputeChunk ?? 0),
+            Precision = Precision,
+        };
         if (kind.ComputeChunk is < 1 or > DeviceKindOptions.MaxComputeChunk)
             throw new CliException($"--compute-chunk must be in [1, {DeviceKindOptions.MaxComputeChunk}]; got {kind.ComputeChunk}.");
         if (kind.LeaseFrames is < 1 or > DeviceKindOptions.MaxLeaseFrames)
@@ -88,7 +97,7 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         int[] batches = BatchSizes ?? [.. BatchMultiples.Select(m => Math.Min(m * kind.ComputeChunk, DeviceKindOptions.MaxComputeChunk)).Distinct()];
         string loadBefore = BenchmarkLog.LoadAverage();
 
-        output.WriteLine($"P2-GPU on {Device}: a {Frames}-frame video job at {OutputSize}x{OutputSize} PNG, {Steps} step(s), local blobs under {BlobRoot}; model {ModelCard}");
+        output.WriteLine($"P2-GPU on {Device} ({Precision}): a {Frames}-frame video job at {OutputSize}x{OutputSize} PNG, {Steps} step(s), local blobs under {BlobRoot}; model {ModelCard}");
         await using var host = await ClusterBenchHost.StartAsync(new ClusterBenchSetup(ModelCard, Device, LeaseFrames: null, Frames, ItemFrames ?? 1, OutputSize, BlobRoot, kind), ct);
         var spec = new JobSpec
         {
@@ -105,7 +114,7 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         await host.RunClusterAsync(spec with { Frames = Math.Min(Frames, 2 * kind.LeaseFrames) }, ct);
         var (run, manifest) = await host.RunClusterAsync(spec, ct);
         if (manifest.Frames.Length != Frames) throw new CliException($"the job's manifest lists {manifest.Frames.Length} frames, not {Frames}.");
-        string worker = string.Join(", ", manifest.Frames.Select(f => $"{f.DeviceKind} chunk {f.ComputeChunk}").Distinct());
+        string worker = string.Join(", ", manifest.Frames.Select(f => $"{f.DeviceKind} chunk {f.ComputeChunk} {f.Precision}").Distinct());
         output.WriteLine($"  cluster: {Frames} frames in {run.Seconds:F2} s = {Measure.Rate(run.FramesPerSecond)} frames/s (submit to completed, manifest included); worker {worker}, " +
                          $"lease {kind.LeaseFrames}; device busy {run.SamplingSeconds / run.Seconds:P0} of the wall time; {run.CpuSeconds / run.Seconds:F1} CPU cores busy; " +
                          $"first lease {1000 * run.StartSeconds:F0} ms after submit");
@@ -115,7 +124,8 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         var where = BenchmarkLog.AppendRowIfWanted(Report, Section, Columns,
         [
             DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), $"{BenchmarkLog.Machine()}; load average {loadBefore} -> {BenchmarkLog.LoadAverage()}",
-            $"{Device}, {kind.ComputeChunk} / {kind.LeaseFrames} / {ItemFrames?.ToString(CultureInfo.InvariantCulture) ?? "default"}", $"{Frames}, {OutputSize} px, {Steps}",
+            $"{Device}{(Precision == Scm.Network.NetworkPrecision.Float32 ? "" : $" {Precision}")}, {kind.ComputeChunk} / {kind.LeaseFrames} / " +
+            $"{ItemFrames?.ToString(CultureInfo.InvariantCulture) ?? "default"}", $"{Frames}, {OutputSize} px, {Steps}",
             string.Join(", ", direct.Select(d => $"{d.Batch}: {Measure.Rate(d.ImagesPerSecond)}")), Measure.Rate(run.FramesPerSecond),
             $"{ratio:F3} ({(met ? "met" : "missed")})", $"`{CommandLine}`",
         ]);
