@@ -53,7 +53,7 @@ public sealed class P2GpuBenchSmokeTests : IDisposable
 
         Assert.True(code == 0, output.ToString());
         string text = output.ToString();
-        Assert.Contains("worker cpu chunk 4, lease 12", text); // read back from the manifest's frames
+        Assert.Contains("worker cpu chunk 4 Float32, lease 12", text); // read back from the manifest's frames
         Assert.Contains("batch    16:", text); // direct batches: the chunk x 1, 2, 4, 8
     }
 
