@@ -6,7 +6,8 @@
 # and of the lane with the best 2-step validation FD its QUALITY-<lane>.md and best-<lane>.tar.xz (best/ checkpoint).
 #   usage (repository root; the bundle or W as in bench.sh):
 #     OUT=/tmp/out LANE_SECONDS=300 bash infra/gpu/scd-sweep.sh
-#     SWEEP=capacity ... : teachers of width 32 / 64 / 96 for half the time, then sCD from each (default SWEEP=recipe)
+#     SWEEP=capacity ... : teachers of width 32 / 64 / 96 for half the time, then sCD from each, and a student with
+#       --extra-blocks 1 from the shipped teacher (default SWEEP=recipe)
 #   trial on a CPU (checks the script, measures nothing):
 #     W=tools/ScmTools/bin/Debug/net10.0/scm-tools DEVICE=cpu TINY=1 LANE_SECONDS=40 OUT=/tmp/out bash infra/gpu/scd-sweep.sh
 set -uo pipefail
@@ -66,6 +67,9 @@ capacity)
     LANE_SECONDS=$((LANE_SECONDS - TEACHER_SECONDS)) T=$R/teacher-$name/ema/model.json lane $name --ema-decay 0.995
   }
   wide w32 32 & wide w64 64 & wide w96 96 &
+  # Capacity without a new teacher: the shipped teacher's student with one more (zero-initialised) residual block per
+  # stage. On the CPU at batch 32 it collapsed earlier than the plain student (docs/MODEL-ABLATIONS.md); at batch 256?
+  lane xb1 --ema-decay 0.995 --extra-blocks 1 &
   ;;
 *) echo "SWEEP must be recipe or capacity" >&2; exit 2 ;;
 esac
