@@ -13,8 +13,11 @@ public interface IJobCoordinatorGrain : IGrainWithStringKey
     [AlwaysInterleave] Task<JobStatus?> GetStatus();
     /// <summary>Whether the job exists or a submit of it is under way (a quota reservation for it is then not a leak).</summary>
     [AlwaysInterleave] Task<bool> ExistsOrIsSubmitting();
-    /// <summary>The job's position in its tenant's index (<see cref="IJobIndexGrain"/>); null when there is no such job.</summary>
-    Task<long?> IndexPosition();
+    /// <summary>
+    /// The job's position in its tenant's index (<see cref="IJobIndexGrain"/>); null when there is no such job. Interleaves
+    /// (a list call must not wait behind finalization); a submit sets the position in the same turn that makes the job exist.
+    /// </summary>
+    [AlwaysInterleave] Task<long?> IndexPosition();
     Task<bool> Cancel();
     /// <summary>
     /// Soft progress (no await inside), so it may run between the awaits of a completion's state write instead of
@@ -86,6 +89,8 @@ public interface IJobIndexPageGrain : IGrainWithStringKey
     public const int PageSize = 1000;
 
     Task Put(int offset, string jobId);
+    /// <summary><see cref="Put"/> of consecutive ids from <paramref name="offset"/> in one write (moving an index stored as one list).</summary>
+    Task PutRange(int offset, string[] jobIds);
     /// <summary>The ids at offsets from <paramref name="from"/> on (empty positions skipped), at most <paramref name="count"/>.</summary>
     Task<string[]> Read(int from, int count);
     /// <summary>The offset of <paramref name="jobId"/>, or -1.</summary>

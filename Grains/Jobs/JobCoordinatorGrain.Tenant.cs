@@ -20,6 +20,7 @@ public sealed partial class JobCoordinatorGrain
     /// </summary>
     async Task EndedAsync()
     {
+        await PlaceInIndexAsync(); // a job that ended before a heartbeat could retry its index call
         if (!Job.TenantReleased)
         {
             try

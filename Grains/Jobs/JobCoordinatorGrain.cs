@@ -28,7 +28,7 @@ public sealed partial class JobCoordinatorGrain(
     const string KeepAliveReminder = "job-keepalive";
     readonly SchedulerOptions options = schedulerOptions.Value;
     bool finalizing;
-    /// <summary>Whether this activation has seen the job in its tenant's index (the submit's Add, or a heartbeat's retry of it).</summary>
+    /// <summary>Whether this activation has placed the job in its tenant's index (the submit's call, or <see cref="PlaceInIndexAsync"/>).</summary>
     bool indexed;
     /// <summary>A Submit call is running (it is not interleaved, so at most one): see <see cref="ExistsOrIsSubmitting"/>.</summary>
     bool submitting;
@@ -88,9 +88,29 @@ public sealed partial class JobCoordinatorGrain(
     public async Task<long?> IndexPosition()
     {
         if (!Job.Exists) return null;
-        // A job stored before the index had positions: found by a scan (it was indexed then) and remembered; stored with the next write.
-        Job.IndexPosition ??= await Index(Job.Tenant).PositionOf(JobId);
+        if (Job.IndexPosition is null)
+        {
+            // A job stored before the index had positions: found by a scan (it was indexed then) and stored, so once.
+            Job.IndexPosition = await Index(Job.Tenant).PositionOf(JobId);
+            await Writer.PersistAsync();
+        }
         return Job.IndexPosition;
+    }
+
+    /// <summary>Places the job in its tenant's index unless this activation has (best effort: the next beat or the job's end retries).</summary>
+    async Task PlaceInIndexAsync()
+    {
+        if (indexed) return;
+        try
+        {
+            if (Job.IndexPosition is { } position) await Index(Job.Tenant).Place(position, JobId);
+            else await IndexPosition();
+            indexed = true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Job {Job}: placing it in its tenant's index failed; the next beat retries", JobId);
+        }
     }
 
     IJobIndexGrain Index(string tenant) => GrainFactory.GetGrain<IJobIndexGrain>(tenant);
@@ -112,9 +132,11 @@ public sealed partial class JobCoordinatorGrain(
         // The job exists from here on (a retried submit finds it), so the heartbeat that offers its items starts now:
         // a call below that fails (its grain's silo was just killed) must not leave a live Queued job nobody offers.
         StartHeartbeat();
+        // The reminder before the index: if the index call fails and this silo dies, the reminder re-activates the job,
+        // whose heartbeat (or, once it ended, EndedAsync) places it.
+        await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         await Index(tenant).Place(position, JobId);
         indexed = true;
-        await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         await Scheduler.Offer(Job.PendingWorkItems(JobId));
         logger.LogInformation("Job {Job} ({Tenant}) accepted: {Frames} frames in {Items} items", JobId, tenant, spec.Frames, Job.Items.Count);
         return SubmitResult.Of(Job.ToStatus(JobId));
@@ -217,19 +239,7 @@ public sealed partial class JobCoordinatorGrain(
     {
         // A submit whose index call failed (that grain's silo was just killed) left a job `list` would not show; the
         // client's retry then found the job and never submitted again. Placing is idempotent, so each activation does it once.
-        if (!indexed)
-        {
-            try
-            {
-                if (Job.IndexPosition is { } position) await Index(Job.Tenant).Place(position, JobId);
-                else await IndexPosition();
-                indexed = true;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Job {Job}: adding it to its tenant's index failed; the next beat retries", JobId);
-            }
-        }
+        await PlaceInIndexAsync();
         if (Job.IsTerminal) return;
         if (Writer.Dirty || DoneItems.Dirty) await PersistInBackgroundAsync();
         if (Progress.Dirty) await ReportProgressAsync();

@@ -27,7 +27,8 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
     {
         var legacy = index.State.JobIds;
         if (legacy.Count == 0) return;
-        for (int i = 0; i < legacy.Count; i++) await Page(i / PageSize).Put(i % PageSize, legacy[i]);
+        for (int first = 0; first < legacy.Count; first += PageSize)
+            await Page(first / PageSize).PutRange(0, legacy.Skip(first).Take(PageSize).ToArray());
         index.State.Count = legacy.Count;
         index.State.JobIds = new();
         await index.WriteOwnStateAsync();
@@ -61,7 +62,9 @@ public sealed class JobIndexGrain([PersistentState("index", "jobs")] IPersistent
         for (long page = 0; page * PageSize < index.State.Count; page++)
         {
             int offset = await Page(page).OffsetOf(jobId);
-            if (offset >= 0) return page * PageSize + offset;
+            if (offset < 0) continue;
+            await Page(page).Put(offset, jobId); // writes it again if that page's write had failed
+            return page * PageSize + offset;
         }
         long position = await Reserve();
         await Place(position, jobId);

@@ -16,19 +16,28 @@ public sealed class JobIndexPageGrain([PersistentState("index-page", "jobs")] IP
     /// <summary>A write failed: the in-memory page (the truth) is ahead of the stored one, so a repeated Put writes again.</summary>
     bool unsaved;
 
-    public async Task Put(int offset, string jobId)
+    public Task Put(int offset, string jobId) => PutRange(offset, [jobId]);
+
+    public async Task PutRange(int offset, string[] jobIds)
     {
-        if (offset is < 0 or >= IJobIndexPageGrain.PageSize)
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"a page holds offsets 0..{IJobIndexPageGrain.PageSize - 1}");
+        if (offset < 0 || offset + jobIds.Length > IJobIndexPageGrain.PageSize)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"a page holds offsets 0..{IJobIndexPageGrain.PageSize - 1}; got {jobIds.Length} id(s) from {offset}");
         var ids = page.State.Ids;
-        if (offset < ids.Count && ids[offset] is { } present)
+        bool changed = false;
+        for (int i = 0; i < jobIds.Length; i++)
         {
-            if (present == jobId && !unsaved) return;
-            if (present != jobId)
-                throw new InvalidOperationException($"index position {this.GetPrimaryKeyString()}:{offset} holds job '{present}', not '{jobId}'");
+            int at = offset + i;
+            if (at < ids.Count && ids[at] is { } present)
+            {
+                if (present != jobIds[i])
+                    throw new InvalidOperationException($"index position {this.GetPrimaryKeyString()}:{at} holds job '{present}', not '{jobIds[i]}'");
+                continue;
+            }
+            while (ids.Count <= at) ids.Add(null);
+            ids[at] = jobIds[i];
+            changed = true;
         }
-        while (ids.Count <= offset) ids.Add(null);
-        ids[offset] = jobId;
+        if (!changed && !unsaved) return;
         unsaved = true;
         await page.WriteOwnStateAsync();
         unsaved = false;

@@ -123,6 +123,9 @@ public sealed class ScdTrainer : Trainer
     static NetworkConfig StudentConfig(ScdOptions scd, NetworkConfig teacher)
     {
         scd.Validate();
+        int extra = teacher.ExtraBlocksPerStage + scd.StudentExtraBlocks;
+        if (extra > 8)
+            throw new ArgumentOutOfRangeException(nameof(scd), $"--extra-blocks {scd.StudentExtraBlocks} on a teacher with {teacher.ExtraBlocksPerStage} per stage makes {extra}; at most 8.");
         return teacher with
         {
             Dropout = scd.StudentDropout ?? teacher.Dropout,
