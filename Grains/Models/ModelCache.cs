@@ -48,6 +48,11 @@ public sealed class ModelCache(ModelCatalog catalog, IOptions<DeviceOptions> dev
                 modelId, device, kind.ComputeChunk, kind.Precision, cardPath, clock.ElapsedMilliseconds);
             metrics.ModelLoaded(modelId, device, clock.Elapsed);
             var sampler = new ConsistencySampler(network, torchDevice, kind.ComputeChunk);
+            // One frame through the sampler now: a device or precision that cannot run this network (a missing 16-bit
+            // kernel, a CUDA shim problem) then fails the load with its message, as a bad checkpoint does, instead of
+            // every lease. It also takes the first call's one-off costs (kernel selection, allocator) out of the first job.
+            int classes = card.Network.NumClasses;
+            using (sampler.Sample([SampleSpec.Image(0, 0, classes > 0 ? 0 : -1, classes)], SamplingSchedule.ForSteps(1), cancellationToken)) { }
             return new LoadedModel(modelId, device, network, card, sampler, kind.Precision, clock.Elapsed);
         }, cancellationToken);
     }
