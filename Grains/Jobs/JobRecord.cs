@@ -66,10 +66,7 @@ public sealed class JobRecord
     [Id(15)] public int NumClasses { get; set; }
     /// <summary>The tenant grain has been told that this (terminal) job ended and released its reservation.</summary>
     [Id(16)] public bool TenantReleased { get; set; }
-    /// <summary>
-    /// The job's position in its tenant's index (<see cref="IJobIndexGrain"/>), reserved before the job is stored; null for a
-    /// job stored before the index had positions (looked up once per activation when needed).
-    /// </summary>
+    /// <summary>Position in the tenant's index (<see cref="IJobIndexGrain"/>), reserved before storing; null for older jobs.</summary>
     [Id(17)] public long? IndexPosition { get; set; }
     /// <summary>
     /// Kinds of the devices that made the done items' frames (<see cref="Interfaces.DeviceKinds"/>), in order of first use;
