@@ -25,4 +25,12 @@ public sealed class Ema(ScmUNet online, ScmUNet average, double decay)
         var target = to.state_dict();
         foreach (var (name, value) in from.state_dict()) target[name].copy_(value);
     }
+
+    /// <summary>Whether two networks hold the same tensors by name and shape (so that <see cref="Copy"/> carries all of them).</summary>
+    public static bool SameShapes(ScmUNet a, ScmUNet b)
+    {
+        var ours = a.state_dict().ToDictionary(p => p.Key, p => string.Join("x", p.Value.shape));
+        var theirs = b.state_dict().ToDictionary(p => p.Key, p => string.Join("x", p.Value.shape));
+        return ours.Count == theirs.Count && ours.All(p => theirs.TryGetValue(p.Key, out var shape) && shape == p.Value);
+    }
 }

@@ -52,6 +52,13 @@ public sealed record ScdOptions
     /// denoises. They start as the identity, so the student still starts as the teacher.
     /// </summary>
     public int StudentExtraBlocks { get; init; }
+    /// <summary>
+    /// A consistency model's card to start the student from instead of the teacher (same architecture as the student):
+    /// to continue from a shipped model with another objective. Pair with TangentWarmup = 0 (it is past its warmup).
+    /// </summary>
+    public string? StudentFrom { get; init; }
+    /// <summary>The distribution-matching regulariser (<see cref="Training.DistributionMatching"/>); null: off (the paper's sCD).</summary>
+    public DistributionMatchingOptions? DistributionMatching { get; init; }
 
     public void Validate()
     {
@@ -65,6 +72,7 @@ public sealed record ScdOptions
             throw new ArgumentOutOfRangeException(nameof(TargetEmaDecay), $"--target-ema-decay must be in [0, 1); got {decay}.");
         if (StudentExtraBlocks is < 0 or > 8) throw new ArgumentOutOfRangeException(nameof(StudentExtraBlocks), $"--extra-blocks must be in [0, 8]; got {StudentExtraBlocks}.");
         if (StudentDropout is { } p && !(p >= 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(StudentDropout), $"--dropout must be in [0, 1); got {p}.");
+        DistributionMatching?.Validate();
         if (TargetEmaDecay is not null && EmaTargetFrom is null)
             throw new ArgumentException("--target-ema-decay needs --ema-target-from (it is the decay of that target network).", nameof(TargetEmaDecay));
     }
@@ -94,6 +102,7 @@ public sealed class ScdTrainer : Trainer
     /// <summary>The target network's own EMA (<see cref="ScdOptions.TargetEmaDecay"/>); null: the target is the model's EMA.</summary>
     readonly ScmUNet? targetNetwork;
     readonly Ema? targetEma;
+    readonly DistributionMatching? distributionMatching;
 
     public ScdTrainer(TrainingOptions options, ScdOptions scd, MnistDigits data)
         : this(options, scd, data, Checkpoint.Load(scd.TeacherCardPath, torch.device(options.Device))) { }
@@ -117,6 +126,9 @@ public sealed class ScdTrainer : Trainer
             targetNetwork.eval();
             targetEma = new Ema(Online, targetNetwork, decay);
         }
+        if (scd.DistributionMatching is { } dm)
+            distributionMatching = new DistributionMatching(dm, (xt, t, labels) => TeacherVelocity(this.teacher, xt, t, labels, scd.TeacherGuidance),
+                Place(new ScmUNet(teacher.Card.Network)), Normal, SampleTime);
     }
 
     /// <summary>The teacher's architecture, with the student's own dropout rate and extra blocks if asked for (validated first).</summary>
@@ -133,26 +145,55 @@ public sealed class ScdTrainer : Trainer
         };
     }
 
-    const string TargetStateName = "target-ema";
+    const string TargetStateName = "target-ema", FakeScoreStateName = "fake-score";
 
     protected override IReadOnlyList<(string Name, ScmUNet Network)> AuxiliaryState =>
-        targetNetwork is null ? [] : [(TargetStateName, targetNetwork)];
+    [
+        .. targetNetwork is null ? [] : new[] { (TargetStateName, targetNetwork) },
+        .. distributionMatching is null ? [] : new[] { (FakeScoreStateName, distributionMatching.FakeScore) },
+    ];
 
-    /// <summary>The target's EMA starts as the model's EMA (fresh, or resumed from a run saved without one).</summary>
+    /// <summary>
+    /// The target's EMA starts as the model's EMA, the fake score as the teacher (fresh, or resumed from a run saved without
+    /// them).
+    /// </summary>
     protected override void InitializeAuxiliary(IReadOnlyList<string> missing, TextWriter log)
     {
-        if (targetNetwork is null || !missing.Contains(TargetStateName)) return;
-        Ema.Copy(EmaNetwork, targetNetwork);
-        log.WriteLine($"Target network: its own EMA (decay {scd.TargetEmaDecay}) starts from the model's EMA.");
+        if (targetNetwork is not null && missing.Contains(TargetStateName))
+        {
+            Ema.Copy(EmaNetwork, targetNetwork);
+            log.WriteLine($"Target network: its own EMA (decay {scd.TargetEmaDecay}) starts from the model's EMA.");
+        }
+        if (distributionMatching is not null && missing.Contains(FakeScoreStateName))
+        {
+            Ema.Copy(teacher, distributionMatching.FakeScore);
+            log.WriteLine("Distribution matching: the fake-score network starts as the teacher.");
+        }
     }
 
     protected override void AfterStep() => targetEma?.Update();
 
     protected override string Objective => "scd";
     protected override string CardKind => ModelCard.ConsistencyKind;
-    protected override string? InitializedFrom => scd.TeacherCardPath;
+    protected override string? InitializedFrom => scd.StudentFrom ?? scd.TeacherCardPath;
 
-    protected override void InitializeFreshRun() => Ema.Copy(teacher, Online);
+    protected override void InitializeFreshRun()
+    {
+        if (scd.StudentFrom is null)
+        {
+            Ema.Copy(teacher, Online);
+            return;
+        }
+        var (network, card) = Checkpoint.Load(scd.StudentFrom, torch.device(Options.Device));
+        using (network)
+        {
+            if (card.Kind != ModelCard.ConsistencyKind)
+                throw new ArgumentException($"--student-from {scd.StudentFrom} is a '{card.Kind}' model; the student starts from a consistency model (or, without the option, the teacher).");
+            if (!Ema.SameShapes(Online, network))
+                throw new ArgumentException($"--student-from {scd.StudentFrom} has another architecture than this run's student (the teacher's, with --extra-blocks and --dropout).");
+            Ema.Copy(Place(network), Online);
+        }
+    }
 
     protected override Dictionary<string, double> Hyperparameters()
     {
@@ -167,6 +208,8 @@ public sealed class ScdTrainer : Trainer
         if (scd.TargetEmaDecay is { } targetDecay) h["target_ema_decay"] = targetDecay;
         if (scd.TeacherGuidance != 1.0) h["teacher_guidance"] = scd.TeacherGuidance;
         if (scd.StudentExtraBlocks > 0) h["student_extra_blocks"] = scd.StudentExtraBlocks;
+        if (scd.DistributionMatching is { } dm)
+            (h["dmd_weight"], h["dmd_from"], h["dmd_fake_learning_rate"], h["dmd_fake_updates"]) = (dm.Weight, dm.From, dm.FakeLearningRate, dm.FakeUpdates);
         return h;
     }
 
@@ -206,7 +249,8 @@ public sealed class ScdTrainer : Trainer
         var logvar = Online.LogVariance(tIn.detach());
         var weight = scd.PriorWeighting ? 1.0 / (sigmaData * t.tan()) : ones_like(t);
         var perSample = (fTheta - fMinus - g).square().flatten(1).mean([1]);
-        return (weight / logvar.exp() * perSample + logvar).mean();
+        var loss = (weight / logvar.exp() * perSample + logvar).mean();
+        return distributionMatching?.ActiveAt(iteration) == true ? loss + distributionMatching.Loss(Online, labels, iteration, generator) : loss;
     }
 
     /// <summary>dx_t/dt = sigma_data F_teacher(x_t / sigma_data, t), guided at scale <paramref name="guidance"/> (1 = none).</summary>

@@ -28,9 +28,7 @@ public sealed class TeacherTrainer(TrainingOptions options, NetworkConfig config
         {
             if (card.Kind != ModelCard.DiffusionKind)
                 throw new ArgumentException($"{initializeFrom} is a '{card.Kind}' model; a teacher starts from a diffusion model.");
-            var ours = Online.state_dict().ToDictionary(p => p.Key, p => string.Join("x", p.Value.shape));
-            var theirs = network.state_dict().ToDictionary(p => p.Key, p => string.Join("x", p.Value.shape));
-            if (ours.Count != theirs.Count || ours.Any(p => !theirs.TryGetValue(p.Key, out var shape) || shape != p.Value))
+            if (!Ema.SameShapes(Online, network))
                 throw new ArgumentException($"{initializeFrom} has another architecture than the one being trained (only the time embedding's frequencies may differ).");
             Place(network);
             Ema.Copy(network, Online);

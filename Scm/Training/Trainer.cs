@@ -117,7 +117,7 @@ public abstract class Trainer
             Ema.Copy(Online, EmaNetwork);
             progress = new RunState.Progress(0, 0, Options.Seed, Objective);
             log.WriteLine($"Starting {Objective}: {Online.ParameterCount():N0} parameters, {Options.Iterations} iterations, batch {Options.BatchSize}, on {Options.Device}.");
-            InitializeAuxiliary(AuxiliaryState.Select(a => a.Name).ToList(), TextWriter.Null);
+            InitializeAuxiliary(AuxiliaryState.Select(a => a.Name).ToList(), log);
         }
         Online.train();
         EmaNetwork.eval();

@@ -20,6 +20,9 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--tangent-warmup", "-5", "--tangent-warmup")]
     [InlineData("--teacher-guidance", "-1", "--teacher-guidance")]
     [InlineData("--target-ema-decay", "0.9", "--target-ema-decay")]
+    [InlineData("--dmd-weight", "0", "--dmd-weight")]
+    [InlineData("--dmd-from", "5", "--dmd-weight")]
+    [InlineData("--dmd-fake-updates", "0", "--dmd-fake-updates")]
     public async Task Train_scd_with_an_invalid_option_exits_2_naming_it(string option, string value, string named)
     {
         Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");

@@ -156,6 +156,17 @@ public static class TrainCommands
         {
             Description = "Residual blocks added to every stage of the student beyond the teacher's (more capacity; they start as the identity).",
         };
+        var studentFrom = new Option<string?>("--student-from")
+        {
+            Description = "Start the student from this consistency model's card instead of the teacher (same architecture); pair with --tangent-warmup 0.",
+        };
+        var dmdWeight = new Option<double?>("--dmd-weight")
+        {
+            Description = "Weight of the distribution-matching regulariser (DMD on the student's 1- and 2-step samples against a fake-score network; default: off).",
+        };
+        var dmdFrom = new Option<long>("--dmd-from") { Description = "With --dmd-weight: the first iteration of the regulariser." };
+        var dmdFakeLr = new Option<double>("--dmd-fake-lr") { Description = "With --dmd-weight: the fake-score network's learning rate.", DefaultValueFactory = _ => 1e-4 };
+        var dmdFakeUpdates = new Option<int>("--dmd-fake-updates") { Description = "With --dmd-weight: fake-score updates per iteration.", DefaultValueFactory = _ => 1 };
         var c = new Option<double>("--tangent-c") { Description = "c of the tangent normalisation.", DefaultValueFactory = _ => 0.1 };
         var every = new Option<int>("--evaluate-every")
         {
@@ -164,20 +175,26 @@ public static class TrainCommands
         };
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
         var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
-        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, jvpStep, emaTargetFrom, targetEmaDecay, guidance, dropout, extraBlocks, c, every, samples, classifier })
+        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, jvpStep, emaTargetFrom, targetEmaDecay, guidance, dropout, extraBlocks, studentFrom, dmdWeight, dmdFrom, dmdFakeLr, dmdFakeUpdates, c, every, samples, classifier })
             command.Options.Add(option);
         command.SetAction((r, ct) => Run(() =>
         {
             int evaluateEvery = r.GetValue(every);
             if (evaluateEvery < 0) throw new CliException($"--evaluate-every must be >= 0; got {evaluateEvery}.");
             var options = Options(r, common) with { EvaluateEvery = Math.Max(1, evaluateEvery) };
+            foreach (var option in new Option[] { dmdFrom, dmdFakeLr, dmdFakeUpdates })
+                if (r.GetValue(dmdWeight) is null && r.GetResult(option) is { Implicit: false })
+                    throw new CliException($"{option.Name} needs --dmd-weight (it configures the distribution-matching regulariser, off without it).");
             var data = LoadData(options.DataDirectory);
             var scd = new ScdOptions
             {
                 TeacherCardPath = r.GetValue(teacher)!, TangentWarmup = r.GetValue(warmup), PriorWeighting = r.GetValue(prior),
                 TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp), BackwardStep = r.GetValue(jvpStep),
                 EmaTargetFrom = r.GetValue(emaTargetFrom), TargetEmaDecay = r.GetValue(targetEmaDecay), TeacherGuidance = r.GetValue(guidance),
-                StudentDropout = r.GetValue(dropout), StudentExtraBlocks = r.GetValue(extraBlocks),
+                StudentDropout = r.GetValue(dropout), StudentExtraBlocks = r.GetValue(extraBlocks), StudentFrom = r.GetValue(studentFrom),
+                DistributionMatching = r.GetValue(dmdWeight) is { } weight
+                    ? new DistributionMatchingOptions { Weight = weight, From = r.GetValue(dmdFrom), FakeLearningRate = r.GetValue(dmdFakeLr), FakeUpdates = r.GetValue(dmdFakeUpdates) }
+                    : null,
             };
             var trainer = new ScdTrainer(options, scd, data);
             if (evaluateEvery == 0) return trainer.Run(Console.Out, ct);
