@@ -175,7 +175,11 @@ public static class TrainCommands
         };
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
         var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
-        foreach (var option in new Option[] { teacher, warmup, prior, norm, jvp, jvpStep, emaTargetFrom, targetEmaDecay, guidance, dropout, extraBlocks, studentFrom, dmdWeight, dmdFrom, dmdFakeLr, dmdFakeUpdates, c, every, samples, classifier })
+        foreach (var option in new Option[]
+                 {
+                     teacher, warmup, prior, norm, jvp, jvpStep, emaTargetFrom, targetEmaDecay, guidance, dropout, extraBlocks, studentFrom,
+                     dmdWeight, dmdFrom, dmdFakeLr, dmdFakeUpdates, c, every, samples, classifier,
+                 })
             command.Options.Add(option);
         command.SetAction((r, ct) => Run(() =>
         {
