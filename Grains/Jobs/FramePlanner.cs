@@ -12,7 +12,8 @@ public static class FramePlanner
         _ => VideoPlan.Frame(spec.Seed, spec.Classes, spec.Frames, frame, numClasses, spec.Guidance),
     };
 
-    public static SamplingSchedule Schedule(JobSpec spec) => SamplingSchedule.ForSteps(spec.Steps, spec.IntermediateTimes);
+    /// <summary>The job's times, or the default spacing from the model card's t_mid (<paramref name="tMid"/>; null: sCM's 1.1).</summary>
+    public static SamplingSchedule Schedule(JobSpec spec, double? tMid = null) => SamplingSchedule.ForSteps(spec.Steps, spec.IntermediateTimes, tMid);
 
     /// <summary>Splits frames 0..frames-1 into contiguous items of at most itemFrames.</summary>
     public static IEnumerable<(int First, int Count)> Shard(int frames, int itemFrames)

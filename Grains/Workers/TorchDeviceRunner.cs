@@ -29,7 +29,7 @@ public sealed class TorchDeviceRunner(ModelCache models) : IDeviceRunner
         var specs = items.SelectMany(item => Enumerable.Range(item.FirstFrame, item.FrameCount)
             .Select(frame => FramePlanner.Frame(item.Spec, frame, numClasses))).ToList();
         long started = Stopwatch.GetTimestamp();
-        var images = model.Sampler.Sample(specs, FramePlanner.Schedule(items[0].Spec), cancellationToken);
+        var images = model.Sampler.Sample(specs, FramePlanner.Schedule(items[0].Spec, model.Card.TMid), cancellationToken);
         return SampledBatch.Sampled(items, images, Stopwatch.GetElapsedTime(started).TotalSeconds, model.Id, started,
             new SamplingSetup(model.Sampler.ComputeBatch, model.Precision.ToString()));
     }

@@ -45,6 +45,8 @@ public static class Checkpoint
             throw new CheckpointException($"{cardPath}: kind must be '{ModelCard.ConsistencyKind}' or '{ModelCard.DiffusionKind}', got '{card.Kind}'.");
         if (Math.Abs(card.SigmaData - TrigFlow.SigmaData) > 1e-9)
             throw new CheckpointException($"{cardPath}: sigma_data {card.SigmaData} is not supported (this build uses {TrigFlow.SigmaData}).");
+        if (card.TMid is { } tMid && !(tMid > 0 && tMid < TrigFlow.TMax))
+            throw new CheckpointException($"{cardPath}: t_mid must be in (0, {TrigFlow.TMax:F4}); got {tMid}.");
         try { card.Network.Validate(); }
         catch (ArgumentException e) { throw new CheckpointException($"{cardPath}: {e.Message}", e); }
         if (card.ClassNames.Length != 0 && card.ClassNames.Length != card.Network.NumClasses)

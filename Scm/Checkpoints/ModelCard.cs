@@ -16,6 +16,12 @@ public sealed record ModelCard
     /// <summary>File name of the safetensors weights, relative to the card.</summary>
     public string Weights { get; init; } = "model.safetensors";
     public TrainingSummary? Training { get; init; }
+    /// <summary>
+    /// A consistency model's intermediate time for 2-step sampling (and the top of the N-step spacing), chosen with the
+    /// model on the validation split; a job that names no times samples at it. Null: sCM's 1.1. A model whose 1-step is
+    /// sharp needs less of its first sample re-drawn, so a lower t_mid keeps more of it (docs/MODEL.md).
+    /// </summary>
+    public double? TMid { get; init; }
 
     public const string ConsistencyKind = "consistency";
     public const string DiffusionKind = "diffusion";

@@ -34,15 +34,18 @@ public sealed class ValidationProbe : IDisposable
         (specs, requested) = (classBalanced, tensor(requestedClasses));
     }
 
-    /// <summary>Quality of <paramref name="network"/> (a consistency model on this probe's device) at 1 and 2 steps.</summary>
-    public (SampleQuality OneStep, SampleQuality TwoStep) Measure(ScmUNet network, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Quality of <paramref name="network"/> (a consistency model on this probe's device) at 1 and 2 steps, the second at
+    /// <paramref name="tMid"/> (null: sCM's 1.1).
+    /// </summary>
+    public (SampleQuality OneStep, SampleQuality TwoStep) Measure(ScmUNet network, double? tMid = null, CancellationToken cancellationToken = default)
     {
         bool wasTraining = network.training;
         network.eval();
         try
         {
             var sampler = new ConsistencySampler(network, device, computeBatch);
-            return (Judge(sampler, 1, cancellationToken), Judge(sampler, 2, cancellationToken));
+            return (Judge(sampler, SamplingSchedule.ForSteps(1), cancellationToken), Judge(sampler, SamplingSchedule.ForSteps(2, tMid: tMid), cancellationToken));
         }
         finally
         {
@@ -50,9 +53,9 @@ public sealed class ValidationProbe : IDisposable
         }
     }
 
-    SampleQuality Judge(ConsistencySampler sampler, int steps, CancellationToken cancellationToken)
+    SampleQuality Judge(ConsistencySampler sampler, SamplingSchedule schedule, CancellationToken cancellationToken)
     {
-        using var images = sampler.Sample(specs, SamplingSchedule.ForSteps(steps), cancellationToken);
+        using var images = sampler.Sample(specs, schedule, cancellationToken);
         return DigitQuality.Judge(classifier, images, requested, referenceMean, referenceCovariance);
     }
 

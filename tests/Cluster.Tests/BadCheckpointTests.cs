@@ -103,6 +103,7 @@ public class BadCheckpointTests
         yield return ("card-not-json", WriteCard("card-json", "{ \"name\": \"x\", "), "not a valid model card", true);
         yield return ("card-wrong-kind", BrokenCopy("kind", card: c => c["kind"] = "diffusion"), "'diffusion' model", false);
         yield return ("card-weights-traversal", BrokenCopy("traversal", card: c => c["weights"] = "../../etc/passwd"), "weights must be a file name beside the card", true);
+        yield return ("card-t-mid-out-of-range", BrokenCopy("tmid", card: c => c["t_mid"] = 1.6), "t_mid must be in (0, 1.5645)", true);
         yield return ("card-missing", Path.Combine(Path.GetTempPath(), "scm-cluster-tests", "no-such-dir", "model.json"), "Model card not found", true);
     }
 

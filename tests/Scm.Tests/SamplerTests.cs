@@ -75,6 +75,18 @@ public class SamplerTests
         Assert.Equal(Math.Atan(160), TrigFlow.TMax, 12); // atan(sigma_max / sigma_data) = atan(80 / 0.5)
     }
 
+    /// <summary>A model card's t_mid replaces 1.1 as the default (2 steps, and the top of the N-step spacing); given times still win.</summary>
+    [Fact]
+    public void A_model_cards_t_mid_is_the_default_and_given_times_override_it()
+    {
+        Assert.Equal([TrigFlow.TMax, 0.6], SamplingSchedule.ForSteps(2, tMid: 0.6).Times);
+        var three = SamplingSchedule.ForSteps(3, tMid: 0.3).Times;
+        Assert.Equal(0.3, three[1], 12);
+        Assert.Equal(0.15, three[2], 12); // the spacing ends at min(0.2, t_mid / 2): still decreasing
+        Assert.Equal([TrigFlow.TMax, 0.9], SamplingSchedule.ForSteps(2, [0.9], tMid: 0.6).Times);
+        Assert.Equal(SamplingSchedule.ForSteps(5).Times, SamplingSchedule.ForSteps(5, tMid: TrigFlow.DefaultTMid).Times);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]

@@ -39,7 +39,7 @@ public class ShippedModelQualityTests(ITestOutputHelper output)
         {
             var specs = Enumerable.Range(0, PerClass * Classes).Select(i => SampleSpec.Image(7, i, i / PerClass, Classes)).ToList();
             var sampler = new ConsistencySampler(student, CPU);
-            var batches = specs.Chunk(100).Select(batch => sampler.Sample(batch, SamplingSchedule.ForSteps(steps))).ToList();
+            var batches = specs.Chunk(100).Select(batch => sampler.Sample(batch, SamplingSchedule.ForSteps(steps, tMid: card.TMid))).ToList();
             using var images = cat(batches);
             foreach (var b in batches) b.Dispose();
             using var predicted = classifier.Classify(images);

@@ -16,13 +16,15 @@ public partial class TrainingTests
         string teacherCard = TrainTeacher("teacher", 2);
         string firstCard = new ScdTrainer(Options("scd-first", 3, 1e-3), Scd(teacherCard), Synthetic()).Run(TextWriter.Null, CancellationToken.None);
 
-        var continued = Scd(teacherCard) with { StudentFrom = firstCard, TangentWarmup = 0 };
+        Assert.Equal(TrigFlow.DefaultTMid, Checkpoint.ReadCard(firstCard).TMid);
+        var continued = Scd(teacherCard) with { StudentFrom = firstCard, TangentWarmup = 0, TMid = 0.6 };
         var trainer = new ScdTrainer(Options("scd-continued", 1, 1e-12), continued, Synthetic());
         string card = trainer.Run(TextWriter.Null, CancellationToken.None);
         var (first, _) = Checkpoint.Load(firstCard, CPU);
         var (teacher, _) = Checkpoint.Load(teacherCard, CPU);
         var (student, loaded) = Checkpoint.Load(card, CPU);
         Assert.Equal(firstCard, loaded.Training!.InitializedFrom);
+        Assert.Equal(0.6, loaded.TMid); // --t-mid: the card's default 2-step time for serving
         double fromFirst = MaxDifference(first, student), fromTeacher = MaxDifference(teacher, student);
         output.WriteLine($"continued student vs its start: {fromFirst:G3}; vs the teacher: {fromTeacher:G3}");
         Assert.True(fromFirst < 1e-6, $"{fromFirst}");

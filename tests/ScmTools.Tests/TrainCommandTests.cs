@@ -21,6 +21,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--teacher-guidance", "-1", "--teacher-guidance")]
     [InlineData("--target-ema-decay", "0.9", "--target-ema-decay")]
     [InlineData("--dmd-weight", "0", "--dmd-weight")]
+    [InlineData("--t-mid", "1.6", "--t-mid")]
     [InlineData("--dmd-from", "5", "--dmd-weight")]
     [InlineData("--dmd-fake-updates", "0", "--dmd-fake-updates")]
     public async Task Train_scd_with_an_invalid_option_exits_2_naming_it(string option, string value, string named)

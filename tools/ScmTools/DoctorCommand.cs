@@ -73,10 +73,10 @@ public static class DoctorCommand
         var (network, card) = Checkpoint.Load(modelCard, device);
         var sampler = new ConsistencySampler(network, device, computeChunk);
         var specs = Enumerable.Range(0, computeChunk).Select(i => SampleSpec.Image(1, i, i % Math.Max(1, card.Network.NumClasses), card.Network.NumClasses)).ToList();
-        using (sampler.Sample(specs, SamplingSchedule.ForSteps(2))) { }
+        using (sampler.Sample(specs, SamplingSchedule.ForSteps(2, tMid: card.TMid))) { }
         var clock = Stopwatch.StartNew();
         // Sample returns a CPU tensor: the copy back waits for the device, so the clock covers the GPU work.
-        using var images = sampler.Sample(specs, SamplingSchedule.ForSteps(2));
+        using var images = sampler.Sample(specs, SamplingSchedule.ForSteps(2, tMid: card.TMid));
         double seconds = clock.Elapsed.TotalSeconds;
         float min = images.min().item<float>(), max = images.max().item<float>();
         if (!float.IsFinite(min) || !float.IsFinite(max)) throw new InvalidOperationException("sampled images are not finite");

@@ -139,7 +139,8 @@ public static class EvalCommands
         var student = new ConsistencySampler(studentNet, device, computeBatch: s.BatchSize);
         var teacher = new TeacherSampler(teacherNet, device, computeBatch: s.BatchSize);
         var scm1 = MeasureRow("sCM 1-step", "1", specs, b => student.Sample(b, SamplingSchedule.ForSteps(1), ct));
-        var scm2 = MeasureRow("sCM 2-step", "2", specs, b => student.Sample(b, SamplingSchedule.ForSteps(2), ct));
+        // 2 steps at the card's t_mid (the one the model was selected with; sCM's 1.1 for a card without one).
+        var scm2 = MeasureRow("sCM 2-step" + (studentCard.TMid is { } tMid ? $" (t_mid {tMid:G3})" : ""), "2", specs, b => student.Sample(b, SamplingSchedule.ForSteps(2, tMid: studentCard.TMid), ct));
         rows.Add(scm1);
         rows.Add(scm2);
         QualityRow? teacher63 = null;
@@ -162,7 +163,7 @@ public static class EvalCommands
             for (int k = 1; k < s.NoiseSeeds; k++)
             {
                 ct.ThrowIfCancellationRequested();
-                using var images = student.Sample(Specs(s.Seed + (ulong)k), SamplingSchedule.ForSteps(steps), ct);
+                using var images = student.Sample(Specs(s.Seed + (ulong)k), SamplingSchedule.ForSteps(steps, tMid: studentCard.TMid), ct);
                 var (accuracy, fd) = DigitQuality.Judge(classifier, images, requested, heldOutMean, heldOutCovariance);
                 perSeed.Add((accuracy, fd));
                 log.WriteLine($"{row.Sampler}, seed {s.Seed + (ulong)k}: class accuracy {accuracy:P1}, FD {fd:F3}");

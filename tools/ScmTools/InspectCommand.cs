@@ -75,7 +75,7 @@ public static class InspectCommand
         {
             foreach (var (name, network) in new[] { ("EMA", ema), ("online", online) })
             {
-                var (one, two) = probe.Measure(network, cancellationToken);
+                var (one, two) = probe.Measure(network, card.TMid, cancellationToken);
                 Console.WriteLine($"  {name,-6}  1-step {one.Accuracy,6:P1} FD {one.FrechetDistance,8:F3}   2-step {two.Accuracy,6:P1} FD {two.FrechetDistance,7:F3}");
             }
         }

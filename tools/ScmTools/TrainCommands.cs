@@ -164,6 +164,11 @@ public static class TrainCommands
         {
             Description = "Weight of the distribution-matching regulariser (DMD on the student's 1- and 2-step samples against a fake-score network; default: off).",
         };
+        var tMid = new Option<double>("--t-mid")
+        {
+            Description = "The model's 2-step intermediate time: validation points, distribution matching's 2-step samples, and the card's default for serving.",
+            DefaultValueFactory = _ => Scm.TrigFlow.DefaultTMid
+        };
         var dmdFrom = new Option<long>("--dmd-from") { Description = "With --dmd-weight: the first iteration of the regulariser." };
         var dmdFakeLr = new Option<double>("--dmd-fake-lr") { Description = "With --dmd-weight: the fake-score network's learning rate.", DefaultValueFactory = _ => 1e-4 };
         var dmdFakeUpdates = new Option<int>("--dmd-fake-updates") { Description = "With --dmd-weight: fake-score updates per iteration.", DefaultValueFactory = _ => 1 };
@@ -178,7 +183,7 @@ public static class TrainCommands
         foreach (var option in new Option[]
                  {
                      teacher, warmup, prior, norm, jvp, jvpStep, emaTargetFrom, targetEmaDecay, guidance, dropout, extraBlocks, studentFrom,
-                     dmdWeight, dmdFrom, dmdFakeLr, dmdFakeUpdates, c, every, samples, classifier,
+                     tMid, dmdWeight, dmdFrom, dmdFakeLr, dmdFakeUpdates, c, every, samples, classifier,
                  })
             command.Options.Add(option);
         command.SetAction((r, ct) => Run(() =>
@@ -195,7 +200,7 @@ public static class TrainCommands
                 TeacherCardPath = r.GetValue(teacher)!, TangentWarmup = r.GetValue(warmup), PriorWeighting = r.GetValue(prior),
                 TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp), BackwardStep = r.GetValue(jvpStep),
                 EmaTargetFrom = r.GetValue(emaTargetFrom), TargetEmaDecay = r.GetValue(targetEmaDecay), TeacherGuidance = r.GetValue(guidance),
-                StudentDropout = r.GetValue(dropout), StudentExtraBlocks = r.GetValue(extraBlocks), StudentFrom = r.GetValue(studentFrom),
+                StudentDropout = r.GetValue(dropout), StudentExtraBlocks = r.GetValue(extraBlocks), StudentFrom = r.GetValue(studentFrom), TMid = r.GetValue(tMid),
                 DistributionMatching = r.GetValue(dmdWeight) is { } weight
                     ? new DistributionMatchingOptions { Weight = weight, From = r.GetValue(dmdFrom), FakeLearningRate = r.GetValue(dmdFakeLr), FakeUpdates = r.GetValue(dmdFakeUpdates) }
                     : null,

@@ -87,7 +87,8 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         var (poolImages, poolLabels) = Against == JudgedAgainst.Validation ? (data.FitImages, data.FitLabels) : (data.TrainImages, data.TrainLabels);
         double floor = DigitQuality.Floor(classifier, poolImages, poolLabels, referenceFeatures, Samples / Classes).Mean;
 
-        string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is null ? "" : $" (t = {string.Join(", ", StudentTimes)})");
+        string studentName = $"sCM {StudentSteps}-step" + (StudentTimes is not null ? $" (t = {string.Join(", ", StudentTimes)})"
+            : studentCard.TMid is { } tMid && StudentSteps > 1 ? $" (the card's t_mid {tMid:G3})" : "");
         string teacherName = $"teacher {TeacherNfe} NFE" + (TeacherGuidance != 1 ? $", CFG {TeacherGuidance:G3}" : "");
         output.WriteLine($"student:  {Student} ({studentName}, network evaluated on chunks of {BatchSize})");
         output.WriteLine($"teacher:  {Teacher} ({teacherName}, DPM-Solver++(2M), chunks of {BatchSize})");
@@ -100,7 +101,7 @@ sealed record ConsistencyVsDiffusionBench(string Student, string Teacher, string
         var student = new ConsistencySampler(studentNet, device, BatchSize);
         var teacher = new TeacherSampler(teacherNet, device, BatchSize);
         SamplingSchedule studentSchedule;
-        try { studentSchedule = SamplingSchedule.ForSteps(StudentSteps, StudentTimes); }
+        try { studentSchedule = SamplingSchedule.ForSteps(StudentSteps, StudentTimes, studentCard.TMid); }
         catch (ArgumentException e) { throw new CliException($"--student-times: {e.Message}"); }
         var teacherSchedule = TeacherSchedule.ForNfe(TeacherNfe);
         Tensor SampleStudent(int start) => student.Sample(specs.GetRange(start, BatchSize), studentSchedule, ct);
