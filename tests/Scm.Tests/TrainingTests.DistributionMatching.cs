@@ -1,7 +1,7 @@
 using Scm.Checkpoints;
 using Scm.Network;
-using static Scm.Tests.TestSupport;
 using Scm.Training;
+using static Scm.Tests.TestSupport;
 using static TorchSharp.torch;
 
 namespace Scm.Tests;
