@@ -44,10 +44,17 @@ public static class TrigFlow
     }
 
     /// <summary>The consistency function f(x_t, t) (t: [B]).</summary>
-    public static Tensor Consistency(ScmUNet network, Tensor xt, Tensor t, Tensor? labels, Tensor? guidance)
+    public static Tensor Consistency(ScmUNet network, Tensor xt, Tensor t, Tensor? labels, Tensor? guidance) =>
+        Denoised(xt, t, Velocity(network, xt, t, labels, guidance));
+
+    /// <summary>
+    /// The x0 a velocity v = dx_t/dt implies, cos(t) x_t - sin(t) v (t: [B]): a consistency model's output, and a diffusion
+    /// network's x0-prediction.
+    /// </summary>
+    public static Tensor Denoised(Tensor xt, Tensor t, Tensor velocity)
     {
         var tb = t.view(-1, 1, 1, 1);
-        return tb.cos() * xt - tb.sin() * Velocity(network, xt, t, labels, guidance);
+        return tb.cos() * xt - tb.sin() * velocity;
     }
 
     /// <summary>Forward noising: x_t = cos(t) x0 + sin(t) z (z already scaled by sigma_data).</summary>

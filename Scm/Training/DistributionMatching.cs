@@ -39,7 +39,7 @@ public sealed record DistributionMatchingOptions
 ///   L_dm = lambda * mean (x - stopgrad(x - grad))^2 / 2,   whose gradient with respect to x is lambda * grad / numel.
 /// The samples are half 1-step (from noise at t_max) and half 2-step (the first step without gradient, re-noised to the model's t_mid),
 /// the two samplers the cluster serves. D(x_t, t) = cos(t) x_t - sin(t) sigma_data F(x_t / sigma_data, t) is a diffusion
-/// network's x0-prediction (TrigFlow's consistency function of a velocity network).
+/// network's x0-prediction (<see cref="TrigFlow.Denoised"/>).
 /// </summary>
 public sealed class DistributionMatching
 {
@@ -66,9 +66,9 @@ public sealed class DistributionMatching
     public DistributionMatching(DistributionMatchingOptions options, Func<Tensor, Tensor, Tensor, Tensor> teacherVelocity, ScmUNet fakeScore,
         Func<long[], Generator, Tensor> normal, Func<Generator, Tensor> diffusionTime, double tMid)
     {
-        this.tMid = tMid;
         options.Validate();
         this.options = options;
+        this.tMid = tMid;
         this.teacherVelocity = teacherVelocity;
         this.normal = normal;
         this.diffusionTime = diffusionTime;
@@ -99,8 +99,8 @@ public sealed class DistributionMatching
         using (no_grad())
         {
             FakeScore.eval();
-            var real = Denoise(teacherVelocity(xt, t, labels), xt, t);
-            var fake = Denoise(TrigFlow.Velocity(FakeScore, xt, t, labels, null), xt, t);
+            var real = TrigFlow.Denoised(xt, t, teacherVelocity(xt, t, labels));
+            var fake = TrigFlow.Consistency(FakeScore, xt, t, labels, null);
             var normalizer = (x - real).abs().mean([1, 2, 3], keepdim: true).clamp_min(1e-4);
             gradient = (fake - real) / normalizer;
             FakeScore.train();
@@ -132,19 +132,8 @@ public sealed class DistributionMatching
         fakeOptimizer.zero_grad();
         var t = diffusionTime(generator);
         var z = normal(samples.shape, generator) * TrigFlow.SigmaData;
-        var tb = t.view(-1, 1, 1, 1);
-        var target = tb.cos() * z - tb.sin() * samples;
-        var prediction = TrigFlow.Velocity(FakeScore, TrigFlow.Noise(samples, z, t), t, labels, null);
-        var loss = (prediction - target).square().mean() / (TrigFlow.SigmaData * TrigFlow.SigmaData);
-        loss.backward();
+        TeacherTrainer.DiffusionLoss(FakeScore, samples, z, t, labels).backward();
         nn.utils.clip_grad_norm_(FakeScore.parameters(), 1.0);
         fakeOptimizer.step();
-    }
-
-    /// <summary>A velocity network's x0-prediction: cos(t) x_t - sin(t) v.</summary>
-    static Tensor Denoise(Tensor velocity, Tensor xt, Tensor t)
-    {
-        var tb = t.view(-1, 1, 1, 1);
-        return tb.cos() * xt - tb.sin() * velocity;
     }
 }

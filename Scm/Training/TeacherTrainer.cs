@@ -40,10 +40,20 @@ public sealed class TeacherTrainer(TrainingOptions options, NetworkConfig config
         var (x0, labels) = Batch(generator);
         var t = SampleTime(generator);
         var z = Normal(x0.shape, generator) * TrigFlow.SigmaData;
+        return DiffusionLoss(Online, x0, z, t, labels);
+    }
+
+    /// <summary>
+    /// The TrigFlow diffusion loss ||sigma_data F(x_t / sigma_data, t) - v_t||^2 / sigma_data^2 of <paramref name="network"/>
+    /// on data <paramref name="x0"/>, noise <paramref name="z"/> (already scaled by sigma_data) and times <paramref name="t"/>
+    /// ([B]); also what distribution matching's fake score learns on the student's samples.
+    /// </summary>
+    public static Tensor DiffusionLoss(ScmUNet network, Tensor x0, Tensor z, Tensor t, Tensor? labels)
+    {
         var xt = TrigFlow.Noise(x0, z, t);
         var tb = t.view(-1, 1, 1, 1);
         var target = tb.cos() * z - tb.sin() * x0;
-        var prediction = TrigFlow.Velocity(Online, xt, t, labels, null);
+        var prediction = TrigFlow.Velocity(network, xt, t, labels, null);
         return (prediction - target).square().mean() / (TrigFlow.SigmaData * TrigFlow.SigmaData);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Grains.Interfaces;
 
@@ -38,8 +37,6 @@ public class ModelTMidTests
         Assert.True(result.Accepted, string.Join("; ", result.Errors));
         var status = await JobWaiter.UntilTerminalAsync(harness.Client, jobId, TimeSpan.FromSeconds(90));
         Assert.Equal(JobState.Completed, status.State);
-        var bytes = await harness.Blobs.GetAsync(status.ManifestBlob!) ?? throw new InvalidOperationException("no manifest");
-        using var manifest = JsonDocument.Parse(bytes);
-        return manifest.RootElement.GetProperty("frames").EnumerateArray().Select(f => f.GetProperty("sha256").GetString()!).ToList();
+        return (await ManifestReader.ReadAsync(harness.Blobs, status.ManifestBlob!)).Select(f => f.Sha256).ToList();
     }
 }
