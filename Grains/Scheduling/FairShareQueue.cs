@@ -70,8 +70,12 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
         t.UsageAt = time.GetUtcNow();
     }
 
-    /// <summary>Removes and returns the next lease's items for a worker (empty when nothing is eligible).</summary>
-    public List<WorkItem> Take(string workerId, int maxFrames)
+    /// <summary>
+    /// Removes and returns the next lease's items for a worker (empty when nothing is eligible). <paramref name="liveWorkers"/>
+    /// are the workers that can take work now: a blocklist steers a job away from a worker only while another of them is
+    /// not blocklisted for it (see <see cref="Eligible"/>).
+    /// </summary>
+    public List<WorkItem> Take(string workerId, int maxFrames, IReadOnlyCollection<string> liveWorkers)
     {
         var order = tenants.Values.Where(t => t.Pending.Count > 0)
             .OrderBy(t => DecayedUsage(t) / t.Weight).ThenBy(t => t.Name, StringComparer.Ordinal).ToList();
@@ -79,7 +83,7 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
         WorkItem? first = null;
         foreach (var tenant in order)
         {
-            first = tenant.Pending.FirstOrDefault(item => Eligible(item, workerId));
+            first = tenant.Pending.FirstOrDefault(item => Eligible(item, workerId, liveWorkers));
             if (first is not null) break;
         }
         if (first is null) return taken;
@@ -89,7 +93,7 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
             foreach (var item in tenant.Pending)
             {
                 if (frames >= maxFrames) break;
-                if (item.SamplingKey != key || !Eligible(item, workerId)) continue;
+                if (item.SamplingKey != key || !Eligible(item, workerId, liveWorkers)) continue;
                 if (taken.Count > 0 && frames + item.FrameCount > maxFrames) continue;
                 taken.Add(item);
                 frames += item.FrameCount;
@@ -109,7 +113,13 @@ public sealed class FairShareQueue(TimeSpan halfLife, TimeProvider time)
         Tenant = t.Name, QueuedItems = t.Pending.Count, QueuedFrames = t.QueuedFrames, DecayedUsage = DecayedUsage(t), Weight = t.Weight,
     }).ToArray();
 
-    bool Eligible(WorkItem item, string workerId) => !(blocklist.TryGetValue(item.JobKey, out var w) && w.Contains(workerId));
+    /// <summary>
+    /// A blocklisted worker is skipped for a job while some other live worker is not blocklisted for it; once every live
+    /// worker is (the others died, or one lost lease blamed the only survivor for all its items), the blocklist yields:
+    /// the job's attempts (Scheduler:MaxAttempts) still bound the retries, and the job never waits for a worker that cannot come.
+    /// </summary>
+    bool Eligible(WorkItem item, string workerId, IReadOnlyCollection<string> liveWorkers) =>
+        !(blocklist.TryGetValue(item.JobKey, out var blocked) && blocked.Contains(workerId) && liveWorkers.Any(other => !blocked.Contains(other)));
 
     double DecayedUsage(Tenant t)
     {

@@ -179,7 +179,7 @@ public sealed class SchedulerGrain : Grain, ISchedulerGrain
 
     WorkLease? TryGrant(LeaseRequest request)
     {
-        var items = queue.Take(request.WorkerId, request.MaxFrames);
+        var items = queue.Take(request.WorkerId, request.MaxFrames, workers.Keys);
         if (items.Count == 0) return null;
         int frames = items.Sum(i => i.FrameCount);
         double provisional = frames * secondsPerFrameEstimate;

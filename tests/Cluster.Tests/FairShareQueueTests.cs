@@ -35,12 +35,12 @@ public class FairShareQueueTests
         var queue = new FairShareQueue(TimeSpan.FromMinutes(1), clock);
         for (int i = 0; i < 4; i++) { queue.Add(Item("a", "ja", i)); queue.Add(Item("b", "jb", i)); }
         queue.Charge("a", 10);
-        Assert.Equal("b", queue.Take("w", 4).Single().Tenant);
+        Assert.Equal("b", queue.Take("w", 4, ["w"]).Single().Tenant);
         queue.Charge("b", 30);
-        Assert.Equal("a", queue.Take("w", 4).Single().Tenant);
+        Assert.Equal("a", queue.Take("w", 4, ["w"]).Single().Tenant);
 
         queue.SetWeight("b", 4); // b may use 4x as much: 30 / 4 < 10
-        Assert.Equal("b", queue.Take("w", 4).Single().Tenant);
+        Assert.Equal("b", queue.Take("w", 4, ["w"]).Single().Tenant);
 
         clock.Now += TimeSpan.FromMinutes(1);
         var usage = queue.Snapshot().ToDictionary(t => t.Tenant, t => t.DecayedUsage);
@@ -55,7 +55,7 @@ public class FairShareQueueTests
         queue.Add(Item("a", "low", 0));
         queue.Add(Item("a", "high", 5, priority: 3));
         queue.Add(Item("a", "low", 1));
-        Assert.Equal(["high", "low", "low"], Enumerable.Range(0, 3).Select(_ => queue.Take("w", 4).Single().JobId));
+        Assert.Equal(["high", "low", "low"], Enumerable.Range(0, 3).Select(_ => queue.Take("w", 4, ["w"]).Single().JobId));
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public class FairShareQueueTests
         queue.Add(Item("b", "j2", 0, frames: 4, model: "other"));
         queue.Add(Item("b", "j3", 0, frames: 4));
         queue.Add(Item("b", "j3", 1, frames: 4));
-        var lease = queue.Take("w", 8);
+        var lease = queue.Take("w", 8, ["w"]);
         Assert.Equal(["j1", "j3"], lease.Select(i => i.JobId));
         Assert.All(lease, i => Assert.Equal("m", i.Spec.ModelId));
         Assert.Equal(2, queue.Count); // j2 (another model) and j3's second item (no room)
@@ -79,8 +79,8 @@ public class FairShareQueueTests
         queue.Add(Item("a", "j1", 0));
         queue.Add(Item("a", "j2", 0));
         queue.Blocklist(JobKey.Of("a", "j1"), "bad");
-        Assert.Equal("j2", queue.Take("bad", 8).Single().JobId);
-        Assert.Empty(queue.Take("bad", 8));
+        Assert.Equal("j2", queue.Take("bad", 8, ["bad", "good"]).Single().JobId);
+        Assert.Empty(queue.Take("bad", 8, ["bad", "good"]));
         Assert.Equal(1, queue.RemoveJob(JobKey.Of("a", "j1")));
         Assert.Equal(0, queue.Count);
     }
@@ -92,8 +92,26 @@ public class FairShareQueueTests
         Assert.True(queue.Add(Item("a", "j", 0)));
         Assert.True(queue.Add(Item("b", "j", 0))); // not dropped as a duplicate of a's item
         queue.Blocklist(JobKey.Of("a", "j"), "bad");
-        Assert.Equal("b", queue.Take("bad", 8).Single().Tenant);
+        Assert.Equal("b", queue.Take("bad", 8, ["bad", "good"]).Single().Tenant);
         Assert.Equal(1, queue.RemoveJob(JobKey.Of("a", "j")));
         Assert.Equal(0, queue.Count);
+    }
+
+    /// <summary>
+    /// When every live worker is blocklisted for a job (its other workers died, or a lease whose grant was lost with a dying
+    /// scheduler silo expired and blamed the survivor for all its items), the blocklist yields instead of stranding the job
+    /// (ScmctlFailoverTests stalled at 1,940 of 2,000 frames this way).
+    /// </summary>
+    [Fact]
+    public void A_blocklist_yields_when_every_live_worker_is_blocklisted_for_the_job()
+    {
+        var queue = new FairShareQueue(TimeSpan.FromMinutes(1), new ManualClock());
+        queue.Add(Item("a", "j1", 0));
+        queue.Blocklist(JobKey.Of("a", "j1"), "survivor");
+        Assert.Empty(queue.Take("survivor", 8, ["survivor", "other"]));
+        queue.Blocklist(JobKey.Of("a", "j1"), "other");
+        Assert.Equal("j1", queue.Take("survivor", 8, ["survivor", "other"]).Single().JobId);
+        queue.Add(Item("a", "j1", 1));
+        Assert.Equal("j1", queue.Take("survivor", 8, ["survivor"]).Single().JobId);
     }
 }

@@ -52,7 +52,7 @@ public class FairShareQueueBenchmarks
     [Benchmark(Description = "lease: take + charge + re-add")]
     public int LeaseCycle()
     {
-        var items = queue.Take(workers[next++ % workers.Length], FramesPerItem);
+        var items = queue.Take(workers[next++ % workers.Length], FramesPerItem, workers);
         foreach (var item in items)
         {
             queue.Charge(item.Tenant, 0.2);
