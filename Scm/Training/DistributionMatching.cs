@@ -80,6 +80,9 @@ public sealed class DistributionMatching
 
     public ScmUNet FakeScore { get; }
 
+    /// <summary>Fake-score updates skipped because their gradient was not finite (<see cref="GradientGuard"/>).</summary>
+    public long SkippedFakeUpdates { get; private set; }
+
     public bool ActiveAt(long iteration) => iteration >= options.From;
 
     /// <summary>
@@ -133,7 +136,7 @@ public sealed class DistributionMatching
         var t = diffusionTime(generator);
         var z = normal(samples.shape, generator) * TrigFlow.SigmaData;
         TeacherTrainer.DiffusionLoss(FakeScore, samples, z, t, labels).backward();
-        nn.utils.clip_grad_norm_(FakeScore.parameters(), 1.0);
-        fakeOptimizer.step();
+        if (GradientGuard.ClipOrSkip(FakeScore.parameters(), 1.0)) fakeOptimizer.step();
+        else SkippedFakeUpdates++;
     }
 }

@@ -133,6 +133,7 @@ public abstract class Trainer
         long iteration = progress.Iteration;
         var (lossSum, lossCount) = (0.0, 0);
         double Seconds() => previousSeconds + clock.Elapsed.TotalSeconds;
+        var guard = new GradientGuard(Objective, Options.RunDirectory);
 
         void Save()
         {
@@ -159,8 +160,12 @@ public abstract class Trainer
                 if (!double.IsFinite(value))
                     throw new InvalidOperationException($"{Objective}: loss became {value} at iteration {iteration}; last good checkpoint is in {Options.RunDirectory}.");
                 loss.backward();
-                nn.utils.clip_grad_norm_(Online.parameters(), Options.GradientClip);
-                optimizer.step();
+                if (GradientGuard.ClipOrSkip(Online.parameters(), Options.GradientClip))
+                {
+                    optimizer.step();
+                    guard.Stepped();
+                }
+                else log.WriteLine($"{Objective}: iteration {iteration}: gradient not finite (loss {value:F4}); step skipped, weights unchanged ({guard.Skipped(iteration)} skipped so far in this process).");
                 ema.Update();
                 AfterStep();
                 iteration++;
