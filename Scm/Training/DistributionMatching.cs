@@ -57,6 +57,8 @@ public sealed class DistributionMatching
     readonly Func<Generator, Tensor> diffusionTime;
     readonly optim.Optimizer fakeOptimizer;
     readonly double tMid;
+    /// <summary>The last <see cref="Loss"/>'s samples (detached) and labels, for <see cref="UpdateFakeScore(Generator)"/>.</summary>
+    (Tensor Samples, Tensor Labels)? pending;
 
     /// <param name="teacherVelocity">(x_t, t, labels) -> dx_t/dt of the teacher (guided as sCD's tangents are).</param>
     /// <param name="fakeScore">The fake-score network, on the training device; the caller initialises it (as the teacher).</param>
@@ -86,13 +88,14 @@ public sealed class DistributionMatching
     public bool ActiveAt(long iteration) => iteration >= options.From;
 
     /// <summary>
-    /// The regulariser's loss for <paramref name="iteration"/> (0 before its start and during the fake score's head start),
-    /// after the fake-score network's update(s) on the same samples. Differentiable in the student's parameters only.
+    /// The regulariser's loss for <paramref name="iteration"/> (0 before its start and during the fake score's head start).
+    /// Differentiable in the student's parameters only. The samples are kept for the fake score's update(s), which come
+    /// after the student's step (<see cref="UpdateFakeScore"/>): no other backward pass runs while the student's graph is alive.
     /// </summary>
     public Tensor Loss(ScmUNet student, Tensor labels, long iteration, Generator generator)
     {
         var samples = StudentSamples(student, labels, generator);
-        for (int k = 0; k < options.FakeUpdates; k++) UpdateFakeScore(samples.detach(), labels, generator);
+        pending = (samples.detach(), labels);
         if (iteration < options.From + HeadStart) return zeros([], samples.dtype, samples.device);
 
         var x = samples.detach();
@@ -129,7 +132,17 @@ public sealed class DistributionMatching
         return cat([first, second]);
     }
 
-    /// <summary>One step of the teacher's diffusion loss on the student's samples: the fake score follows the student.</summary>
+    /// <summary>
+    /// The fake score's update(s) on the samples of the last <see cref="Loss"/> (none if it was not called): steps of the
+    /// teacher's diffusion loss on the student's samples, so that the fake score follows the student.
+    /// </summary>
+    public void UpdateFakeScore(Generator generator)
+    {
+        if (pending is not var (samples, labels)) return;
+        pending = null;
+        for (int k = 0; k < options.FakeUpdates; k++) UpdateFakeScore(samples, labels, generator);
+    }
+
     void UpdateFakeScore(Tensor samples, Tensor labels, Generator generator)
     {
         fakeOptimizer.zero_grad();

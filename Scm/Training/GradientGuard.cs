@@ -5,8 +5,8 @@ namespace Scm.Training;
 
 /// <summary>
 /// Skips optimizer steps whose gradient is not finite, and stops a run whose gradients stay that way.
-/// Why: on some CPUs (seen on AMD Zen 5 with TorchSharp 0.107's libtorch, docs/MODEL-ABLATIONS.md) the backward pass of a finite loss
-/// now and then yields NaN gradients in every layer below the output GroupNorm. clip_grad_norm_ then turns every weight
+/// Why: on an AMD Zen 5 CPU, before oneDNN was capped at AVX2 there (<see cref="OneDnnIsa"/>), the backward pass of a finite loss
+/// now and then yielded NaN gradients in every layer but the output convolution. clip_grad_norm_ then turns every weight
 /// into NaN, and the run is lost although its loss never was. Mixed-precision training meets the same event (an
 /// overflowing gradient) with the same answer: leave the weights as they are and go on with the next batch.
 /// </summary>

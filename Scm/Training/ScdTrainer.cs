@@ -174,7 +174,11 @@ public sealed class ScdTrainer : Trainer
         }
     }
 
-    protected override void AfterStep() => targetEma?.Update();
+    protected override void AfterStep(long iteration, Generator generator)
+    {
+        targetEma?.Update();
+        distributionMatching?.UpdateFakeScore(generator);
+    }
 
     protected override string Objective => "scd";
     protected override string CardKind => ModelCard.ConsistencyKind;

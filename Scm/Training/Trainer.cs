@@ -72,8 +72,8 @@ public abstract class Trainer
     /// </summary>
     protected virtual void InitializeAuxiliary(IReadOnlyList<string> missing, TextWriter log) { }
 
-    /// <summary>Called after each optimizer step and EMA update.</summary>
-    protected virtual void AfterStep() { }
+    /// <summary>Called after each optimizer step (or skipped step) and EMA update, with the iteration's generator.</summary>
+    protected virtual void AfterStep(long iteration, Generator generator) { }
 
     /// <summary>The loss of one iteration; <paramref name="generator"/> is seeded from (seed, iteration).</summary>
     protected abstract Tensor Loss(long iteration, Generator generator);
@@ -167,7 +167,7 @@ public abstract class Trainer
                 }
                 else log.WriteLine($"{Objective}: iteration {iteration}: gradient not finite (loss {value:F4}); step skipped, weights unchanged ({guard.Skipped(iteration)} skipped so far in this process).");
                 ema.Update();
-                AfterStep();
+                AfterStep(iteration, generator);
                 iteration++;
                 (lossSum, lossCount) = (lossSum + value, lossCount + 1);
                 bar.Report(iteration, value, force: iteration == Options.Iterations);
