@@ -165,7 +165,11 @@ public abstract class Trainer
                     optimizer.step();
                     guard.Stepped();
                 }
-                else log.WriteLine($"{Objective}: iteration {iteration}: gradient not finite (loss {value:F4}); step skipped, weights unchanged ({guard.Skipped(iteration)} skipped so far in this process).");
+                else
+                {
+                    long skipped = guard.Skipped(iteration);
+                    log.WriteLine($"{Objective}: iteration {iteration}: gradient not finite (loss {value:F4}); step skipped, weights unchanged ({skipped} skipped so far in this process).");
+                }
                 ema.Update();
                 AfterStep(iteration, generator);
                 iteration++;
