@@ -5,7 +5,7 @@ namespace Scm.Training;
 
 /// <summary>
 /// Skips optimizer steps whose gradient is not finite, and stops a run whose gradients stay that way.
-/// Why: on an AMD Zen 5 CPU, before oneDNN was capped at AVX2 there (<see cref="OneDnnIsa"/>), the backward pass of a finite loss
+/// Why: on an AMD Zen 5 CPU, before oneDNN was capped at SSE4.1 there (<see cref="OneDnnIsa"/>), the backward pass of a finite loss
 /// now and then yielded NaN gradients in every layer but the output convolution. clip_grad_norm_ then turns every weight
 /// into NaN, and the run is lost although its loss never was. Mixed-precision training meets the same event (an
 /// overflowing gradient) with the same answer: leave the weights as they are and go on with the next batch.

@@ -1,6 +1,6 @@
 namespace Scm.Tests;
 
-/// <summary>The oneDNN AVX2 cap applies to AMD Zen 5 and later only (its AVX-512 kernels corrupted training there).</summary>
+/// <summary>The oneDNN SSE4.1 cap applies to AMD Zen 5 and later only (its kernels corrupted training there).</summary>
 public class OneDnnIsaTests
 {
     [Theory]
