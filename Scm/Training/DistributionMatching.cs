@@ -82,9 +82,6 @@ public sealed class DistributionMatching
 
     public ScmUNet FakeScore { get; }
 
-    /// <summary>Fake-score updates skipped because their gradient was not finite (<see cref="GradientGuard"/>).</summary>
-    public long SkippedFakeUpdates { get; private set; }
-
     public bool ActiveAt(long iteration) => iteration >= options.From;
 
     /// <summary>
@@ -134,22 +131,28 @@ public sealed class DistributionMatching
 
     /// <summary>
     /// The fake score's update(s) on the samples of the last <see cref="Loss"/> (none if it was not called): steps of the
-    /// teacher's diffusion loss on the student's samples, so that the fake score follows the student.
+    /// teacher's diffusion loss on the student's samples, so that the fake score follows the student. Returns how many
+    /// of them were skipped because their gradient was not finite (<see cref="GradientGuard"/>).
     /// </summary>
-    public void UpdateFakeScore(Generator generator)
+    public int UpdateFakeScore(Generator generator)
     {
-        if (pending is not var (samples, labels)) return;
+        if (pending is not var (samples, labels)) return 0;
         pending = null;
-        for (int k = 0; k < options.FakeUpdates; k++) UpdateFakeScore(samples, labels, generator);
+        int skipped = 0;
+        for (int k = 0; k < options.FakeUpdates; k++)
+            if (!UpdateFakeScore(samples, labels, generator)) skipped++;
+        return skipped;
     }
 
-    void UpdateFakeScore(Tensor samples, Tensor labels, Generator generator)
+    /// <summary>One step of the fake score's diffusion loss; false if it was skipped (gradient not finite).</summary>
+    bool UpdateFakeScore(Tensor samples, Tensor labels, Generator generator)
     {
         fakeOptimizer.zero_grad();
         var t = diffusionTime(generator);
         var z = normal(samples.shape, generator) * TrigFlow.SigmaData;
         TeacherTrainer.DiffusionLoss(FakeScore, samples, z, t, labels).backward();
-        if (GradientGuard.ClipOrSkip(FakeScore.parameters(), 1.0)) fakeOptimizer.step();
-        else SkippedFakeUpdates++;
+        if (!GradientGuard.ClipOrSkip(FakeScore.parameters(), 1.0)) return false;
+        fakeOptimizer.step();
+        return true;
     }
 }

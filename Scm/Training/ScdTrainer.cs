@@ -174,10 +174,11 @@ public sealed class ScdTrainer : Trainer
         }
     }
 
-    protected override void AfterStep(long iteration, Generator generator)
+    protected override void AfterStep(long iteration, Generator generator, TextWriter log)
     {
         targetEma?.Update();
-        distributionMatching?.UpdateFakeScore(generator);
+        if (distributionMatching?.UpdateFakeScore(generator) is > 0 and var skipped)
+            log.WriteLine($"scd: iteration {iteration}: {skipped} fake-score update(s) skipped, gradient not finite.");
     }
 
     protected override string Objective => "scd";

@@ -73,7 +73,7 @@ public abstract class Trainer
     protected virtual void InitializeAuxiliary(IReadOnlyList<string> missing, TextWriter log) { }
 
     /// <summary>Called after each optimizer step (or skipped step) and EMA update, with the iteration's generator.</summary>
-    protected virtual void AfterStep(long iteration, Generator generator) { }
+    protected virtual void AfterStep(long iteration, Generator generator, TextWriter log) { }
 
     /// <summary>The loss of one iteration; <paramref name="generator"/> is seeded from (seed, iteration).</summary>
     protected abstract Tensor Loss(long iteration, Generator generator);
@@ -171,7 +171,7 @@ public abstract class Trainer
                     log.WriteLine($"{Objective}: iteration {iteration}: gradient not finite (loss {value:F4}); step skipped, weights unchanged ({skipped} skipped so far in this process).");
                 }
                 ema.Update();
-                AfterStep(iteration, generator);
+                AfterStep(iteration, generator, log);
                 iteration++;
                 (lossSum, lossCount) = (lossSum + value, lossCount + 1);
                 bar.Report(iteration, value, force: iteration == Options.Iterations);
