@@ -197,6 +197,7 @@ public static class EvalCommands
             NoiseSeeds = s.NoiseSeeds,
             Spread = spread,
             Warnings = warnings,
+            StudentTMid = studentCard.TMid,
         };
         log.WriteLine();
         log.Write(report.Table());

@@ -37,6 +37,8 @@ public sealed record QualityReport
     public required int NoiseSeeds { get; init; }
     public required IReadOnlyList<SeedSpread> Spread { get; init; }
     public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>The student card's t_mid (null: the card names none and 2 steps use sCM's 1.1).</summary>
+    public double? StudentTMid { get; init; }
 
     static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
@@ -113,7 +115,9 @@ public sealed record QualityReport
         s.AppendLine();
         s.AppendLine(CultureInfo.InvariantCulture, $"- Each generator makes {Samples:N0} digits, {Samples / 10:N0} per class, with class-conditional labels and fixed noise: " +
                      $"sample i of class c uses noise stream (seed {Seed}, frame i). The teacher starts from the same z (sigma_data times step-0 noise) as the student.");
-        s.AppendLine("- sCM rows: `ConsistencySampler`; 1 step evaluates f at t_max = atan(80 / 0.5); 2 steps re-noise to t_mid = 1.1 (sCM's default) and evaluate again.");
+        s.AppendLine("- sCM rows: `ConsistencySampler`; 1 step evaluates f at t_max = atan(80 / 0.5); 2 steps re-noise to " +
+                     (StudentTMid is { } tMid ? "t_mid = " + F(tMid, "G3") + " (the card's t_mid, chosen on the validation digits)" : "t_mid = 1.1 (sCM's default)") +
+                     " and evaluate again.");
         s.AppendLine("- Teacher rows: `TeacherSampler`, a deterministic DPM-Solver++(2M) PF-ODE solver in data-prediction form on EDM's rho = 7 grid " +
                      "(sigma 80 to 0.002, t = atan(sigma / sigma_data)), last step to t = 0 first order. NFE counts network calls per image: with classifier-free guidance each step costs two.");
         s.AppendLine("- Class accuracy: share of generated digits the classifier assigns to the requested class.");

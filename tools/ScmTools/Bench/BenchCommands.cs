@@ -95,7 +95,7 @@ public static class BenchCommands
         var studentSteps = new Option<int>("--student-steps") { Description = "sCM sampling steps.", DefaultValueFactory = _ => 2 };
         var studentTimes = new Option<string?>("--student-times")
         {
-            Description = "The student's intermediate TrigFlow times, comma-separated, decreasing, steps - 1 of them (default: t_mid = 1.1 for 2 steps)."
+            Description = "The student's intermediate TrigFlow times, comma-separated, decreasing, steps - 1 of them (default: the card's t_mid for 2 steps, else 1.1)."
         };
         var seed = new Option<ulong>("--seed") { Description = "Noise seed (the teacher starts from the student's noise).", DefaultValueFactory = _ => 2024UL };
         var guidance = new Option<double>("--teacher-guidance")
