@@ -38,25 +38,23 @@ public sealed class ValidationProbe : IDisposable
     /// Quality of <paramref name="network"/> (a consistency model on this probe's device) at 1 and 2 steps, the second at
     /// <paramref name="tMid"/> (null: sCM's 1.1).
     /// </summary>
-    public (SampleQuality OneStep, SampleQuality TwoStep) Measure(ScmUNet network, double? tMid = null, CancellationToken cancellationToken = default)
+    public (SampleQuality OneStep, SampleQuality TwoStep) Measure(ScmUNet network, double? tMid = null, CancellationToken cancellationToken = default) =>
+        (Measure(network, SamplingSchedule.ForSteps(1), cancellationToken), Measure(network, SamplingSchedule.ForSteps(2, tMid: tMid), cancellationToken));
+
+    /// <summary>Quality of <paramref name="network"/> sampled on <paramref name="schedule"/>, from this probe's fixed noise.</summary>
+    public SampleQuality Measure(ScmUNet network, SamplingSchedule schedule, CancellationToken cancellationToken = default)
     {
         bool wasTraining = network.training;
         network.eval();
         try
         {
-            var sampler = new ConsistencySampler(network, device, computeBatch);
-            return (Judge(sampler, SamplingSchedule.ForSteps(1), cancellationToken), Judge(sampler, SamplingSchedule.ForSteps(2, tMid: tMid), cancellationToken));
+            using var images = new ConsistencySampler(network, device, computeBatch).Sample(specs, schedule, cancellationToken);
+            return DigitQuality.Judge(classifier, images, requested, referenceMean, referenceCovariance);
         }
         finally
         {
             if (wasTraining) network.train();
         }
-    }
-
-    SampleQuality Judge(ConsistencySampler sampler, SamplingSchedule schedule, CancellationToken cancellationToken)
-    {
-        using var images = sampler.Sample(specs, schedule, cancellationToken);
-        return DigitQuality.Judge(classifier, images, requested, referenceMean, referenceCovariance);
     }
 
     public void Dispose()

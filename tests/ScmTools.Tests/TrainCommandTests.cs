@@ -72,5 +72,50 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("holds no saved run", errors);
     }
 
+    [Theory]
+    [InlineData("0.6,abc", "'abc' is not a number")]
+    [InlineData("0.6,1.6", "outside (0, ")]
+    [InlineData("0", "outside (0, ")]
+    [InlineData(",", "at least one time")]
+    public async Task Train_t_mid_with_bad_times_exits_2_naming_the_option(string times, string message)
+    {
+        var (exit, errors) = await Invoke("train", "t-mid", "--student", Path.Combine(RepoPaths.Models, "mnist-scm", "model.json"), "--times", times);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--times", errors);
+        Assert.Contains(message, errors);
+    }
+
+    [Fact]
+    public async Task Train_t_mid_refuses_a_diffusion_model()
+    {
+        var (exit, errors) = await Invoke("train", "t-mid", "--student", Path.Combine(RepoPaths.Models, "mnist-teacher", "model.json"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("'diffusion' model", errors);
+    }
+
+    [Fact]
+    public async Task Train_t_mid_write_records_one_of_the_candidates_in_the_card_and_leaves_the_weights()
+    {
+        Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+        string shipped = Path.Combine(RepoPaths.Models, "mnist-scm");
+        string copy = Path.Combine(directory, "student");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(shipped)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        string card = Path.Combine(copy, "model.json"), weights = Path.Combine(copy, "model.safetensors");
+        byte[] weightsBefore = File.ReadAllBytes(weights);
+
+        var (exit, errors) = await Invoke("train", "t-mid", "--student", card, "--times", "0.3,1.1", "--validation-samples", "20", "--threads", "1", "--write");
+
+        Assert.True(exit == 0, errors);
+        var written = Scm.Checkpoints.Checkpoint.ReadCard(card);
+        Assert.Contains(written.TMid, new double?[] { 0.3, 1.1 });
+        Assert.Equal(weightsBefore, File.ReadAllBytes(weights));
+        var before = Scm.Checkpoints.Checkpoint.ReadCard(Path.Combine(shipped, "model.json")) with { TMid = written.TMid };
+        var options = Scm.Checkpoints.ModelCard.JsonOptions;
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(before, options), System.Text.Json.JsonSerializer.Serialize(written, options)); // only t_mid changed
+    }
+
     static Task<(int Exit, string Errors)> Invoke(params string[] args) => CommandLine.Invoke(TrainCommands.Create(), args);
 }

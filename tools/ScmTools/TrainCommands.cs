@@ -7,7 +7,7 @@ using TorchSharp;
 
 namespace ScmTools;
 
-/// <summary>`scm-tools train teacher|scd|inspect`: resumable, seeded training with a progress line, and a run's inspection.</summary>
+/// <summary>`scm-tools train teacher|scd|inspect|t-mid`: resumable, seeded training with a progress line, and a run's inspection.</summary>
 public static class TrainCommands
 {
     public static Command Create()
@@ -16,6 +16,7 @@ public static class TrainCommands
         train.Subcommands.Add(Teacher());
         train.Subcommands.Add(Scd());
         train.Subcommands.Add(InspectCommand.Create());
+        train.Subcommands.Add(TMidCommand.Create());
         return train;
     }
 

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Scm;
+using Scm.Checkpoints;
+using Scm.Evaluation;
+using Scm.Sampling;
+using static TorchSharp.torch;
+
+namespace ScmTools;
+
+/// <summary>
+/// `scm-tools train t-mid`: where a consistency model's 2-step sampler should re-noise (t_mid), chosen on the validation
+/// split, never the held-out digits. A model whose 1-step is sharp needs less of its first sample re-drawn than sCM's
+/// default 1.1 assumes. Several cards (e.g. a run's snapshots) are judged in one process on the same fixed noise as the
+/// training curve, so a (checkpoint, t_mid) pair is selected by one table; --write records each card's best t_mid.
+/// </summary>
+public static class TMidCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("t-mid", "Choose a consistency model's 2-step t_mid on the validation split (2-step FD per candidate time).");
+        var students = new Option<string[]>("--student")
+        {
+            Description = "sCM model card(s) to judge, e.g. a run's snapshots (each gets its own best t_mid).", Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var times = new Option<string>("--times")
+        {
+            Description = "Candidate t_mid values, comma-separated, each in (0, t_max).", DefaultValueFactory = _ => "0.4,0.5,0.6,0.7,0.8,1.1"
+        };
+        var samples = new Option<int>("--validation-samples") { Description = "Samples per measurement (a multiple of 10).", DefaultValueFactory = _ => 500 };
+        var data = new Option<string>("--data") { Description = "MNIST folder (infra/fetch-mnist.sh).", DefaultValueFactory = _ => RepoPaths.Data };
+        var classifier = new Option<string>("--classifier") { Description = "Evaluation classifier folder.", DefaultValueFactory = _ => Path.Combine(RepoPaths.Models, "mnist-classifier") };
+        var threads = new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var write = new Option<bool>("--write") { Description = "Write each card's best t_mid into it (the weights are not touched)." };
+        foreach (var option in new Option[] { students, times, samples, data, classifier, threads, write }) command.Options.Add(option);
+        command.SetAction((r, ct) => Task.Run(() =>
+        {
+            try
+            {
+                Choose(r.GetValue(students)!, ParseTimes(r.GetValue(times)!), r.GetValue(samples), r.GetValue(data)!, r.GetValue(classifier)!,
+                    r.GetValue(threads), r.GetValue(write), ct);
+                return 0;
+            }
+            catch (Exception e) when (e is CliException or CheckpointException)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("Cancelled.");
+                return 130;
+            }
+        }));
+        return command;
+    }
+
+    internal static double[] ParseTimes(string text)
+    {
+        var values = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double t))
+                throw new CliException($"--times: '{part}' is not a number.");
+            if (!(t > 0 && t < TrigFlow.TMax)) throw new CliException($"--times: {part} is outside (0, {TrigFlow.TMax:F4}).");
+            values.Add(t);
+        }
+        return values.Count > 0 ? values.Distinct().ToArray() : throw new CliException("--times: name at least one time.");
+    }
+
+    static void Choose(string[] cardPaths, double[] times, int samples, string dataDirectory, string classifierFolder, int threads, bool write,
+        CancellationToken cancellationToken)
+    {
+        if (threads < 1) throw new CliException($"--threads must be >= 1; got {threads}.");
+        // Every card is read before any sampling: a bad path fails at once, not after minutes of work.
+        var cards = cardPaths.Select(path => (Path: path, Card: Checkpoint.ReadCard(path))).ToList();
+        foreach (var (path, card) in cards)
+            if (card.Kind != ModelCard.ConsistencyKind) throw new CliException($"{path} is a '{card.Kind}' model; t_mid belongs to consistency models.");
+        set_num_threads(threads);
+        var digits = TrainCommands.LoadData(dataDirectory);
+        using var probe = TrainCommands.ValidationProbeFor(classifierFolder, digits, samples, "cpu");
+
+        Console.WriteLine($"2-step validation FD (accuracy) per t_mid; {samples} samples, the training curve's fixed noise; * = the card's best:");
+        Console.WriteLine($"{"card",-40} {"1-step",16} " + string.Join(" ", times.Select(t => $"{"t=" + t.ToString("G3", CultureInfo.InvariantCulture),16}")));
+        foreach (var (path, _) in cards)
+        {
+            var (network, card) = Checkpoint.Load(path, CPU);
+            using (network)
+            {
+                var oneStep = probe.Measure(network, SamplingSchedule.ForSteps(1), cancellationToken);
+                var twoStep = times.Select(t => probe.Measure(network, SamplingSchedule.ForSteps(2, tMid: t), cancellationToken)).ToArray();
+                int best = Array.IndexOf(twoStep, twoStep.MinBy(q => q.FrechetDistance));
+                Console.WriteLine($"{Shorten(path),-40} {Cell(oneStep),16} " + string.Join(" ", twoStep.Select((q, i) => $"{Cell(q) + (i == best ? "*" : " "),16}")));
+                if (write) WriteTMid(path, card with { TMid = times[best] });
+            }
+        }
+        if (write) Console.WriteLine("Each card's best t_mid is written into it.");
+    }
+
+    static string Cell(SampleQuality q) => string.Create(CultureInfo.InvariantCulture, $"{q.FrechetDistance:F3} ({100 * q.Accuracy:F1}%)");
+
+    static string Shorten(string path) => path.Length <= 40 ? path : "..." + path[^37..];
+
+    /// <summary>Rewrites the card only (temporary file and rename, as <see cref="Checkpoint.Save"/> does).</summary>
+    static void WriteTMid(string cardPath, ModelCard card)
+    {
+        File.WriteAllText(cardPath + ".tmp", JsonSerializer.Serialize(card, ModelCard.JsonOptions));
+        File.Move(cardPath + ".tmp", cardPath, overwrite: true);
+    }
+}
