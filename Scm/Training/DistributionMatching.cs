@@ -55,7 +55,6 @@ public sealed class DistributionMatching
     readonly Func<Tensor, Tensor, Tensor, Tensor> teacherVelocity;
     readonly Func<long[], Generator, Tensor> normal;
     readonly Func<Generator, Tensor> diffusionTime;
-    readonly optim.Optimizer fakeOptimizer;
     readonly double tMid;
     /// <summary>The last <see cref="Loss"/>'s samples (detached) and labels, for <see cref="UpdateFakeScore(Generator)"/>.</summary>
     (Tensor Samples, Tensor Labels)? pending;
@@ -76,11 +75,12 @@ public sealed class DistributionMatching
         this.diffusionTime = diffusionTime;
         FakeScore = fakeScore;
         FakeScore.train();
-        // Not part of the run's saved state: a resumed run restarts this optimizer's moments (the fake score's weights are saved).
-        fakeOptimizer = optim.Adam(FakeScore.parameters(), lr: options.FakeLearningRate, beta1: 0.9, beta2: 0.99);
+        FakeOptimizer = optim.Adam(FakeScore.parameters(), lr: options.FakeLearningRate, beta1: 0.9, beta2: 0.99);
     }
 
     public ScmUNet FakeScore { get; }
+    /// <summary>The fake score's optimizer; the run saves its moments beside the fake score's weights.</summary>
+    public optim.Optimizer FakeOptimizer { get; }
 
     public bool ActiveAt(long iteration) => iteration >= options.From;
 
@@ -147,12 +147,12 @@ public sealed class DistributionMatching
     /// <summary>One step of the fake score's diffusion loss; false if it was skipped (gradient not finite).</summary>
     bool UpdateFakeScore(Tensor samples, Tensor labels, Generator generator)
     {
-        fakeOptimizer.zero_grad();
+        FakeOptimizer.zero_grad();
         var t = diffusionTime(generator);
         var z = normal(samples.shape, generator) * TrigFlow.SigmaData;
         TeacherTrainer.DiffusionLoss(FakeScore, samples, z, t, labels).backward();
         if (!GradientGuard.ClipOrSkip(FakeScore.parameters(), 1.0)) return false;
-        fakeOptimizer.step();
+        FakeOptimizer.step();
         return true;
     }
 }

@@ -15,6 +15,12 @@ namespace Scm.Training;
 /// </summary>
 public sealed class RunState(string runDirectory)
 {
+    /// <summary>
+    /// A further network of a run (e.g. sCD's target network, distribution matching's fake score), saved as
+    /// state/{Name}.safetensors, with the optimizer that trains it, if any, as state/{Name}-optimizer.bin.
+    /// </summary>
+    public sealed record Auxiliary(string Name, ScmUNet Network, optim.Optimizer? Optimizer = null);
+
     public sealed record Progress(long Iteration, double WallClockSeconds, ulong Seed, string Objective);
 
     string StateDirectory => Path.Combine(runDirectory, "state");
@@ -38,23 +44,41 @@ public sealed class RunState(string runDirectory)
         File.Exists(ProgressPath) ? JsonSerializer.Deserialize<Progress>(File.ReadAllText(ProgressPath)) : null;
 
     /// <summary>
-    /// Loads the saved state. <paramref name="auxiliary"/> are further networks of the run (e.g. sCD's target network),
-    /// each in state/{name}.safetensors; returns the names of those the saved state does not hold (a run saved before
-    /// it had them), which the caller initialises.
+    /// Loads the saved state. <paramref name="auxiliary"/> are further networks of the run; returns the names of those
+    /// the saved state does not hold (a run saved before it had them), which the caller initialises. An auxiliary
+    /// optimizer without saved state (a run saved before it was kept) starts with fresh moments.
     /// </summary>
-    public IReadOnlyList<string> Restore(ScmUNet online, ScmUNet ema, optim.Optimizer optimizer, IReadOnlyList<(string Name, ScmUNet Network)> auxiliary)
+    public IReadOnlyList<string> Restore(ScmUNet online, ScmUNet ema, optim.Optimizer optimizer, IReadOnlyList<Auxiliary> auxiliary)
     {
         online.load_safetensors(Path.Combine(StateDirectory, "online.safetensors"));
         ema.load_safetensors(Path.Combine(StateDirectory, "ema.safetensors"));
-        if (optimizer is TorchSharp.Modules.Adam adam) adam.load_state_dict(Path.Combine(StateDirectory, "optimizer.bin"));
+        LoadOptimizer(optimizer, Path.Combine(StateDirectory, "optimizer.bin"));
         var missing = new List<string>();
-        foreach (var (name, network) in auxiliary)
+        foreach (var (name, network, auxiliaryOptimizer) in auxiliary)
         {
             string path = Path.Combine(StateDirectory, name + ".safetensors");
-            if (File.Exists(path)) network.load_safetensors(path);
-            else missing.Add(name);
+            if (!File.Exists(path))
+            {
+                missing.Add(name);
+                continue;
+            }
+            network.load_safetensors(path);
+            string optimizerPath = OptimizerPath(StateDirectory, name);
+            if (auxiliaryOptimizer is not null && File.Exists(optimizerPath)) LoadOptimizer(auxiliaryOptimizer, optimizerPath);
         }
         return missing;
+    }
+
+    static string OptimizerPath(string directory, string name) => Path.Combine(directory, name + "-optimizer.bin");
+
+    static void LoadOptimizer(optim.Optimizer optimizer, string path)
+    {
+        if (optimizer is TorchSharp.Modules.Adam adam) adam.load_state_dict(path);
+    }
+
+    static void SaveOptimizer(optim.Optimizer optimizer, string path)
+    {
+        if (optimizer is TorchSharp.Modules.Adam adam) adam.save_state_dict(path);
     }
 
     /// <summary>
@@ -62,7 +86,7 @@ public sealed class RunState(string runDirectory)
     /// float32 CPU network, as the ready-to-serve checkpoint ema/.
     /// </summary>
     public void Save(ScmUNet online, ScmUNet ema, ScmUNet servable, optim.Optimizer optimizer, Progress progress, ModelCard card,
-        IReadOnlyList<(string Name, ScmUNet Network)> auxiliary)
+        IReadOnlyList<Auxiliary> auxiliary)
     {
         // Write a complete new state directory, then swap it in: an interrupted save leaves the previous one.
         string fresh = StateDirectory + ".new", old = StateDirectory + ".old";
@@ -70,8 +94,12 @@ public sealed class RunState(string runDirectory)
         Directory.CreateDirectory(fresh);
         online.save_safetensors(Path.Combine(fresh, "online.safetensors"));
         ema.save_safetensors(Path.Combine(fresh, "ema.safetensors"));
-        foreach (var (name, network) in auxiliary) network.save_safetensors(Path.Combine(fresh, name + ".safetensors"));
-        if (optimizer is TorchSharp.Modules.Adam adam) adam.save_state_dict(Path.Combine(fresh, "optimizer.bin"));
+        foreach (var (name, network, auxiliaryOptimizer) in auxiliary)
+        {
+            network.save_safetensors(Path.Combine(fresh, name + ".safetensors"));
+            if (auxiliaryOptimizer is not null) SaveOptimizer(auxiliaryOptimizer, OptimizerPath(fresh, name));
+        }
+        SaveOptimizer(optimizer, Path.Combine(fresh, "optimizer.bin"));
         File.WriteAllText(Path.Combine(fresh, "progress.json"), JsonSerializer.Serialize(progress));
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
         if (Directory.Exists(StateDirectory)) Directory.Move(StateDirectory, old);

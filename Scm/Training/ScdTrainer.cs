@@ -150,10 +150,10 @@ public sealed class ScdTrainer : Trainer
 
     const string TargetStateName = "target-ema", FakeScoreStateName = "fake-score";
 
-    protected override IReadOnlyList<(string Name, ScmUNet Network)> AuxiliaryState =>
+    protected override IReadOnlyList<RunState.Auxiliary> AuxiliaryState =>
     [
-        .. targetNetwork is null ? [] : new[] { (TargetStateName, targetNetwork) },
-        .. distributionMatching is null ? [] : new[] { (FakeScoreStateName, distributionMatching.FakeScore) },
+        .. targetNetwork is null ? [] : new[] { new RunState.Auxiliary(TargetStateName, targetNetwork) },
+        .. distributionMatching is null ? [] : new[] { new RunState.Auxiliary(FakeScoreStateName, distributionMatching.FakeScore, distributionMatching.FakeOptimizer) },
     ];
 
     /// <summary>

@@ -63,8 +63,8 @@ public abstract class Trainer
     /// <summary>Initial weights for a fresh run (teacher: random; sCD: the teacher's EMA).</summary>
     protected virtual void InitializeFreshRun() { }
 
-    /// <summary>Further networks the run keeps in its resumable state (state/{Name}.safetensors); none by default.</summary>
-    protected virtual IReadOnlyList<(string Name, ScmUNet Network)> AuxiliaryState => [];
+    /// <summary>Further networks (and their optimizers) the run keeps in its resumable state; none by default.</summary>
+    protected virtual IReadOnlyList<RunState.Auxiliary> AuxiliaryState => [];
 
     /// <summary>
     /// Called once the online and EMA networks are set (fresh, or restored): initialises the auxiliary networks that

@@ -70,6 +70,25 @@ public partial class TrainingTests
             Assert.Throws<ArgumentOutOfRangeException>(() => new ScdTrainer(Options("scd-dm-bad", 1), Scd(teacherCard) with { DistributionMatching = bad }, Synthetic()));
     }
 
+    /// <summary>
+    /// Stopped and resumed, a run with the regulariser continues exactly: the fake score's weights and its optimizer's
+    /// moments are part of the saved state (with fresh moments after a resume, the fake score's next steps would differ).
+    /// </summary>
+    [Fact]
+    public void Distribution_matching_resumes_exactly_with_its_fake_scores_optimizer()
+    {
+        string teacherCard = TrainTeacher("teacher", 2);
+        var scd = Scd(teacherCard) with { DistributionMatching = new DistributionMatchingOptions { Weight = 1, FakeLearningRate = 1e-3 } };
+        new ScdTrainer(Options("dm-whole", 6, 1e-3), scd, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        new ScdTrainer(Options("dm-split", 3, 1e-3), scd, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+        Assert.True(File.Exists(Path.Combine(directory.File("dm-split"), "state", "fake-score-optimizer.bin")));
+        new ScdTrainer(Options("dm-split", 6, 1e-3), scd, Synthetic()).Run(TextWriter.Null, CancellationToken.None);
+
+        AssertSameState("dm-whole", "dm-split");
+        var (whole, split) = (State("dm-whole", "fake-score.safetensors"), State("dm-split", "fake-score.safetensors"));
+        AssertSameWeights(whole, split);
+    }
+
     /// <summary>After the head start the regulariser's gradient reaches the student: its weights leave the plain run's.</summary>
     [Fact]
     public void Distribution_matching_after_its_head_start_changes_the_students_update()
