@@ -35,25 +35,9 @@ public static class TMidCommand
         var threads = new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var write = new Option<bool>("--write") { Description = "Write each card's best t_mid into it (the weights are not touched)." };
         foreach (var option in new Option[] { students, times, samples, data, classifier, threads, write }) command.Options.Add(option);
-        command.SetAction((r, ct) => Task.Run(() =>
-        {
-            try
-            {
-                Choose(r.GetValue(students)!, ParseTimes(r.GetValue(times)!), r.GetValue(samples), r.GetValue(data)!, r.GetValue(classifier)!,
-                    r.GetValue(threads), r.GetValue(write), ct);
-                return 0;
-            }
-            catch (Exception e) when (e is CliException or CheckpointException)
-            {
-                Console.Error.WriteLine(e.Message);
-                return 2;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                Console.Error.WriteLine("Cancelled.");
-                return 130;
-            }
-        }));
+        command.SetAction((r, ct) => BenchCommands.RunAsync(() => Task.Run(() =>
+            Choose(r.GetValue(students)!, ParseTimes(r.GetValue(times)!), r.GetValue(samples), r.GetValue(data)!, r.GetValue(classifier)!,
+            r.GetValue(threads), r.GetValue(write), ct), ct), Console.Error));
         return command;
     }
 

@@ -167,7 +167,7 @@ public static class BenchCommands
         return [.. values];
     }
 
-    /// <summary>Every bench's exit codes: 0 done, 2 for a user error (one line on the command's error writer, no stack), 130 cancelled.</summary>
+    /// <summary>The exit codes of every bench, `train inspect` and `train t-mid`: 0 done, 2 for a user error (one line on the command's error writer, no stack), 130 cancelled.</summary>
     internal static async Task<int> RunAsync(Func<Task> bench, TextWriter error)
     {
         try
