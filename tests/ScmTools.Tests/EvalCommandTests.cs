@@ -26,7 +26,9 @@ public sealed partial class EvalCommandTests : IDisposable
         Assert.True(exit == 0, errors);
         string text = File.ReadAllText(report);
         Assert.Contains("over 3 noise seeds (2024..2026)", text);
-        double tableFd = Number(Regex.Match(text, @"^\| sCM 2-step \| 2 \| [\d.]+ % \| ([\d.]+) \|", RegexOptions.Multiline), 1);
+        if (Scm.Checkpoints.Checkpoint.ReadCard(Path.Combine(RepoPaths.Models, "mnist-scm", "model.json")).TMid is { } tMid) // rows name the card's t_mid
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"| sCM 2-step (t_mid {tMid:G3}) |"), text);
+        double tableFd = Number(Regex.Match(text, @"^\| sCM 2-step(?: \(t_mid [\d.]+\))? \| 2 \| [\d.]+ % \| ([\d.]+) \|", RegexOptions.Multiline), 1);
         var spread = SpreadRow().Match(text);
         Assert.True(spread.Success, text);
         var (accuracyMean, accuracyMin, accuracyMax) = (Number(spread, 1), Number(spread, 2), Number(spread, 3));
@@ -50,7 +52,7 @@ public sealed partial class EvalCommandTests : IDisposable
         Assert.DoesNotContain("   at ", errors);
     }
 
-    [GeneratedRegex(@"^\| sCM 2-step \| ([\d.]+) % \(([\d.]+)\.\.([\d.]+)\) \| ([\d.]+) \(([\d.]+)\.\.([\d.]+)\) \|", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| sCM 2-step(?: \(t_mid [\d.]+\))? \| ([\d.]+) % \(([\d.]+)\.\.([\d.]+)\) \| ([\d.]+) \(([\d.]+)\.\.([\d.]+)\) \|", RegexOptions.Multiline)]
     private static partial Regex SpreadRow();
 
     static double Number(Match match, int group) => double.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture);
