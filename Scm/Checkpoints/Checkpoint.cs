@@ -20,8 +20,14 @@ public static class Checkpoint
         string weightsPath = Path.Combine(directory, card.Weights);
         // Write to temporary names and rename, so a crash mid-save never leaves a half-written checkpoint.
         network.save_safetensors(weightsPath + ".tmp");
-        File.WriteAllText(cardPath + ".tmp", JsonSerializer.Serialize(card, ModelCard.JsonOptions));
         File.Move(weightsPath + ".tmp", weightsPath, overwrite: true);
+        SaveCard(card, cardPath);
+    }
+
+    /// <summary>Writes the card alone (the weights beside it untouched), through a temporary file and a rename.</summary>
+    public static void SaveCard(ModelCard card, string cardPath)
+    {
+        File.WriteAllText(cardPath + ".tmp", JsonSerializer.Serialize(card, ModelCard.JsonOptions));
         File.Move(cardPath + ".tmp", cardPath, overwrite: true);
     }
 

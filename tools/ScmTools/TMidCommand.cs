@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Scm;
 using Scm.Checkpoints;
 using Scm.Evaluation;
@@ -43,15 +42,10 @@ public static class TMidCommand
 
     internal static double[] ParseTimes(string text)
     {
-        var values = new List<double>();
-        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double t))
-                throw new CliException($"--times: '{part}' is not a number.");
-            if (!(t > 0 && t < TrigFlow.TMax)) throw new CliException($"--times: {part} is outside (0, {TrigFlow.TMax:F4}).");
-            values.Add(t);
-        }
-        return values.Count > 0 ? values.Distinct().ToArray() : throw new CliException("--times: name at least one time.");
+        var values = BenchCommands.ParseTimes(text, "--times") ?? [];
+        foreach (double t in values)
+            if (!(t > 0 && t < TrigFlow.TMax)) throw new CliException($"--times: {t.ToString(CultureInfo.InvariantCulture)} is outside (0, {TrigFlow.TMax:F4}).");
+        return values.Length > 0 ? values.Distinct().ToArray() : throw new CliException("--times: name at least one time.");
     }
 
     static void Choose(string[] cardPaths, double[] times, int samples, string dataDirectory, string classifierFolder, int threads, bool write,
@@ -77,7 +71,7 @@ public static class TMidCommand
                 var twoStep = times.Select(t => probe.Measure(network, SamplingSchedule.ForSteps(2, tMid: t), cancellationToken)).ToArray();
                 int best = Array.IndexOf(twoStep, twoStep.MinBy(q => q.FrechetDistance));
                 Console.WriteLine($"{Shorten(path),-40} {Cell(oneStep),16} " + string.Join(" ", twoStep.Select((q, i) => $"{Cell(q) + (i == best ? "*" : " "),16}")));
-                if (write) WriteTMid(path, card with { TMid = times[best] });
+                if (write) Checkpoint.SaveCard(card with { TMid = times[best] }, path);
             }
         }
         if (write) Console.WriteLine("Each card's best t_mid is written into it.");
@@ -86,11 +80,4 @@ public static class TMidCommand
     static string Cell(SampleQuality q) => string.Create(CultureInfo.InvariantCulture, $"{q.FrechetDistance:F3} ({100 * q.Accuracy:F1}%)");
 
     static string Shorten(string path) => path.Length <= 40 ? path : "..." + path[^37..];
-
-    /// <summary>Rewrites the card only (temporary file and rename, as <see cref="Checkpoint.Save"/> does).</summary>
-    static void WriteTMid(string cardPath, ModelCard card)
-    {
-        File.WriteAllText(cardPath + ".tmp", JsonSerializer.Serialize(card, ModelCard.JsonOptions));
-        File.Move(cardPath + ".tmp", cardPath, overwrite: true);
-    }
 }

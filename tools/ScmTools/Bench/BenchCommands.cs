@@ -143,12 +143,13 @@ public static class BenchCommands
     /// <summary>1 and every core: the two ends that matter on a small CPU machine.</summary>
     static string DefaultThreadCounts() => Environment.ProcessorCount > 1 ? $"1,{Environment.ProcessorCount}" : "1";
 
-    static double[]? ParseTimes(string? text)
+    /// <summary>Comma-separated finite numbers (null for no text); <paramref name="option"/> names them in the error.</summary>
+    internal static double[]? ParseTimes(string? text, string option = "--student-times")
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
             double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double t) && double.IsFinite(t)
-                ? t : throw new CliException($"--student-times: '{part}' is not a number.")).ToArray();
+                ? t : throw new CliException($"{option}: '{part}' is not a number.")).ToArray();
     }
 
     internal static int[] ParseBatchSizes(string text) => ParseList(text, "--batch-sizes", 4096);
