@@ -66,22 +66,13 @@ public static class EvalCommands
         var precision = BenchCommands.PrecisionOption();
         foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, noiseSeeds, guidance, device, grid, precision })
             command.Options.Add(option);
-        command.SetAction((r, ct) => Task.Run(() =>
+        command.SetAction((r, ct) => CliExit.Run(() =>
         {
-            try
-            {
-                var settings = new Settings(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(retrain), r.GetValue(data)!,
-                    r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds),
-                    r.GetValue(guidance), r.GetValue(device)!, r.GetValue(grid), r.GetValue(precision));
-                Run(settings, Console.Out, ct);
-                return 0;
-            }
-            catch (Exception e) when (e is CliException or CheckpointException)
-            {
-                Console.Error.WriteLine(e.Message);
-                return 2;
-            }
-        }, ct));
+            var settings = new Settings(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(retrain), r.GetValue(data)!,
+                r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds),
+                r.GetValue(guidance), r.GetValue(device)!, r.GetValue(grid), r.GetValue(precision));
+            Run(settings, Console.Out, ct);
+        }, Console.Error));
         return command;
     }
 

@@ -31,8 +31,8 @@ public static class InspectCommand
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation measurement (a multiple of 10).", DefaultValueFactory = _ => 500 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         foreach (var option in new Option[] { run, teacherOption, data, classifier, samples, threads }) command.Options.Add(option);
-        command.SetAction((r, ct) => BenchCommands.RunAsync(() => Task.Run(() =>
-            Inspect(r.GetValue(run)!, r.GetValue(teacherOption), r.GetValue(data)!, r.GetValue(classifier)!, r.GetValue(samples), r.GetValue(threads), ct), ct), Console.Error));
+        command.SetAction((r, ct) => CliExit.Run(() =>
+            Inspect(r.GetValue(run)!, r.GetValue(teacherOption), r.GetValue(data)!, r.GetValue(classifier)!, r.GetValue(samples), r.GetValue(threads), ct), Console.Error));
         return command;
     }
 

@@ -34,9 +34,9 @@ public static class TMidCommand
         var threads = new Option<int>("--threads") { Description = "Torch threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var write = new Option<bool>("--write") { Description = "Write each card's best t_mid into it (the weights are not touched)." };
         foreach (var option in new Option[] { students, times, samples, data, classifier, threads, write }) command.Options.Add(option);
-        command.SetAction((r, ct) => BenchCommands.RunAsync(() => Task.Run(() =>
+        command.SetAction((r, ct) => CliExit.Run(() =>
             Choose(r.GetValue(students)!, ParseTimes(r.GetValue(times)!), r.GetValue(samples), r.GetValue(data)!, r.GetValue(classifier)!,
-            r.GetValue(threads), r.GetValue(write), ct), ct), Console.Error));
+            r.GetValue(threads), r.GetValue(write), ct), Console.Error));
         return command;
     }
 

@@ -99,7 +99,7 @@ public static class TrainCommands
         command.Options.Add(initializeFrom);
         command.Options.Add(modelChannels);
         command.Options.Add(blocksPerLevel);
-        command.SetAction((r, ct) => Run(() =>
+        command.SetAction((r, ct) => Train(() =>
         {
             int channels = r.GetValue(modelChannels), blocks = r.GetValue(blocksPerLevel), groups = NetworkConfig.Mnist.GroupNormGroups;
             if (channels is < 8 or > 512 || channels % groups != 0)
@@ -187,7 +187,7 @@ public static class TrainCommands
                      tMid, dmdWeight, dmdFrom, dmdFakeLr, dmdFakeUpdates, c, every, samples, classifier,
                  })
             command.Options.Add(option);
-        command.SetAction((r, ct) => Run(() =>
+        command.SetAction((r, ct) => Train(() =>
         {
             int evaluateEvery = r.GetValue(every);
             if (evaluateEvery < 0) throw new CliException($"--evaluate-every must be >= 0; got {evaluateEvery}.");
@@ -237,29 +237,6 @@ public static class TrainCommands
         return MnistDigits.Load(directory);
     }
 
-    static Task<int> Run(Func<string> train)
-    {
-        return Task.Run(() =>
-        {
-            try
-            {
-                string card = train();
-                Console.WriteLine($"EMA checkpoint: {card}");
-                return 0;
-            }
-            catch (Exception e) when (e is CliException or CheckpointException)
-            {
-                Console.Error.WriteLine(e.Message);
-                return 2;
-            }
-            catch (ArgumentException e) // TrainingOptions.Validate and the trainers name the option and its limit
-            {
-                Console.Error.WriteLine($"Invalid training option: {e.Message}");
-                return 2;
-            }
-        });
-    }
+    /// <summary>Runs a trainer; prints the EMA card it wrote (also after Ctrl+C, which saves and stops).</summary>
+    static Task<int> Train(Func<string> train) => CliExit.Run(() => Console.WriteLine($"EMA checkpoint: {train()}"), Console.Error);
 }
-
-/// <summary>An error for the user: printed without a stack trace.</summary>
-public sealed class CliException(string message) : Exception(message);

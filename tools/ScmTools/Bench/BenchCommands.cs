@@ -60,14 +60,14 @@ public static class BenchCommands
         foreach (var option in new Option[] { model, batchSizes, threads, steps, computeBatch, rounds, pngSize, memoryBatches, profile, report, device, precision })
             command.Options.Add(option);
 
-        command.SetAction((r, ct) => RunAsync(() => Task.Run(() =>
+        command.SetAction((r, ct) => CliExit.Run(() =>
         {
             var settings = new SamplerBench(
                 r.GetValue(model), ParseList(r.GetValue(batchSizes)!, "--batch-sizes", 4096), ParseList(r.GetValue(threads)!, "--threads", 1024),
                 r.GetValue(steps), r.GetValue(computeBatch), r.GetValue(rounds), r.GetValue(pngSize), r.GetValue(memoryBatches),
                 r.GetValue(profile), r.GetValue(report)!, r.GetValue(device)!, r.GetValue(precision));
             settings.Run(Console.Out, ct);
-        }, ct), r.InvocationConfiguration.Error));
+        }, r.InvocationConfiguration.Error));
         return command;
     }
 
@@ -114,13 +114,13 @@ public static class BenchCommands
         foreach (var option in new Option[] { student, teacher, classifier, data, samples, batch, threads, teacherNfe, studentSteps, studentTimes, seed, guidance, against, report, device, precision })
             command.Options.Add(option);
 
-        command.SetAction((r, ct) => RunAsync(() => Task.Run(() =>
+        command.SetAction((r, ct) => CliExit.Run(() =>
         {
             var settings = new ConsistencyVsDiffusionBench(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(data)!,
                 r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(teacherNfe), r.GetValue(studentSteps),
                 ParseTimes(r.GetValue(studentTimes)), r.GetValue(seed), r.GetValue(report)!, r.GetValue(device)!, r.GetValue(guidance), r.GetValue(against), r.GetValue(precision));
             settings.Run(Console.Out, ct);
-        }, ct), r.InvocationConfiguration.Error));
+        }, r.InvocationConfiguration.Error));
         return command;
     }
 
@@ -166,25 +166,5 @@ public static class BenchCommands
         }
         if (values.Count == 0) throw new CliException($"{option}: give at least one value, e.g. 1,8,64.");
         return [.. values];
-    }
-
-    /// <summary>The exit codes of every bench, `train inspect` and `train t-mid`: 0 done, 2 for a user error (one line on the command's error writer, no stack), 130 cancelled.</summary>
-    internal static async Task<int> RunAsync(Func<Task> bench, TextWriter error)
-    {
-        try
-        {
-            await bench();
-            return 0;
-        }
-        catch (Exception e) when (e is CliException or CheckpointException or ArgumentException)
-        {
-            error.WriteLine(e.Message);
-            return 2;
-        }
-        catch (OperationCanceledException)
-        {
-            error.WriteLine("Cancelled.");
-            return 130;
-        }
     }
 }

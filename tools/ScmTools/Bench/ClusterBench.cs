@@ -35,29 +35,14 @@ sealed record ClusterBench(string? ModelPath, int Frames, int[] BatchSizes, int 
         var device = BenchCommands.DeviceOption();
         device.Description += " The worker is pinned to it and samples in that kind's compute chunk (Devices:Cpu 8, Devices:Cuda 512): on a GPU give batch sizes that are multiples of it.";
         foreach (var option in new Option[] { model, frames, batchSizes, rounds, steps, size, report, device }) command.Options.Add(option);
-        command.SetAction(async (r, ct) =>
+        command.SetAction((r, ct) => CliExit.RunAsync(async () =>
         {
-            var (output, error) = (r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
-            try
-            {
-                // The row's command is what was parsed (not the process's arguments), so it is right in-process too.
-                string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
-                var bench = new ClusterBench(r.GetValue(model), r.GetValue(frames), BenchCommands.ParseBatchSizes(r.GetValue(batchSizes)!),
-                    r.GetValue(rounds), r.GetValue(steps), r.GetValue(size), r.GetValue(report)!, commandLine, r.GetValue(device)!);
-                await bench.RunAsync(output, ct);
-                return 0;
-            }
-            catch (Exception e) when (e is CliException or CheckpointException or ArgumentException)
-            {
-                error.WriteLine(e.Message);
-                return 2;
-            }
-            catch (OperationCanceledException)
-            {
-                error.WriteLine("Cancelled.");
-                return 130;
-            }
-        });
+            // The row's command is what was parsed (not the process's arguments), so it is right in-process too.
+            string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
+            var bench = new ClusterBench(r.GetValue(model), r.GetValue(frames), BenchCommands.ParseBatchSizes(r.GetValue(batchSizes)!),
+                r.GetValue(rounds), r.GetValue(steps), r.GetValue(size), r.GetValue(report)!, commandLine, r.GetValue(device)!);
+            await bench.RunAsync(r.InvocationConfiguration.Output, ct);
+        }, r.InvocationConfiguration.Error));
         return command;
     }
 

@@ -37,7 +37,7 @@ sealed record HostBench(int[] Sizes, int Frames, int LeaseFrames, int ItemFrames
         var model = new Option<string>("--model-card") { Description = "Model card the job names (only read for validation).", DefaultValueFactory = _ => BenchCommands.DefaultModel };
         var report = BenchmarkLog.ReportOption();
         foreach (var o in new Option[] { sizes, frames, lease, item, blobRoot, model, report }) command.Options.Add(o);
-        command.SetAction((r, ct) => BenchCommands.RunAsync(async () =>
+        command.SetAction((r, ct) => CliExit.RunAsync(async () =>
         {
             string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value));
             var bench = new HostBench(BenchCommands.ParseBatchSizes(r.GetValue(sizes)!), r.GetValue(frames), r.GetValue(lease), r.GetValue(item), r.GetValue(blobRoot)!,

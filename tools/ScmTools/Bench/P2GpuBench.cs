@@ -62,7 +62,7 @@ sealed record P2GpuBench(string ModelCard, string Device, int Frames, int Output
         var precision = BenchCommands.PrecisionOption();
         foreach (var o in new Option[] { model, device, frames, size, steps, batchSizes, rounds, itemFrames, blobRoot, chunk, lease, precision, report })
             command.Options.Add(o);
-        command.SetAction((r, ct) => BenchCommands.RunAsync(async () =>
+        command.SetAction((r, ct) => CliExit.RunAsync(async () =>
         {
             string commandLine = "scm-tools " + string.Join(' ', r.Tokens.Select(t => t.Value));
             var sizes = r.GetValue(batchSizes) is { } list ? BenchCommands.ParseList(list, "--batch-sizes", DeviceKindOptions.MaxComputeChunk) : null;

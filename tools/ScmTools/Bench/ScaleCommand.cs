@@ -22,7 +22,7 @@ public static class ScaleCommand
         foreach (var o in new Option[] { devices, silos, framesPerBatch, itemFrames, batchDelay, perFrame, seconds, jobFrames, modelCard, report })
             command.Options.Add(o);
 
-        command.SetAction((r, ct) => BenchCommands.RunAsync(async () =>
+        command.SetAction((r, ct) => CliExit.RunAsync(async () =>
         {
             int batch = r.GetValue(framesPerBatch);
             var bench = new ScaleBench(ParseCounts(r.GetValue(devices)!), r.GetValue(silos), batch, r.GetValue(itemFrames) ?? batch,
