@@ -22,7 +22,10 @@ public sealed class ValidationProbe : IDisposable
     readonly Device device;
     readonly int computeBatch;
 
-    public ValidationProbe(MnistClassifier classifier, Tensor validationImages, int samples, Device device, ulong seed = 7, int computeBatch = 250)
+    /// <summary>The noise seed of the training curve's points (so other tools can judge a snapshot on the curve's noise).</summary>
+    public const ulong CurveSeed = 7;
+
+    public ValidationProbe(MnistClassifier classifier, Tensor validationImages, int samples, Device device, ulong seed = CurveSeed, int computeBatch = 250)
     {
         // Before any work: the draw's shape is checked (a positive multiple of 10) by ClassBalancedSpecs.
         var (classBalanced, requestedClasses) = DigitQuality.ClassBalancedSpecs(seed, samples);

@@ -86,6 +86,31 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains(message, errors);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("21")]
+    public async Task Train_t_mid_with_bad_noise_seeds_exits_2_naming_the_option(string seeds)
+    {
+        var (exit, errors) = await Invoke("train", "t-mid", "--student", Path.Combine(RepoPaths.Models, "mnist-scm", "model.json"), "--noise-seeds", seeds);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--noise-seeds must be in [1, 20]", errors);
+    }
+
+    [Fact]
+    public async Task Train_t_mid_on_several_noise_seeds_shows_each_cell_as_mean_and_spread_and_marks_one_best()
+    {
+        Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
+        var (exit, output, errors) = await CommandLine.InvokeCapturingOutput(TrainCommands.Create(), "train", "t-mid", "--student",
+            Path.Combine(RepoPaths.Models, "mnist-scm", "model.json"), "--times", "0.3,1.1", "--validation-samples", "20", "--noise-seeds", "2", "--threads", "1");
+
+        Assert.True(exit == 0, errors);
+        Assert.Contains("over 2 noise seeds (7..8)", output);
+        string row = output.Split('\n').Single(line => line.Contains("model.json"));
+        Assert.Equal(3, row.Split("+-").Length - 1); // 1-step and both candidates
+        Assert.Single(row, '*');
+    }
+
     [Fact]
     public async Task Train_t_mid_refuses_a_diffusion_model()
     {

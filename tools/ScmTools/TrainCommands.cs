@@ -218,10 +218,10 @@ public static class TrainCommands
         return command;
     }
 
-    internal static ValidationProbe ValidationProbeFor(string classifierFolder, MnistDigits data, int samples, string device)
+    internal static ValidationProbe ValidationProbeFor(string classifierFolder, MnistDigits data, int samples, string device, ulong seed = ValidationProbe.CurveSeed)
     {
         if (samples < MnistDigits.Classes || samples % MnistDigits.Classes != 0) throw new CliException($"--validation-samples must be a positive multiple of {MnistDigits.Classes}; got {samples}.");
-        return new ValidationProbe(LoadClassifier(classifierFolder, device), data.ValidationImages, samples, BenchCommands.ParseDevice(device));
+        return new ValidationProbe(LoadClassifier(classifierFolder, device), data.ValidationImages, samples, BenchCommands.ParseDevice(device), seed);
     }
 
     internal static MnistClassifier LoadClassifier(string classifierFolder, string device)
