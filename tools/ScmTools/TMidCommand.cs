@@ -87,7 +87,7 @@ public static class TMidCommand
                     Cell Judge(SamplingSchedule schedule) => new([.. probes.Select(probe => probe.Measure(network, schedule, cancellationToken))]);
                     var oneStep = Judge(SamplingSchedule.ForSteps(1));
                     var twoStep = times.Select(t => Judge(SamplingSchedule.ForSteps(2, tMid: t))).ToArray();
-                    int best = Array.IndexOf(twoStep, twoStep.MinBy(cell => cell.MeanFd));
+                    int best = Enumerable.Range(0, twoStep.Length).MinBy(i => twoStep[i].MeanFd);
                     Console.WriteLine($"{Shorten(path),-40} {(oneStep + " ").PadLeft(width)} " + string.Join(" ", twoStep.Select((cell, i) => (cell + (i == best ? "*" : " ")).PadLeft(width))));
                     if (write) Checkpoint.SaveCard(card with { TMid = times[best] }, path);
                 }
