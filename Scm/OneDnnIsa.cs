@@ -13,8 +13,19 @@ namespace Scm;
 /// oneDNN reads the variable once, at its first primitive, from the C environment: .NET's
 /// Environment.SetEnvironmentVariable does not reach it, so it is set with libc's setenv when this assembly loads.
 /// </summary>
-static class OneDnnIsa
+public static class OneDnnIsa
 {
+    /// <summary>What oneDNN runs at in this process, in words: the cap applied here, the operator's variable, or its default.</summary>
+    public static string Setting
+    {
+        get
+        {
+            if (Applied is not null) return Applied;
+            string? chosen = Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") ?? Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA");
+            return chosen is null ? "uncapped" : $"{chosen} (set by the operator)";
+        }
+    }
+
     /// <summary>The cap, and where it was applied (null: not applied); for doctor-style reports and tests.</summary>
     public static string? Applied { get; private set; }
 

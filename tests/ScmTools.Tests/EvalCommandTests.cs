@@ -13,15 +13,16 @@ public sealed partial class EvalCommandTests : IDisposable
 
     /// <summary>
     /// The report states how much the sCM figures move with the noise: the rows again on the next seeds, as mean and
-    /// range, with the table's own seed inside the range.
+    /// range, with the table's own seed inside the range; the teacher's 63-NFE row on the first of them when asked, and
+    /// the FD ratios of means divide by the teacher's mean.
     /// </summary>
     [Fact]
-    public async Task Eval_reports_the_sCM_rows_over_several_noise_seeds()
+    public async Task Eval_reports_the_sCM_rows_and_the_teacher_over_several_noise_seeds()
     {
         Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
         string report = Path.Combine(directory, "QUALITY.md");
         string grid = Path.Combine(directory, "samples.png");
-        var (exit, errors) = await Invoke("eval", "--samples", "20", "--batch-size", "10", "--threads", "1", "--noise-seeds", "3", "--output", report, "--grid", grid);
+        var (exit, errors) = await Invoke("eval", "--samples", "20", "--batch-size", "10", "--threads", "1", "--noise-seeds", "3", "--teacher-noise-seeds", "2", "--output", report, "--grid", grid);
 
         Assert.True(exit == 0, errors);
         string text = File.ReadAllText(report);
@@ -37,7 +38,14 @@ public sealed partial class EvalCommandTests : IDisposable
         Assert.InRange(fdMean, fdMin, fdMax);
         Assert.InRange(tableFd, fdMin, fdMax);
         Assert.True(fdMin < fdMax, "other seeds must give other digits");
-        Assert.Contains("with the 2-step's mean FD over 3 noise seeds", text);
+        var teacher = TeacherSpreadRow().Match(text);
+        Assert.True(teacher.Success, text);
+        double teacherTableFd = Number(Regex.Match(text, @"^\| Teacher PF-ODE, DPM-Solver\+\+\(2M\), 63 steps \| 63 \| [\d.]+ % \| ([\d.]+) \|", RegexOptions.Multiline), 1);
+        Assert.InRange(teacherTableFd, Number(teacher, 2), Number(teacher, 3));
+        var ratio = Regex.Match(text, @"mean FD over 3 noise seeds / the teacher's over its 2: \*\*([\d.]+)\*\*");
+        Assert.True(ratio.Success, text);
+        Assert.Equal(fdMean / Number(teacher, 1), Number(ratio, 1), 0.006); // printed to 2 decimals
+        Assert.Contains("sCM 1-step / teacher 63 NFE", text);
         using var png = SkiaSharp.SKBitmap.Decode(grid); // held-out | teacher | 2-step | 1-step, 10 class rows of 64-px digits
         Assert.Equal((4 * SampleGrid.Columns * 64 + 3 * 8, 10 * 64), (png.Width, png.Height));
     }
@@ -51,6 +59,19 @@ public sealed partial class EvalCommandTests : IDisposable
         Assert.Contains("--noise-seeds", errors);
         Assert.DoesNotContain("   at ", errors);
     }
+
+    [Fact]
+    public async Task Eval_with_more_teacher_seeds_than_noise_seeds_exits_2_naming_the_option()
+    {
+        var (exit, errors) = await Invoke("eval", "--noise-seeds", "3", "--teacher-noise-seeds", "4");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--teacher-noise-seeds", errors);
+        Assert.DoesNotContain("   at ", errors);
+    }
+
+    [GeneratedRegex(@"^\| Teacher PF-ODE, DPM-Solver\+\+\(2M\), 63 steps \(2 seeds\) \| [\d.]+ % \([\d.]+\.\.[\d.]+\) \| ([\d.]+) \(([\d.]+)\.\.([\d.]+)\) \|", RegexOptions.Multiline)]
+    private static partial Regex TeacherSpreadRow();
 
     [GeneratedRegex(@"^\| sCM 2-step(?: \(t_mid [\d.]+\))? \| ([\d.]+) % \(([\d.]+)\.\.([\d.]+)\) \| ([\d.]+) \(([\d.]+)\.\.([\d.]+)\) \|", RegexOptions.Multiline)]
     private static partial Regex SpreadRow();

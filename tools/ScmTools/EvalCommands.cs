@@ -22,7 +22,7 @@ public static class EvalCommands
     static readonly int[] TeacherNfes = [2, 8, 63];
 
     sealed record Settings(string Student, string Teacher, string Classifier, bool RetrainClassifier, string Data, int Samples,
-        int BatchSize, int Threads, string? Output, ulong Seed, int NoiseSeeds, double Guidance, string Device, string? Grid, NetworkPrecision Precision);
+        int BatchSize, int Threads, string? Output, ulong Seed, int NoiseSeeds, int TeacherNoiseSeeds, double Guidance, string Device, string? Grid, NetworkPrecision Precision);
 
     public static Command Create()
     {
@@ -50,6 +50,12 @@ public static class EvalCommands
                           "how much one seed's figures move (1 = only --seed).",
             DefaultValueFactory = _ => 5
         };
+        var teacherNoiseSeeds = new Option<int>("--teacher-noise-seeds")
+        {
+            Description = "Also judge the teacher's 63-NFE row on the first N of those seeds (the same noise as the sCM rows); the FD ratios then " +
+                          "divide mean by mean. Each seed costs 63 network calls per digit (~20 min for 2,000 digits on 2 CPU cores).",
+            DefaultValueFactory = _ => 1
+        };
         var guidance = new Option<double>("--teacher-guidance")
         {
             Description = "Classifier-free guidance scale of the teacher rows (1 = none; otherwise each step costs 2 network calls).",
@@ -64,12 +70,12 @@ public static class EvalCommands
 
         var command = new Command("eval", "Compare sCM 1/2-step sampling with the teacher's PF-ODE at 2, 8 and 63 NFE; write docs/QUALITY.md.");
         var precision = BenchCommands.PrecisionOption();
-        foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, noiseSeeds, guidance, device, grid, precision })
+        foreach (var option in new Option[] { student, teacher, classifier, retrain, data, samples, batch, threads, output, seed, noiseSeeds, teacherNoiseSeeds, guidance, device, grid, precision })
             command.Options.Add(option);
         command.SetAction((r, ct) => CliExit.Run(() =>
         {
             var settings = new Settings(r.GetValue(student)!, r.GetValue(teacher)!, r.GetValue(classifier)!, r.GetValue(retrain), r.GetValue(data)!,
-                r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds),
+                r.GetValue(samples), r.GetValue(batch), r.GetValue(threads), r.GetValue(output), r.GetValue(seed), r.GetValue(noiseSeeds), r.GetValue(teacherNoiseSeeds),
                 r.GetValue(guidance), r.GetValue(device)!, r.GetValue(grid), r.GetValue(precision));
             Run(settings, Console.Out, ct);
         }, Console.Error));
@@ -82,6 +88,8 @@ public static class EvalCommands
         if (s.BatchSize < 1 || s.Samples % s.BatchSize != 0) throw new CliException($"--batch-size must divide --samples ({s.Samples}) so every timed batch has the same size; got {s.BatchSize}.");
         if (s.Threads < 1) throw new CliException("--threads must be >= 1.");
         if (s.NoiseSeeds is < 1 or > 100) throw new CliException($"--noise-seeds must be in [1, 100]; got {s.NoiseSeeds}.");
+        if (s.TeacherNoiseSeeds < 1 || s.TeacherNoiseSeeds > s.NoiseSeeds)
+            throw new CliException($"--teacher-noise-seeds must be in [1, --noise-seeds = {s.NoiseSeeds}]; got {s.TeacherNoiseSeeds}.");
         if (!(s.Guidance is >= 0 and <= 100)) throw new CliException($"--teacher-guidance must be in [0, 100] (1 = none); got {s.Guidance}.");
         if (!MnistDigits.IsPresent(s.Data)) throw new CliException(MnistDigits.MissingDataMessage(s.Data));
         // Fail on a missing, malformed or unsuitable checkpoint now, not after minutes of classifier training.
@@ -145,17 +153,36 @@ public static class EvalCommands
             if (nfe == 63) teacher63 = row;
         }
 
-        // The same student on other noise: FD and accuracy of one seed are samples too (untimed; the teacher's 63-NFE row
-        // would cost minutes per seed on a CPU, so it stays at --seed).
+        // The same samplers on other noise: FD and accuracy of one seed are samples too (untimed). The teacher's 63-NFE row
+        // costs minutes per seed on a CPU, so it takes only --teacher-noise-seeds of them.
         var spread = new List<SeedSpread>();
-        foreach (var (row, steps) in new[] { (scm1, 1), (scm2, 2) })
+        foreach (var (row, seeds, sample) in new (QualityRow, int, Func<List<SampleSpec>, Tensor>)[]
+                 {
+                     (scm1, s.NoiseSeeds, b => student.Sample(b, SamplingSchedule.ForSteps(1), ct)),
+                     (scm2, s.NoiseSeeds, b => student.Sample(b, SamplingSchedule.ForSteps(2, tMid: studentCard.TMid), ct)),
+                     (teacher63!, s.TeacherNoiseSeeds, b => teacher.Sample(b.Select(spec => spec with { Guidance = s.Guidance }).ToList(), TeacherSchedule.ForNfe(63), ct)),
+                 })
         {
+            if (seeds == 1 && row == teacher63) continue;
             var perSeed = new List<(double Accuracy, double Fd)> { (row.ClassAccuracy!.Value, row.FrechetDistance) };
-            for (int k = 1; k < s.NoiseSeeds; k++)
+            for (int k = 1; k < seeds; k++)
             {
-                ct.ThrowIfCancellationRequested();
-                using var images = student.Sample(Specs(s.Seed + (ulong)k), SamplingSchedule.ForSteps(steps, tMid: studentCard.TMid), ct);
-                var (accuracy, fd) = DigitQuality.Judge(classifier, images, requested, heldOutMean, heldOutCovariance);
+                var seedSpecs = Specs(s.Seed + (ulong)k);
+                var images = new List<Tensor>();
+                var lastPrint = Stopwatch.StartNew();
+                for (int start = 0; start < seedSpecs.Count; start += s.BatchSize)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    images.Add(sample(seedSpecs.GetRange(start, s.BatchSize)));
+                    if (lastPrint.Elapsed.TotalSeconds >= 60)
+                    {
+                        log.WriteLine($"  [{row.Sampler}, seed {s.Seed + (ulong)k}] {start + s.BatchSize}/{seedSpecs.Count} images");
+                        lastPrint.Restart();
+                    }
+                }
+                using var all = cat(images);
+                foreach (var t in images) t.Dispose();
+                var (accuracy, fd) = DigitQuality.Judge(classifier, all, requested, heldOutMean, heldOutCovariance);
                 perSeed.Add((accuracy, fd));
                 log.WriteLine($"{row.Sampler}, seed {s.Seed + (ulong)k}: class accuracy {accuracy:P1}, FD {fd:F3}");
             }
@@ -166,7 +193,7 @@ public static class EvalCommands
         {
             CommandLine = BenchmarkLog.CommandLine(),
             Machine = $"{Environment.ProcessorCount} CPU cores ({RuntimeInformation.ProcessArchitecture}), {RuntimeInformation.OSDescription}, " +
-                      $"{RuntimeInformation.FrameworkDescription}, device {s.Device}, networks in {s.Precision}, torch threads: {s.Threads}" +
+                      $"{RuntimeInformation.FrameworkDescription}, device {s.Device}, networks in {s.Precision}, torch threads: {s.Threads}, oneDNN ISA: {Scm.OneDnnIsa.Setting}" +
                       $"; load average (1 min) {loadAtStart} at start, {BenchmarkLog.LoadAverage()} at end (timings are wall clock: other jobs inflate them)",
             Date = DateTimeOffset.UtcNow,
             Samples = s.Samples,
@@ -183,6 +210,7 @@ public static class EvalCommands
                 new("Teacher", Relative(s.Teacher), teacherCard.Kind, teacherCard.Training?.Iterations, teacherCard.Training?.WallClockSeconds),
             ],
             Rows = rows,
+            ScmOneStep = scm1,
             ScmTwoStep = scm2,
             Teacher63 = teacher63!,
             NoiseSeeds = s.NoiseSeeds,
@@ -194,8 +222,9 @@ public static class EvalCommands
         log.Write(report.Table());
         log.WriteLine();
         log.Write(report.SpreadTable());
-        log.WriteLine($"FD ratio sCM 2-step / teacher 63: {report.FdRatio:F2} (2-step mean over {s.NoiseSeeds} seeds: {report.MeanFdRatio:F2}); " +
-                      $" time ratio teacher 63 / sCM 2-step: {report.SpeedRatio:F1}x");
+        log.WriteLine($"FD ratio sCM 2-step / teacher 63: {report.FdRatio(report.ScmTwoStep):F2}, over the noise seeds {report.MeanFdRatio(report.ScmTwoStep):F2}; " +
+                      $"sCM 1-step / teacher 63: {report.FdRatio(report.ScmOneStep):F2}, over the noise seeds {report.MeanFdRatio(report.ScmOneStep):F2}; " +
+                      $"time ratio teacher 63 / sCM 2-step: {report.SpeedRatio:F1}x");
         if (s.Grid is { } gridPath)
         {
             var real = cat(Enumerable.Range(0, Classes).Select(c =>

@@ -31,6 +31,7 @@ public sealed record QualityReport
     public required string ClassifierDescription { get; init; }
     public required IReadOnlyList<ReportedCheckpoint> Checkpoints { get; init; }
     public required IReadOnlyList<QualityRow> Rows { get; init; }
+    public required QualityRow ScmOneStep { get; init; }
     public required QualityRow ScmTwoStep { get; init; }
     public required QualityRow Teacher63 { get; init; }
     /// <summary>Noise seeds of <see cref="Spread"/>: <see cref="Seed"/> and the ones after it.</summary>
@@ -42,9 +43,20 @@ public sealed record QualityReport
 
     static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
-    public double FdRatio => ScmTwoStep.FrechetDistance / Teacher63.FrechetDistance;
-    /// <summary>The 2-step's FD averaged over the noise seeds, over the teacher's (one seed).</summary>
-    public double MeanFdRatio => Spread.Single(r => r.Sampler == ScmTwoStep.Sampler).FdMean / Teacher63.FrechetDistance;
+    /// <summary>An sCM row's FD over the teacher's 63-NFE FD, both at <see cref="Seed"/>.</summary>
+    public double FdRatio(QualityRow scm) => scm.FrechetDistance / Teacher63.FrechetDistance;
+
+    /// <summary>
+    /// An sCM row's FD averaged over its noise seeds, over the teacher's 63-NFE FD averaged over its own (the first
+    /// <see cref="TeacherSeeds"/> of the same seeds; one when it was not judged on more).
+    /// </summary>
+    public double MeanFdRatio(QualityRow scm) => MeanFd(scm) / MeanFd(Teacher63);
+
+    /// <summary>Noise seeds the teacher's 63-NFE row was judged on.</summary>
+    public int TeacherSeeds => SpreadOf(Teacher63)?.Seeds ?? 1;
+
+    SeedSpread? SpreadOf(QualityRow row) => Spread.SingleOrDefault(r => r.Sampler == row.Sampler);
+    double MeanFd(QualityRow row) => SpreadOf(row)?.FdMean ?? row.FrechetDistance;
     public double? SpeedRatio => Teacher63.SecondsPerImage / ScmTwoStep.SecondsPerImage;
 
     /// <summary>The results table alone (also printed to the console).</summary>
@@ -67,8 +79,11 @@ public sealed record QualityReport
             $"| Sampler, over {NoiseSeeds} noise seeds ({Seed}..{Seed + (ulong)NoiseSeeds - 1}) | Class accuracy: mean (range) | FD to held-out: mean (range) |");
         s.AppendLine("|---|---:|---:|");
         foreach (var r in Spread)
-            s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Sampler} | {F(100 * r.AccuracyMean, "F1")} % ({F(100 * r.AccuracyMin, "F1")}..{F(100 * r.AccuracyMax, "F1")}) | " +
+        {
+            string seeds = r.Seeds != NoiseSeeds ? $" ({r.Seeds} seeds)" : "";
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Sampler}{seeds} | {F(100 * r.AccuracyMean, "F1")} % ({F(100 * r.AccuracyMin, "F1")}..{F(100 * r.AccuracyMax, "F1")}) | " +
                          $"{F(r.FdMean, "F3")} ({F(r.FdMin, "F3")}..{F(r.FdMax, "F3")}) |");
+        }
         return s.ToString();
     }
 
@@ -100,14 +115,21 @@ public sealed record QualityReport
         s.AppendLine();
         s.Append(Table());
         s.AppendLine();
-        s.AppendLine(CultureInfo.InvariantCulture, $"- FD ratio, sCM 2-step / teacher 63 NFE: **{F(FdRatio, "F2")}** (1 = the 2-step student matches the teacher's 63-NFE samples; " +
-                     $"below 1 = closer to the real digits than the teacher); with the 2-step's mean FD over {NoiseSeeds} noise seeds: {F(MeanFdRatio, "F2")}.");
+        string teacherMean = TeacherSeeds > 1 ? $"the teacher's over its {TeacherSeeds}" : "the teacher's one seed";
+        s.AppendLine(CultureInfo.InvariantCulture, $"- FD ratio, sCM 2-step / teacher 63 NFE: **{F(FdRatio(ScmTwoStep), "F2")}** at seed {Seed} " +
+                     $"(1 = the 2-step student matches the teacher's 63-NFE samples; " +
+                     $"below 1 = closer to the real digits than the teacher); mean FD over {NoiseSeeds} noise seeds / {teacherMean}: **{F(MeanFdRatio(ScmTwoStep), "F2")}**.");
+        s.AppendLine(CultureInfo.InvariantCulture, $"- FD ratio, sCM 1-step / teacher 63 NFE: **{F(FdRatio(ScmOneStep), "F2")}** at seed {Seed}; " +
+                     $"mean FD over {NoiseSeeds} noise seeds / {teacherMean}: **{F(MeanFdRatio(ScmOneStep), "F2")}**.");
         if (SpeedRatio is { } speed)
             s.AppendLine(CultureInfo.InvariantCulture, $"- Time ratio, teacher 63 NFE / sCM 2-step: **{F(speed, "F1")}x** (how much faster the 2-step student samples).");
         foreach (var warning in Warnings) s.AppendLine(CultureInfo.InvariantCulture, $"- Warning: {warning}");
         s.AppendLine();
-        s.AppendLine("How much one seed's figures move: the sCM rows again on other noise (the table above is the first seed). The teacher's rows " +
-                     "stay at one seed (at 63 NFE each seed costs minutes on a CPU), so the FD ratio compares one seed of each.");
+        s.AppendLine("How much one seed's figures move: the sCM rows again on other noise (the table above is the first seed), the teacher's " +
+                     (TeacherSeeds > 1
+                         ? $"63-NFE row on the first {TeacherSeeds} of the same seeds (the same starting noise z as the sCM rows; " +
+                           "its other rows stay at one seed: at 63 NFE each seed costs minutes on a CPU)."
+                         : "rows at one seed only (at 63 NFE each seed costs minutes on a CPU; `--teacher-noise-seeds` judges more), so the mean ratios divide by one seed's FD."));
         s.AppendLine();
         s.Append(SpreadTable());
         s.AppendLine();
