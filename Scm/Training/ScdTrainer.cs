@@ -61,6 +61,14 @@ public sealed record ScdOptions
     public DistributionMatchingOptions? DistributionMatching { get; init; }
     /// <summary>The model's 2-step intermediate time (<see cref="ModelCard.TMid"/>): validation, distribution matching's 2-step samples, the card.</summary>
     public double TMid { get; init; } = TrigFlow.DefaultTMid;
+    /// <summary>
+    /// More t_mid the validation probe judges the 2-step at, beside <see cref="TMid"/>: a model matched at sCM's 1.1 is
+    /// served lower (docs/MODEL-ABLATIONS.md), and its curve should show that t_mid too.
+    /// </summary>
+    public IReadOnlyList<double> ProbeTMids { get; init; } = [];
+
+    /// <summary>At most this many <see cref="ProbeTMids"/> (each costs a 2-step sampling of the probe's digits per point).</summary>
+    public const int MaxProbeTMids = 8;
 
     public void Validate()
     {
@@ -76,6 +84,12 @@ public sealed record ScdOptions
         if (StudentDropout is { } p && !(p >= 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(StudentDropout), $"--dropout must be in [0, 1); got {p}.");
         DistributionMatching?.Validate();
         if (!(TMid > 0 && TMid < TrigFlow.TMax)) throw new ArgumentOutOfRangeException(nameof(TMid), $"--t-mid must be in (0, {TrigFlow.TMax:F4}); got {TMid}.");
+        if (ProbeTMids.Count > MaxProbeTMids)
+            throw new ArgumentOutOfRangeException(nameof(ProbeTMids), $"--probe-t-mids names at most {MaxProbeTMids} times; got {ProbeTMids.Count}.");
+        foreach (double t in ProbeTMids)
+            if (!(t > 0 && t < TrigFlow.TMax)) throw new ArgumentOutOfRangeException(nameof(ProbeTMids), $"--probe-t-mids: each must be in (0, {TrigFlow.TMax:F4}); got {t}.");
+        if (ProbeTMids.Distinct().Count() != ProbeTMids.Count || ProbeTMids.Contains(TMid))
+            throw new ArgumentException($"--probe-t-mids: each time once, and not --t-mid ({TMid}), which the curve probes already.", nameof(ProbeTMids));
         if (TargetEmaDecay is not null && EmaTargetFrom is null)
             throw new ArgumentException("--target-ema-decay needs --ema-target-from (it is the decay of that target network).", nameof(TargetEmaDecay));
     }
@@ -185,6 +199,7 @@ public sealed class ScdTrainer : Trainer
     protected override string CardKind => ModelCard.ConsistencyKind;
     protected override string? InitializedFrom => scd.StudentFrom ?? scd.TeacherCardPath;
     protected override double? TMid => scd.TMid;
+    protected override IReadOnlyList<double> ProbeTMids => scd.ProbeTMids;
 
     protected override void InitializeFreshRun()
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Scm.Checkpoints;
 using Scm.Evaluation;
 using Scm.Network;
+using Scm.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -95,6 +96,9 @@ public abstract class Trainer
     /// <summary>The 2-step t_mid the validation probe samples at and the card records (consistency models; null: sCM's 1.1).</summary>
     protected virtual double? TMid => null;
 
+    /// <summary>More t_mid the validation probe judges the 2-step at, beside <see cref="TMid"/> (consistency models).</summary>
+    protected virtual IReadOnlyList<double> ProbeTMids => [];
+
     /// <summary>
     /// Trains to <see cref="TrainingOptions.Iterations"/> (resuming a run found in the run directory). With a
     /// <paramref name="probe"/>, every <see cref="TrainingOptions.EvaluateEvery"/> iterations the EMA is judged on the
@@ -179,12 +183,18 @@ public abstract class Trainer
             if (probe is not null && iteration % Options.EvaluateEvery == 0)
             {
                 var (oneStep, twoStep) = probe.Measure(EmaNetwork, TMid);
-                var point = CurvePoint.From(iteration, Seconds(), lossSum / Math.Max(1, lossCount), oneStep, twoStep);
+                var twoStepAt = ProbeTMids.Select(t =>
+                {
+                    var quality = probe.Measure(EmaNetwork, SamplingSchedule.ForSteps(2, tMid: t));
+                    return new TMidPoint(t, quality.Accuracy, quality.FrechetDistance);
+                }).ToList();
+                var point = CurvePoint.From(iteration, Seconds(), lossSum / Math.Max(1, lossCount), oneStep, twoStep, twoStepAt);
                 (lossSum, lossCount) = (0.0, 0);
                 bool best = curve.Best is not { } previous || point.TwoStepFd < previous.TwoStepFd;
                 curve.Append(point);
                 log.WriteLine($"validation @ {iteration}: 1-step {oneStep.Accuracy:P1} FD {oneStep.FrechetDistance:F3}; " +
-                              $"2-step {twoStep.Accuracy:P1} FD {twoStep.FrechetDistance:F3}{(best ? " (best)" : "")}");
+                              $"2-step {twoStep.Accuracy:P1} FD {twoStep.FrechetDistance:F3}{(best ? " (best)" : "")}" +
+                              string.Concat(twoStepAt.Select(p => $"; 2-step at t_mid {p.TMid:G3} {p.Accuracy:P1} FD {p.Fd:F3}")));
                 if (best)
                 {
                     using var export = Export();

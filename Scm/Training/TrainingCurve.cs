@@ -12,11 +12,20 @@ public sealed record CurvePoint(
     [property: JsonPropertyName("one_step_accuracy")] double OneStepAccuracy,
     [property: JsonPropertyName("one_step_fd")] double OneStepFd,
     [property: JsonPropertyName("two_step_accuracy")] double TwoStepAccuracy,
-    [property: JsonPropertyName("two_step_fd")] double TwoStepFd)
+    [property: JsonPropertyName("two_step_fd")] double TwoStepFd,
+    [property: JsonPropertyName("two_step_at")] IReadOnlyList<TMidPoint>? TwoStepAt = null)
 {
-    public static CurvePoint From(long iteration, double seconds, double loss, SampleQuality oneStep, SampleQuality twoStep) =>
-        new(iteration, seconds, loss, oneStep.Accuracy, oneStep.FrechetDistance, twoStep.Accuracy, twoStep.FrechetDistance);
+    public static CurvePoint From(long iteration, double seconds, double loss, SampleQuality oneStep, SampleQuality twoStep,
+        IReadOnlyList<TMidPoint>? twoStepAt = null) =>
+        new(iteration, seconds, loss, oneStep.Accuracy, oneStep.FrechetDistance, twoStep.Accuracy, twoStep.FrechetDistance,
+            twoStepAt is { Count: > 0 } ? twoStepAt : null);
 }
+
+/// <summary>The 2-step probed at another t_mid than the run's (<c>train scd --probe-t-mids</c>): the one it may be served at.</summary>
+public sealed record TMidPoint(
+    [property: JsonPropertyName("t_mid")] double TMid,
+    [property: JsonPropertyName("accuracy")] double Accuracy,
+    [property: JsonPropertyName("fd")] double Fd);
 
 /// <summary>
 /// The validation curve of a run, one JSON object per line in <c>{run}/curve.jsonl</c>. On resume, points past the
@@ -56,4 +65,5 @@ public sealed class TrainingCurve(string runDirectory)
 }
 
 [JsonSerializable(typeof(CurvePoint))]
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 internal sealed partial class CurveJson : JsonSerializerContext;

@@ -24,6 +24,11 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--t-mid", "1.6", "--t-mid")]
     [InlineData("--dmd-from", "5", "--dmd-weight")]
     [InlineData("--dmd-fake-updates", "0", "--dmd-fake-updates")]
+    [InlineData("--probe-t-mids", "0.5,x", "--probe-t-mids")]
+    [InlineData("--probe-t-mids", "0.5,1.6", "--probe-t-mids")]
+    [InlineData("--probe-t-mids", "0.5,0.5", "--probe-t-mids")]
+    [InlineData("--probe-t-mids", "1.1", "--probe-t-mids")]
+    [InlineData("--probe-t-mids", "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9", "--probe-t-mids")]
     public async Task Train_scd_with_an_invalid_option_exits_2_naming_it(string option, string value, string named)
     {
         Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");

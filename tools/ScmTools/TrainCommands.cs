@@ -170,6 +170,11 @@ public static class TrainCommands
             Description = "The model's 2-step intermediate time: validation points, distribution matching's 2-step samples, and the card's default for serving.",
             DefaultValueFactory = _ => Scm.TrigFlow.DefaultTMid
         };
+        var probeTMids = new Option<string?>("--probe-t-mids")
+        {
+            Description = $"More t_mid (comma-separated, at most {ScdOptions.MaxProbeTMids}) the curve judges the 2-step at, beside --t-mid: " +
+                          "e.g. the lower t_mid a model matched at 1.1 is served at.",
+        };
         var dmdFrom = new Option<long>("--dmd-from") { Description = "With --dmd-weight: the first iteration of the regulariser." };
         var dmdFakeLr = new Option<double>("--dmd-fake-lr") { Description = "With --dmd-weight: the fake-score network's learning rate.", DefaultValueFactory = _ => 1e-4 };
         var dmdFakeUpdates = new Option<int>("--dmd-fake-updates") { Description = "With --dmd-weight: fake-score updates per iteration.", DefaultValueFactory = _ => 1 };
@@ -184,7 +189,7 @@ public static class TrainCommands
         foreach (var option in new Option[]
                  {
                      teacher, warmup, prior, norm, jvp, jvpStep, emaTargetFrom, targetEmaDecay, guidance, dropout, extraBlocks, studentFrom,
-                     tMid, dmdWeight, dmdFrom, dmdFakeLr, dmdFakeUpdates, c, every, samples, classifier,
+                     tMid, probeTMids, dmdWeight, dmdFrom, dmdFakeLr, dmdFakeUpdates, c, every, samples, classifier,
                  })
             command.Options.Add(option);
         command.SetAction((r, ct) => Train(() =>
@@ -202,6 +207,7 @@ public static class TrainCommands
                 TangentNorm = r.GetValue(norm), TangentNormalizationConstant = r.GetValue(c), Jvp = r.GetValue(jvp), BackwardStep = r.GetValue(jvpStep),
                 EmaTargetFrom = r.GetValue(emaTargetFrom), TargetEmaDecay = r.GetValue(targetEmaDecay), TeacherGuidance = r.GetValue(guidance),
                 StudentDropout = r.GetValue(dropout), StudentExtraBlocks = r.GetValue(extraBlocks), StudentFrom = r.GetValue(studentFrom), TMid = r.GetValue(tMid),
+                ProbeTMids = BenchCommands.ParseTimes(r.GetValue(probeTMids), "--probe-t-mids") ?? [],
                 DistributionMatching = r.GetValue(dmdWeight) is { } weight
                     ? new DistributionMatchingOptions { Weight = weight, From = r.GetValue(dmdFrom), FakeLearningRate = r.GetValue(dmdFakeLr), FakeUpdates = r.GetValue(dmdFakeUpdates) }
                     : null,

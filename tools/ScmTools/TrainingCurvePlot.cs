@@ -36,6 +36,8 @@ public static class TrainingCurvePlot
         fd.Title(title);
         AddLine(fd, iterations, points.Select(p => Math.Log10(p.OneStepFd)), "1-step", Colors.OrangeRed);
         AddLine(fd, iterations, points.Select(p => Math.Log10(p.TwoStepFd)), "2-step", Colors.SteelBlue);
+        foreach (var (tMid, color) in ProbedTMids(points))
+            AddProbeLine(fd, points, tMid, p => Math.Log10(p.Fd), color);
         fd.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
@@ -47,6 +49,8 @@ public static class TrainingCurvePlot
         var accuracy = multiplot.GetPlot(1);
         AddLine(accuracy, iterations, points.Select(p => 100 * p.OneStepAccuracy), "1-step", Colors.OrangeRed);
         AddLine(accuracy, iterations, points.Select(p => 100 * p.TwoStepAccuracy), "2-step", Colors.SteelBlue);
+        foreach (var (tMid, color) in ProbedTMids(points))
+            AddProbeLine(accuracy, points, tMid, p => 100 * p.Accuracy, color);
         accuracy.YLabel("class accuracy (%)");
         accuracy.XLabel("sCD iteration");
         accuracy.ShowLegend(Alignment.LowerRight);
@@ -55,11 +59,27 @@ public static class TrainingCurvePlot
         multiplot.SavePng(pngPath, 900, 700);
     }
 
-    static void AddLine(Plot plot, double[] xs, IEnumerable<double> ys, string label, Color color)
+    static readonly Color[] ProbeColors = [Colors.SeaGreen, Colors.MediumPurple, Colors.GoldenRod, Colors.Teal, Colors.HotPink, Colors.SlateGray, Colors.Olive, Colors.Navy];
+
+    /// <summary>The extra 2-step t_mid of <c>--probe-t-mids</c> found in the points, each with its colour.</summary>
+    static IEnumerable<(double TMid, Color Color)> ProbedTMids(IReadOnlyList<CurvePoint> points) =>
+        points.SelectMany(p => p.TwoStepAt ?? []).Select(p => p.TMid).Distinct().Order().Select((t, i) => (t, ProbeColors[i % ProbeColors.Length]));
+
+    /// <summary>A dashed line for the 2-step at one probed t_mid, over the points that measured it.</summary>
+    static void AddProbeLine(Plot plot, IReadOnlyList<CurvePoint> points, double tMid, Func<TMidPoint, double> value, Color color)
+    {
+        var measured = points.Select(p => (p.Iteration, At: p.TwoStepAt?.FirstOrDefault(q => q.TMid == tMid))).Where(p => p.At is not null).ToList();
+        var line = AddLine(plot, measured.Select(p => (double)p.Iteration).ToArray(), measured.Select(p => value(p.At!)),
+            "2-step at t_mid " + tMid.ToString("G3", CultureInfo.InvariantCulture), color);
+        line.LinePattern = LinePattern.Dashed;
+    }
+
+    static ScottPlot.Plottables.Scatter AddLine(Plot plot, double[] xs, IEnumerable<double> ys, string label, Color color)
     {
         var line = plot.Add.ScatterLine(xs, ys.ToArray());
         line.LegendText = label;
         line.Color = color;
         line.MarkerSize = 4;
+        return line;
     }
 }
