@@ -46,6 +46,9 @@ public sealed partial class EvalCommandTests : IDisposable
         Assert.True(ratio.Success, text);
         Assert.Equal(fdMean / Number(teacher, 1), Number(ratio, 1), 0.006); // printed to 2 decimals
         Assert.Contains("sCM 1-step / teacher 63 NFE", text);
+        var paired = Regex.Match(text, @"seed by seed \(the same noise\) its FD minus the teacher's: ([+-][\d.]+) \+- ([\d.]+) \(standard error over 2 seeds\)");
+        Assert.True(paired.Success, text);
+        Assert.True(Number(paired, 2) >= 0);
         using var png = SkiaSharp.SKBitmap.Decode(grid); // held-out | teacher | 2-step | 1-step, 10 class rows of 64-px digits
         Assert.Equal((4 * SampleGrid.Columns * 64 + 3 * 8, 10 * 64), (png.Width, png.Height));
     }

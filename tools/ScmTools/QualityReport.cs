@@ -6,12 +6,13 @@ namespace ScmTools;
 /// <summary>One sampler's measurements: class accuracy of its digits, FD to the held-out digits, time per image (printed as images/s).</summary>
 public sealed record QualityRow(string Sampler, string Nfe, double? ClassAccuracy, double FrechetDistance, double? SecondsPerImage);
 
-/// <summary>One sampler's class accuracy and FD over several noise seeds: mean, lowest and highest.</summary>
-public sealed record SeedSpread(string Sampler, int Seeds, double AccuracyMean, double AccuracyMin, double AccuracyMax, double FdMean, double FdMin, double FdMax)
+/// <summary>One sampler's class accuracy and FD over several noise seeds: mean, lowest and highest, and each seed's FD in seed order.</summary>
+public sealed record SeedSpread(string Sampler, int Seeds, double AccuracyMean, double AccuracyMin, double AccuracyMax, double FdMean, double FdMin, double FdMax,
+    IReadOnlyList<double> Fds)
 {
     public static SeedSpread Of(string sampler, IReadOnlyList<(double Accuracy, double Fd)> perSeed) =>
         new(sampler, perSeed.Count, perSeed.Average(p => p.Accuracy), perSeed.Min(p => p.Accuracy), perSeed.Max(p => p.Accuracy),
-            perSeed.Average(p => p.Fd), perSeed.Min(p => p.Fd), perSeed.Max(p => p.Fd));
+            perSeed.Average(p => p.Fd), perSeed.Min(p => p.Fd), perSeed.Max(p => p.Fd), perSeed.Select(p => p.Fd).ToList());
 }
 
 /// <summary>A checkpoint named in the report, with the training iterations its card records.</summary>
@@ -54,6 +55,25 @@ public sealed record QualityReport
 
     /// <summary>Noise seeds the teacher's 63-NFE row was judged on.</summary>
     public int TeacherSeeds => SpreadOf(Teacher63)?.Seeds ?? 1;
+
+    /// <summary>
+    /// An sCM row's FD minus the teacher's, seed by seed over the seeds both were judged on (the same starting noise), as
+    /// mean and standard error: how sure the ratio of means is. Null below two shared seeds.
+    /// </summary>
+    public (int Seeds, double Mean, double StandardError)? PairedFdDifference(QualityRow scm)
+    {
+        if (SpreadOf(scm) is not { } student || SpreadOf(Teacher63) is not { } teacher) return null;
+        int n = Math.Min(student.Fds.Count, teacher.Fds.Count);
+        if (n < 2) return null;
+        var d = Enumerable.Range(0, n).Select(i => student.Fds[i] - teacher.Fds[i]).ToArray();
+        double mean = d.Average();
+        return (n, mean, Math.Sqrt(d.Sum(x => (x - mean) * (x - mean)) / (n - 1) / n));
+    }
+
+    string Paired(QualityRow scm) => PairedFdDifference(scm) is { } p
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"; seed by seed (the same noise) its FD minus the teacher's: {p.Mean:+0.000;-0.000} +- {p.StandardError:F3} (standard error over {p.Seeds} seeds)")
+        : "";
 
     SeedSpread? SpreadOf(QualityRow row) => Spread.SingleOrDefault(r => r.Sampler == row.Sampler);
     double MeanFd(QualityRow row) => SpreadOf(row)?.FdMean ?? row.FrechetDistance;
@@ -118,9 +138,10 @@ public sealed record QualityReport
         string teacherMean = TeacherSeeds > 1 ? $"the teacher's over its {TeacherSeeds}" : "the teacher's one seed";
         s.AppendLine(CultureInfo.InvariantCulture, $"- FD ratio, sCM 2-step / teacher 63 NFE: **{F(FdRatio(ScmTwoStep), "F2")}** at seed {Seed} " +
                      $"(1 = the 2-step student matches the teacher's 63-NFE samples; " +
-                     $"below 1 = closer to the real digits than the teacher); mean FD over {NoiseSeeds} noise seeds / {teacherMean}: **{F(MeanFdRatio(ScmTwoStep), "F2")}**.");
+                     $"below 1 = closer to the real digits than the teacher); mean FD over {NoiseSeeds} noise seeds / {teacherMean}: **{F(MeanFdRatio(ScmTwoStep), "F2")}**" +
+                     $"{Paired(ScmTwoStep)}.");
         s.AppendLine(CultureInfo.InvariantCulture, $"- FD ratio, sCM 1-step / teacher 63 NFE: **{F(FdRatio(ScmOneStep), "F2")}** at seed {Seed}; " +
-                     $"mean FD over {NoiseSeeds} noise seeds / {teacherMean}: **{F(MeanFdRatio(ScmOneStep), "F2")}**.");
+                     $"mean FD over {NoiseSeeds} noise seeds / {teacherMean}: **{F(MeanFdRatio(ScmOneStep), "F2")}**{Paired(ScmOneStep)}.");
         if (SpeedRatio is { } speed)
             s.AppendLine(CultureInfo.InvariantCulture, $"- Time ratio, teacher 63 NFE / sCM 2-step: **{F(speed, "F1")}x** (how much faster the 2-step student samples).");
         foreach (var warning in Warnings) s.AppendLine(CultureInfo.InvariantCulture, $"- Warning: {warning}");
