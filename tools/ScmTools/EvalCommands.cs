@@ -156,7 +156,7 @@ public static class EvalCommands
         // The same samplers on other noise: FD and accuracy of one seed are samples too (untimed). The teacher's 63-NFE row
         // costs minutes per seed on a CPU, so it takes only --teacher-noise-seeds of them.
         var spread = new List<SeedSpread>();
-        foreach (var (row, seeds, sample) in new (QualityRow, int, Func<List<SampleSpec>, Tensor>)[]
+        foreach (var (row, seeds, sample) in new (QualityRow, int, Func<IReadOnlyList<SampleSpec>, Tensor>)[]
                  {
                      (scm1, s.NoiseSeeds, b => student.Sample(b, SamplingSchedule.ForSteps(1), ct)),
                      (scm2, s.NoiseSeeds, b => student.Sample(b, SamplingSchedule.ForSteps(2, tMid: studentCard.TMid), ct)),
@@ -167,21 +167,7 @@ public static class EvalCommands
             var perSeed = new List<(double Accuracy, double Fd)> { (row.ClassAccuracy!.Value, row.FrechetDistance) };
             for (int k = 1; k < seeds; k++)
             {
-                var seedSpecs = Specs(s.Seed + (ulong)k);
-                var images = new List<Tensor>();
-                var lastPrint = Stopwatch.StartNew();
-                for (int start = 0; start < seedSpecs.Count; start += s.BatchSize)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    images.Add(sample(seedSpecs.GetRange(start, s.BatchSize)));
-                    if (lastPrint.Elapsed.TotalSeconds >= 60)
-                    {
-                        log.WriteLine($"  [{row.Sampler}, seed {s.Seed + (ulong)k}] {start + s.BatchSize}/{seedSpecs.Count} images");
-                        lastPrint.Restart();
-                    }
-                }
-                using var all = cat(images);
-                foreach (var t in images) t.Dispose();
+                using var all = SampleInBatches($"{row.Sampler}, seed {s.Seed + (ulong)k}", Specs(s.Seed + (ulong)k), sample, new Stopwatch());
                 var (accuracy, fd) = DigitQuality.Judge(classifier, all, requested, heldOutMean, heldOutCovariance);
                 perSeed.Add((accuracy, fd));
                 log.WriteLine($"{row.Sampler}, seed {s.Seed + (ulong)k}: class accuracy {accuracy:P1}, FD {fd:F3}");
@@ -239,25 +225,32 @@ public static class EvalCommands
             log.WriteLine($"Report written to {reportPath}");
         }
 
-        QualityRow MeasureRow(string name, string nfe, List<SampleSpec> rowSpecs, Func<IReadOnlyList<SampleSpec>, Tensor> sample)
+        // Samples specs on compute chunks of --batch-size, the sampler calls timed on clock, with a progress line every 10 s.
+        Tensor SampleInBatches(string label, List<SampleSpec> specs, Func<IReadOnlyList<SampleSpec>, Tensor> sample, Stopwatch clock)
         {
             var images = new List<Tensor>();
-            var clock = new Stopwatch();
             var lastPrint = Stopwatch.StartNew();
-            for (int start = 0; start < rowSpecs.Count; start += s.BatchSize)
+            for (int start = 0; start < specs.Count; start += s.BatchSize)
             {
                 ct.ThrowIfCancellationRequested();
-                var batch = rowSpecs.GetRange(start, s.BatchSize);
+                var batch = specs.GetRange(start, s.BatchSize);
                 images.Add(Measure.Timed(clock, device, () => sample(batch)));
                 int done = start + s.BatchSize;
-                if (done == rowSpecs.Count || lastPrint.Elapsed.TotalSeconds >= 10)
+                if (done == specs.Count || lastPrint.Elapsed.TotalSeconds >= 10)
                 {
-                    log.WriteLine($"  [{name}] {done}/{rowSpecs.Count} images, {Measure.Rate(done / clock.Elapsed.TotalSeconds)} images/s");
+                    log.WriteLine($"  [{label}] {done}/{specs.Count} images, {Measure.Rate(done / clock.Elapsed.TotalSeconds)} images/s");
                     lastPrint.Restart();
                 }
             }
-            using var all = cat(images);
+            var all = cat(images);
             foreach (var t in images) t.Dispose();
+            return all;
+        }
+
+        QualityRow MeasureRow(string name, string nfe, List<SampleSpec> rowSpecs, Func<IReadOnlyList<SampleSpec>, Tensor> sample)
+        {
+            var clock = new Stopwatch();
+            using var all = SampleInBatches(name, rowSpecs, sample, clock);
             if (s.Grid is not null) gridPanels[name] = all.index_select(0, gridIndex).cpu();
             double secondsPerImage = clock.Elapsed.TotalSeconds / rowSpecs.Count;
             var (accuracy, fd) = DigitQuality.Judge(classifier, all, requested, heldOutMean, heldOutCovariance);
