@@ -14,7 +14,7 @@ public sealed partial class EvalCommandTests : IDisposable
     /// <summary>
     /// The report states how much the sCM figures move with the noise: the rows again on the next seeds, as mean and
     /// range, with the table's own seed inside the range; the teacher's 63-NFE row on the first of them when asked, and
-    /// the FD ratios of means divide by the teacher's mean.
+    /// the FD ratios of means divide by the teacher's mean. The student's seeds are judged before the teacher's rows.
     /// </summary>
     [Fact]
     public async Task Eval_reports_the_sCM_rows_and_the_teacher_over_several_noise_seeds()
@@ -22,9 +22,14 @@ public sealed partial class EvalCommandTests : IDisposable
         Assert.True(Scm.Training.MnistDigits.IsPresent(RepoPaths.Data), $"MNIST is missing in {RepoPaths.Data}: run infra/fetch-mnist.sh");
         string report = Path.Combine(directory, "QUALITY.md");
         string grid = Path.Combine(directory, "samples.png");
-        var (exit, errors) = await Invoke("eval", "--samples", "20", "--batch-size", "10", "--threads", "1", "--noise-seeds", "3", "--teacher-noise-seeds", "2", "--output", report, "--grid", grid);
+        var (exit, log, errors) = await CommandLine.InvokeCapturingOutput(EvalCommands.Create(),
+            "eval", "--samples", "20", "--batch-size", "10", "--threads", "1", "--noise-seeds", "3", "--teacher-noise-seeds", "2", "--output", report, "--grid", grid);
 
         Assert.True(exit == 0, errors);
+        // The student's seeds take seconds, the teacher's minutes: the student's means are on the log before the teacher starts.
+        int studentMeans = log.IndexOf(", over 3 noise seeds: class accuracy", StringComparison.Ordinal);
+        int teacherStart = log.IndexOf("Teacher PF-ODE, DPM-Solver++(2M), 2 steps", StringComparison.Ordinal);
+        Assert.True(studentMeans >= 0 && teacherStart > studentMeans, log);
         string text = File.ReadAllText(report);
         Assert.Contains("over 3 noise seeds (2024..2026)", text);
         if (Scm.Checkpoints.Checkpoint.ReadCard(Path.Combine(RepoPaths.Models, "mnist-scm", "model.json")).TMid is { } tMid) // rows name the card's t_mid

@@ -142,6 +142,13 @@ public static class EvalCommands
         var scm2 = MeasureRow("sCM 2-step" + (studentCard.TMid is { } tMid ? $" (t_mid {tMid:G3})" : ""), "2", specs, b => student.Sample(b, SamplingSchedule.ForSteps(2, tMid: studentCard.TMid), ct));
         rows.Add(scm1);
         rows.Add(scm2);
+        // The same samplers on other noise: FD and accuracy of one seed are samples too (untimed). The student's seeds come
+        // first (seconds each), so its figures are on the log before the teacher's minutes start.
+        var spread = new List<SeedSpread>
+        {
+            Spread(scm1, s.NoiseSeeds, b => student.Sample(b, SamplingSchedule.ForSteps(1), ct)),
+            Spread(scm2, s.NoiseSeeds, b => student.Sample(b, SamplingSchedule.ForSteps(2, tMid: studentCard.TMid), ct)),
+        };
         QualityRow? teacher63 = null;
         foreach (int nfe in TeacherNfes)
         {
@@ -152,28 +159,9 @@ public static class EvalCommands
             rows.Add(row);
             if (nfe == 63) teacher63 = row;
         }
-
-        // The same samplers on other noise: FD and accuracy of one seed are samples too (untimed). The teacher's 63-NFE row
-        // costs minutes per seed on a CPU, so it takes only --teacher-noise-seeds of them.
-        var spread = new List<SeedSpread>();
-        foreach (var (row, seeds, sample) in new (QualityRow, int, Func<IReadOnlyList<SampleSpec>, Tensor>)[]
-                 {
-                     (scm1, s.NoiseSeeds, b => student.Sample(b, SamplingSchedule.ForSteps(1), ct)),
-                     (scm2, s.NoiseSeeds, b => student.Sample(b, SamplingSchedule.ForSteps(2, tMid: studentCard.TMid), ct)),
-                     (teacher63!, s.TeacherNoiseSeeds, b => teacher.Sample(b.Select(spec => spec with { Guidance = s.Guidance }).ToList(), TeacherSchedule.ForNfe(63), ct)),
-                 })
-        {
-            if (seeds == 1 && row == teacher63) continue;
-            var perSeed = new List<(double Accuracy, double Fd)> { (row.ClassAccuracy!.Value, row.FrechetDistance) };
-            for (int k = 1; k < seeds; k++)
-            {
-                using var all = SampleInBatches($"{row.Sampler}, seed {s.Seed + (ulong)k}", Specs(s.Seed + (ulong)k), sample, new Stopwatch());
-                var (accuracy, fd) = DigitQuality.Judge(classifier, all, requested, heldOutMean, heldOutCovariance);
-                perSeed.Add((accuracy, fd));
-                log.WriteLine($"{row.Sampler}, seed {s.Seed + (ulong)k}: class accuracy {accuracy:P1}, FD {fd:F3}");
-            }
-            spread.Add(SeedSpread.Of(row.Sampler, perSeed));
-        }
+        // The teacher's 63-NFE row costs minutes per seed on a CPU, so it takes only --teacher-noise-seeds of them.
+        if (s.TeacherNoiseSeeds > 1)
+            spread.Add(Spread(teacher63!, s.TeacherNoiseSeeds, b => teacher.Sample(b.Select(spec => spec with { Guidance = s.Guidance }).ToList(), TeacherSchedule.ForNfe(63), ct)));
 
         var report = new QualityReport
         {
@@ -245,6 +233,22 @@ public static class EvalCommands
             var all = cat(images);
             foreach (var t in images) t.Dispose();
             return all;
+        }
+
+        // The row's own seed first, then --seed + 1 .. --seed + seeds - 1 on the same sampler.
+        SeedSpread Spread(QualityRow row, int seeds, Func<IReadOnlyList<SampleSpec>, Tensor> sample)
+        {
+            var perSeed = new List<(double Accuracy, double Fd)> { (row.ClassAccuracy!.Value, row.FrechetDistance) };
+            for (int k = 1; k < seeds; k++)
+            {
+                using var all = SampleInBatches($"{row.Sampler}, seed {s.Seed + (ulong)k}", Specs(s.Seed + (ulong)k), sample, new Stopwatch());
+                var (accuracy, fd) = DigitQuality.Judge(classifier, all, requested, heldOutMean, heldOutCovariance);
+                perSeed.Add((accuracy, fd));
+                log.WriteLine($"{row.Sampler}, seed {s.Seed + (ulong)k}: class accuracy {accuracy:P1}, FD {fd:F3}");
+            }
+            var spread = SeedSpread.Of(row.Sampler, perSeed);
+            if (seeds > 1) log.WriteLine($"{row.Sampler}, over {seeds} noise seeds: class accuracy {spread.AccuracyMean:P1}, FD {spread.FdMean:F3} (mean)");
+            return spread;
         }
 
         QualityRow MeasureRow(string name, string nfe, List<SampleSpec> rowSpecs, Func<IReadOnlyList<SampleSpec>, Tensor> sample)
