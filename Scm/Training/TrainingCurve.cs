@@ -44,11 +44,17 @@ public sealed class TrainingCurve(string runDirectory)
     public void Load(long resumedIteration)
     {
         points.Clear();
-        if (File.Exists(Path))
-            points.AddRange(File.ReadLines(Path).Where(l => l.Length > 0)
-                .Select(l => JsonSerializer.Deserialize(l, CurveJson.Default.CurvePoint)!)
-                .Where(p => p.Iteration <= resumedIteration));
+        points.AddRange(Read(runDirectory).Where(p => p.Iteration <= resumedIteration));
         Rewrite();
+    }
+
+    /// <summary>The points a run has written so far (none if it has no curve yet), without touching the file.</summary>
+    public static IReadOnlyList<CurvePoint> Read(string runDirectory)
+    {
+        string path = new TrainingCurve(runDirectory).Path;
+        return File.Exists(path)
+            ? File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize(l, CurveJson.Default.CurvePoint)!).ToList()
+            : [];
     }
 
     public void Append(CurvePoint point)

@@ -17,6 +17,7 @@ public static class TrainCommands
         train.Subcommands.Add(Scd());
         train.Subcommands.Add(InspectCommand.Create());
         train.Subcommands.Add(TMidCommand.Create());
+        train.Subcommands.Add(PlotCommand.Create());
         return train;
     }
 
@@ -215,7 +216,7 @@ public static class TrainCommands
             var trainer = new ScdTrainer(options, scd, data);
             if (evaluateEvery == 0) return trainer.Run(Console.Out, ct);
             using var probe = ValidationProbeFor(r.GetValue(classifier)!, data, r.GetValue(samples), options.Device);
-            string title = $"sCD validation ({Path.GetFileName(Path.GetFullPath(options.RunDirectory))})";
+            string title = PlotCommand.Title(options.RunDirectory);
             string curvePath = Path.Combine(options.RunDirectory, "curve.png");
             string card = trainer.Run(Console.Out, ct, probe, curve => TrainingCurvePlot.Save(curve.Points, title, curvePath));
             Console.WriteLine($"Best 2-step validation FD: {new RunState(options.RunDirectory).BestCardPath}; curve: {curvePath}");

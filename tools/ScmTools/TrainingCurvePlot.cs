@@ -18,7 +18,10 @@ public static class TrainingCurvePlot
         string[] candidates = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf"];
         string? file = candidates.FirstOrDefault(File.Exists);
         if (file is null) return false;
-        Fonts.AddFontFile("DejaVu Sans", file);
+        Fonts.AddFontFile("DejaVu Sans", file, bold: false, italic: false);
+        // Titles and axis labels are bold: without the bold face registered too they are silently not drawn.
+        string bold = file.Replace("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", StringComparison.Ordinal);
+        if (File.Exists(bold)) Fonts.AddFontFile("DejaVu Sans", bold, bold: true, italic: false);
         Fonts.Default = "DejaVu Sans";
         return true;
     }
