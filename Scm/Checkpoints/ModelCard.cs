@@ -46,6 +46,9 @@ public sealed record TrainingSummary
     public double WallClockSeconds { get; init; }
     public string? Hardware { get; init; }
     public ulong Seed { get; init; }
+    /// <summary>The weights training started from (another card's path as given to the trainer); null for a fresh start.</summary>
     public string? InitializedFrom { get; init; }
+    /// <summary>The teacher a distilled model learned from (sCD runs; it differs from <see cref="InitializedFrom"/> when a run continues a student).</summary>
+    public string? Teacher { get; init; }
     public Dictionary<string, double>? Hyperparameters { get; init; }
 }

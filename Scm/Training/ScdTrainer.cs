@@ -100,6 +100,7 @@ public sealed class ScdTrainer : Trainer
     protected override string Objective => "scd";
     protected override string CardKind => ModelCard.ConsistencyKind;
     protected override string? InitializedFrom => scd.StudentFrom ?? scd.TeacherCardPath;
+    protected override string? TeacherCard => scd.TeacherCardPath;
     protected override double? TMid => scd.TMid;
     protected override IReadOnlyList<double> ProbeTMids => scd.ProbeTMids;
 

@@ -92,6 +92,8 @@ public abstract class Trainer
     }
 
     protected virtual string? InitializedFrom => null;
+    /// <summary>The teacher card of a distillation, recorded on the exported card.</summary>
+    protected virtual string? TeacherCard => null;
 
     /// <summary>The 2-step t_mid the validation probe samples at and the card records (consistency models; null: sCM's 1.1).</summary>
     protected virtual double? TMid => null;
@@ -275,6 +277,7 @@ public abstract class Trainer
             Hardware = Options.Hardware ?? $"{Environment.ProcessorCount} CPU cores, {Options.Device}",
             Seed = Options.Seed,
             InitializedFrom = InitializedFrom,
+            Teacher = TeacherCard,
             Hyperparameters = Hyperparameters(),
         },
     };

@@ -24,6 +24,7 @@ public partial class TrainingTests
         var (teacher, _) = Checkpoint.Load(teacherCard, CPU);
         var (student, loaded) = Checkpoint.Load(card, CPU);
         Assert.Equal(firstCard, loaded.Training!.InitializedFrom);
+        Assert.Equal(teacherCard, loaded.Training.Teacher); // the card names its teacher, not only the student it continued
         Assert.Equal(0.6, loaded.TMid); // --t-mid: the card's default 2-step time for serving
         double fromFirst = MaxDifference(first, student), fromTeacher = MaxDifference(teacher, student);
         output.WriteLine($"continued student vs its start: {fromFirst:G3}; vs the teacher: {fromTeacher:G3}");

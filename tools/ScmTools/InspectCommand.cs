@@ -44,7 +44,7 @@ public static class InspectCommand
         if (!File.Exists(cardPath)) throw new CliException($"{runDirectory} holds no saved run ({cardPath} is missing).");
         var card = Checkpoint.ReadCard(cardPath);
         if (card.Kind != ModelCard.ConsistencyKind) throw new CliException($"{runDirectory} is a '{card.Kind}' run; inspect reads sCD runs.");
-        teacherCard ??= card.Training?.InitializedFrom ?? throw new CliException($"{cardPath} does not name its teacher; pass --teacher.");
+        teacherCard ??= card.Training?.Teacher ?? card.Training?.InitializedFrom ?? throw new CliException($"{cardPath} does not name its teacher; pass --teacher.");
         if (threads < 1) throw new CliException($"--threads must be >= 1; got {threads}.");
         set_num_threads(threads);
         var progress = run.PeekProgress()
