@@ -27,6 +27,8 @@ public sealed class RunState(string runDirectory)
     public string EmaCardPath => Path.Combine(runDirectory, "ema", "model.json");
     /// <summary>The EMA with the best 2-step validation FD of the run (written when a validation probe runs).</summary>
     public string BestCardPath => Path.Combine(runDirectory, "best", "model.json");
+    /// <summary>The EMA at one validation point, kept so that any point of the curve can be judged again later (e.g. by `train t-mid`).</summary>
+    public string SnapshotCardPath(long iteration) => Path.Combine(runDirectory, "snaps", iteration.ToString(System.Globalization.CultureInfo.InvariantCulture), "model.json");
     string ProgressPath => Path.Combine(StateDirectory, "progress.json");
 
     /// <summary>The saved progress, after recovering from an interrupted save; for the run's own trainer only.</summary>

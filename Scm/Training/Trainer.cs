@@ -197,10 +197,10 @@ public abstract class Trainer
                 log.WriteLine($"validation @ {iteration}: 1-step {oneStep.Accuracy:P1} FD {oneStep.FrechetDistance:F3}; " +
                               $"2-step {twoStep.Accuracy:P1} FD {twoStep.FrechetDistance:F3}{(best ? " (best)" : "")}" +
                               string.Concat(twoStepAt.Select(p => $"; 2-step at t_mid {p.TMid:G3} {p.Accuracy:P1} FD {p.Fd:F3}")));
-                if (best)
+                using (var export = Export())
                 {
-                    using var export = Export();
-                    Checkpoint.Save(export, Card(iteration, Seconds()), run.BestCardPath);
+                    Checkpoint.Save(export, Card(iteration, Seconds()), run.SnapshotCardPath(iteration));
+                    if (best) Checkpoint.Save(export, Card(iteration, Seconds()), run.BestCardPath);
                 }
                 onPoint?.Invoke(curve);
             }

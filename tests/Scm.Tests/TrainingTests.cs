@@ -198,7 +198,7 @@ public partial class TrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Validation_curve_keeps_points_and_the_best_checkpoint_and_drops_points_past_a_resume()
+    public void Validation_curve_keeps_points_each_point_s_EMA_and_the_best_and_drops_points_past_a_resume()
     {
         string teacherCard = TrainTeacher("teacher", 2);
         using var probe = new Scm.Evaluation.ValidationProbe(TinyClassifier(), Synthetic().ValidationImages, samples: 20, CPU, computeBatch: 10);
@@ -211,6 +211,8 @@ public partial class TrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([2L, 4L], curve.Points.Select(p => p.Iteration));
         Assert.All(curve.Points, p => Assert.True(double.IsFinite(p.TwoStepFd) && p.TwoStepAccuracy is >= 0 and <= 1));
         Assert.True(File.Exists(Path.Combine(directory.File("scd"), "best", "model.json")));
+        foreach (long iteration in new[] { 2L, 4L }) // every validation point's EMA is kept, to be judged again later
+            Assert.Equal(iteration, Checkpoint.ReadCard(Path.Combine(directory.File("scd"), "snaps", $"{iteration}", "model.json")).Training!.Iterations);
         curve.Load(resumedIteration: 2);
         Assert.Equal([2L], curve.Points.Select(p => p.Iteration));
     }

@@ -182,7 +182,7 @@ public static class TrainCommands
         var c = new Option<double>("--tangent-c") { Description = "c of the tangent normalisation.", DefaultValueFactory = _ => 0.1 };
         var every = new Option<int>("--evaluate-every")
         {
-            Description = "Iterations between validation points (1- and 2-step FD and accuracy on the validation split; 0 = none).",
+            Description = "Iterations between validation points (1- and 2-step FD and accuracy on the validation split, each point's EMA kept in snaps/N; 0 = none).",
             DefaultValueFactory = _ => 250
         };
         var samples = new Option<int>("--validation-samples") { Description = "Samples per validation point (a multiple of 10).", DefaultValueFactory = _ => 1000 };
